@@ -1,0 +1,13 @@
+// Each file in cli/ registers one family of subcommands; main.cpp only wires them together.
+// A subcommand's callback stores its exit status in `exit_status`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace airlock::cli {
+
+void add_tool_commands(CLI::App& app, int& exit_status);    // exec, write, read
+void add_guard_commands(CLI::App& app, int& exit_status);   // guard score, guard rules
+void add_policy_commands(CLI::App& app, int& exit_status);  // policy check, lint, test, diff
+
+}  // namespace airlock::cli

@@ -1,0 +1,58 @@
+// Guard: scores the risk of a tool call before any decision is made.
+// Contract: never throws, never returns `low` for what it did not understand.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "guard/shell_parse.hpp"
+#include "platform/result.hpp"
+#include "platform/tool_call.hpp"
+
+namespace airlock::guard {
+
+enum class Level : int { low = 0, medium = 1, high = 2, critical = 3 };
+
+std::string_view level_name(Level level);
+std::optional<Level> parse_level(std::string_view name);
+
+struct Reason {
+    std::string id;       // stable rule id, e.g. "rm_recursive_root"
+    Level level = Level::low;
+    std::string message;  // human readable
+    int segment = -1;     // index into Assessment::parse.segments; -1 for the call as a whole
+};
+
+struct Assessment {
+    Level level = Level::low;
+    int score = 0;  // 0..100, grows with level and the number of reasons
+    std::vector<Reason> reasons;
+    Parse parse;  // the same parse the policy stage matches against
+};
+
+struct RuleInfo {
+    std::string id;
+    Level level = Level::low;
+    std::string message;
+};
+
+class Guard {
+public:
+    // The built-in catalog, extended by a policy's `guard` section (may be null).
+    static Result<Guard> create(const nlohmann::json* extensions = nullptr);
+
+    Assessment assess(const ToolCall& call, const std::filesystem::path& workspace) const;
+    const std::vector<RuleInfo>& rules() const { return rules_; }
+
+private:
+    std::vector<RuleInfo> rules_;
+};
+
+nlohmann::json to_json(const Assessment& assessment);
+
+}  // namespace airlock::guard

@@ -1,0 +1,109 @@
+// Policy: turns a tool call (its parse and its guard risk) into allow, ask or deny.
+// Layers merge so that the strictest decision wins; a lower layer never lifts a restriction.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "guard/guard.hpp"
+#include "platform/result.hpp"
+#include "platform/tool_call.hpp"
+
+namespace airlock::policy {
+
+enum class Decision : int { allow = 0, ask = 1, deny = 2 };  // ordered by strictness
+
+std::string_view decision_name(Decision decision);
+std::optional<Decision> parse_decision(std::string_view name);
+
+struct SandboxSettings {
+    std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
+    bool required = true;          // a restricted sandbox is mandatory (none => sandbox_denied)
+    bool network = false;          // "network": "on" | "off"
+    std::vector<std::string> writable_roots;   // besides the workspace
+    std::vector<std::string> deny_read;        // hidden inside the sandbox
+    std::vector<std::string> protected_paths;  // read-only even inside writable roots
+};
+
+struct Limits {
+    int timeout_seconds = 120;
+    std::uint64_t output_bytes = 1024 * 1024;  // per stream
+    std::uint64_t memory_bytes = 4ull << 30;
+    int max_processes = 256;
+};
+
+struct ApprovalSettings {
+    int max_repeated_denials = 2;
+    int timeout_seconds = 300;
+};
+
+struct EnvSettings {
+    std::vector<std::string> allow;           // keys passed through from airlock's environment
+    std::map<std::string, std::string> set;   // fixed values
+};
+
+struct RuleMatch {
+    std::string rule;  // rule id ("<default>" when the default applied)
+    Decision decision = Decision::deny;
+    std::string reason;
+    std::string layer;  // source file of the rule ("builtin" for the compiled-in policy)
+    int segment = -1;   // segment index the rule matched; -1 for file tools / the call
+};
+
+struct Verdict {
+    Decision decision = Decision::deny;
+    std::string rule;    // the winning rule
+    std::string reason;  // its reason
+    std::vector<RuleMatch> matched;  // every rule that matched, per segment
+};
+
+// Where policy layers come from, lowest first. All are optional.
+struct LoadOptions {
+    bool builtin = true;                            // the compiled-in default policy
+    std::optional<std::filesystem::path> user_file;       // ~/.config/airlock/policy.json
+    std::optional<std::filesystem::path> workspace_file;  // <workspace>/.airlock/policy.json
+    std::vector<std::filesystem::path> files;       // --policy FILE..., in order
+};
+
+class PolicyStack {
+public:
+    // Loads, validates and compiles every layer. Any error (I/O, syntax, unknown field, bad
+    // value, failing example) is an Error naming "FILE:LINE:COL" and the offending field.
+    static Result<PolicyStack> load(const LoadOptions& options);
+    // Same, from texts (name, text) — used by tests and for the built-in policy.
+    static Result<PolicyStack> from_texts(
+        const std::vector<std::pair<std::string, std::string>>& layers);
+
+    const guard::Guard& guard() const;
+    Verdict evaluate(const ToolCall& call, const guard::Assessment& assessment) const;
+
+    const SandboxSettings& sandbox() const;
+    const Limits& limits() const;
+    const ApprovalSettings& approvals() const;
+    const EnvSettings& env() const;
+    std::string digest() const;  // sha256 over the layers' texts, in order
+    std::vector<std::string> layer_names() const;
+
+    PolicyStack(PolicyStack&&) noexcept;
+    PolicyStack& operator=(PolicyStack&&) noexcept;
+    ~PolicyStack();
+
+private:
+    struct Impl;
+    explicit PolicyStack(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+std::string_view builtin_policy_text();
+
+nlohmann::json to_json(const Verdict& verdict);
+
+}  // namespace airlock::policy
