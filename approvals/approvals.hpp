@@ -1,0 +1,88 @@
+// Approvals: who answers when the policy says "ask", and what an approval covers.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "guard/guard.hpp"
+#include "platform/result.hpp"
+#include "platform/tool_call.hpp"
+#include "policy/policy.hpp"
+
+namespace airlock::approvals {
+
+enum class ApprovalDecision { approved, approved_for_session, denied, abort, timed_out };
+
+std::string_view decision_name(ApprovalDecision decision);
+bool grants(ApprovalDecision decision);  // approved or approved_for_session
+
+// Everything a person needs to decide, as plain data. Never contains env values.
+struct ApprovalRequest {
+    ToolCall call;
+    std::vector<std::string> env_keys;  // sorted keys of the environment the command gets
+    guard::Assessment risk;
+    policy::Verdict verdict;
+    std::string key;  // approval_key(call, env_keys)
+};
+
+struct ApprovalAnswer {
+    ApprovalDecision decision = ApprovalDecision::denied;
+    std::string reason;
+    std::string provider;
+    double seconds = 0;  // how long the answer took
+};
+
+class Provider {
+public:
+    virtual ~Provider() = default;
+    virtual std::string name() const = 0;
+    virtual ApprovalAnswer ask(const ApprovalRequest& request) = 0;
+};
+
+struct ProviderOptions {
+    int timeout_seconds = 300;
+};
+
+// "tty", "deny", "allow", "exec:PROGRAM". A provider that cannot work here (no terminal, missing
+// program, unknown name) is an Error with stage "config" — never a silent fallback.
+Result<std::unique_ptr<Provider>> make_provider(std::string_view spec,
+                                                const ProviderOptions& options);
+
+// The provider used when --approve is not given: tty when a terminal is attached, else deny.
+std::string default_provider_spec();
+
+// sha256(canonical_json({"tool": ..., "request": sanitized_request})), lowercase hex.
+std::string approval_key(const ToolCall& call, const std::vector<std::string>& env_keys);
+
+struct Outcome {
+    ApprovalAnswer answer;
+    bool from_session_cache = false;  // answered by an earlier approved_for_session
+    bool loop_guard = false;          // this answer tripped (or met) the loop guard
+};
+
+// Per run (or per server session): the session cache and the loop guard around a provider.
+// Thread-safe: concurrent calls may ask at once.
+class Approver {
+public:
+    Approver(std::unique_ptr<Provider> provider, policy::ApprovalSettings settings);
+    Outcome decide(const ApprovalRequest& request);
+    bool run_aborted() const;  // abort answered, or the loop guard tripped
+    std::string provider_name() const;
+
+private:
+    std::unique_ptr<Provider> provider_;
+    policy::ApprovalSettings settings_;
+    mutable std::mutex mutex_;
+    std::set<std::string> session_keys_;
+    std::map<std::string, int> denials_;
+    bool aborted_ = false;
+};
+
+}  // namespace airlock::approvals
