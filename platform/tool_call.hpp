@@ -22,6 +22,7 @@ struct ToolCall {
     std::vector<std::string> argv;
     std::optional<std::string> shell;
     std::string cwd;  // relative to the workspace; empty means the workspace root
+    std::optional<long long> timeout_ms;  // never longer than the policy's limit
 
     // file_write / file_read: path relative to the workspace.
     std::string path;

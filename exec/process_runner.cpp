@@ -1,0 +1,248 @@
+#include "exec/process_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "platform/unique_fd.hpp"
+
+namespace airlock::exec {
+
+namespace {
+
+// What the child reports through the error pipe when a setup step fails.
+struct ChildFailure {
+    int step;
+    int err;
+};
+
+enum Step : int { kSetsid = 1, kSignals, kStdin, kDup2, kPassFds, kChdir, kRlimit, kCloseRange, kPreExec, kExecve };
+
+const char* step_call(int step) {
+    switch (step) {
+        case kSetsid: return "setsid";
+        case kSignals: return "sigaction";
+        case kStdin: return "open(/dev/null)";
+        case kDup2: return "dup2";
+        case kPassFds: return "fcntl(F_DUPFD)";
+        case kChdir: return "chdir";
+        case kRlimit: return "setrlimit";
+        case kCloseRange: return "close_range";
+        case kPreExec: return "sandbox setup";
+        case kExecve: return "execve";
+    }
+    return "child setup";
+}
+
+[[noreturn]] void child_fail(int error_fd, int step) {
+    const ChildFailure f{step, errno};
+    ssize_t ignored = ::write(error_fd, &f, sizeof f);
+    (void)ignored;
+    ::_exit(127);
+}
+
+// Only async-signal-safe calls from here to execve.
+[[noreturn]] void child_main(const ProcessSpec& spec, char* const* argv, char* const* envp,
+                             int out_fd, int err_fd, int error_fd) {
+    if (::setsid() < 0) child_fail(error_fd, kSetsid);
+
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        ::sigaction(sig, &dfl, nullptr);  // EINVAL for reserved signals is fine
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(error_fd, kSignals);
+
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0) child_fail(error_fd, kStdin);
+
+    // Move passed fds out of the way first so the dup2s below cannot clobber one of them.
+    int moved[64];
+    const std::size_t n_pass = spec.pass_fds.size() < 64 ? spec.pass_fds.size() : 64;
+    for (std::size_t i = 0; i < n_pass; ++i) {
+        moved[i] = ::fcntl(spec.pass_fds[i], F_DUPFD_CLOEXEC, 100);
+        if (moved[i] < 0) child_fail(error_fd, kPassFds);
+    }
+    if (::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0)
+        child_fail(error_fd, kDup2);
+    for (std::size_t i = 0; i < n_pass; ++i) {
+        if (::dup2(moved[i], static_cast<int>(3 + i)) < 0) child_fail(error_fd, kDup2);
+    }
+    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) child_fail(error_fd, kChdir);
+    if (spec.memory_bytes != 0) {
+        const struct rlimit lim {spec.memory_bytes, spec.memory_bytes};
+        if (::setrlimit(RLIMIT_AS, &lim) != 0) child_fail(error_fd, kRlimit);
+    }
+    const struct rlimit no_core {0, 0};
+    if (::setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(error_fd, kRlimit);
+    // Everything above the passed fds is marked close-on-exec (not closed: the error pipe must
+    // stay open until execve succeeds).
+    if (::close_range(static_cast<unsigned>(3 + n_pass), ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        child_fail(error_fd, kCloseRange);
+    if (spec.pre_exec != nullptr) {
+        const int err = spec.pre_exec(spec.pre_exec_context);
+        if (err != 0) {
+            errno = err;
+            child_fail(error_fd, kPreExec);
+        }
+    }
+    ::execve(spec.program.c_str(), argv, envp);
+    child_fail(error_fd, kExecve);
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+Result<std::array<UniqueFd, 2>> make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("exec", "cannot create a pipe", "pipe2");
+    return std::array<UniqueFd, 2>{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Appends what is readable on `fd` to `keep` (up to `cap` bytes); returns false at EOF.
+bool drain(int fd, std::string& keep, bool& truncated, std::uint64_t cap, int forward_to) {
+    char buf[65536];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) return errno == EINTR || errno == EAGAIN;
+    if (n == 0) return false;
+    const std::size_t got = static_cast<std::size_t>(n);
+    const std::size_t room = keep.size() < cap ? static_cast<std::size_t>(cap - keep.size()) : 0;
+    const std::size_t take = got < room ? got : room;
+    keep.append(buf, take);
+    if (take < got) truncated = true;
+    if (forward_to >= 0 && take > 0) {
+        std::size_t off = 0;
+        while (off < take) {
+            const ssize_t w = ::write(forward_to, buf + off, take - off);
+            if (w <= 0) break;  // airlock's own stdout went away: keep capturing regardless
+            off += static_cast<std::size_t>(w);
+        }
+    }
+    return true;
+}
+
+int wait_status_to_code(int status, int& term_signal) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) {
+        term_signal = WTERMSIG(status);
+        return 128 + term_signal;
+    }
+    return 125;
+}
+
+}  // namespace
+
+Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& limits) {
+    if (spec.program.empty() || spec.program[0] != '/')
+        return make_error("exec", "program path must be absolute: \"" + spec.program + "\"");
+    if (spec.argv.empty()) return make_error("exec", "empty argv");
+    if (spec.pass_fds.size() > 64) return make_error("exec", "too many descriptors to pass");
+
+    auto out = make_pipe();
+    if (!out) return out.error();
+    auto err = make_pipe();
+    if (!err) return err.error();
+    auto status = make_pipe();
+    if (!status) return status.error();
+
+    // Everything the child touches is allocated before fork.
+    const std::vector<char*> argv = c_strings(spec.argv);
+    const std::vector<char*> envp = c_strings(spec.envp);
+
+    const auto started = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    if (pid < 0) return sys_error("exec", "cannot start the child process", "fork");
+    if (pid == 0) {
+        child_main(spec, argv.data(), envp.data(), (*out)[1].get(), (*err)[1].get(),
+                   (*status)[1].get());
+    }
+    (*out)[1].reset();
+    (*err)[1].reset();
+    (*status)[1].reset();
+
+    // Setup report: EOF without data means execve succeeded.
+    ChildFailure failure{};
+    ssize_t got;
+    do {
+        got = ::read((*status)[0].get(), &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    if (got == static_cast<ssize_t>(sizeof failure)) {
+        int ignored;
+        while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+        }
+        return Error{"exec", "the child process could not be set up; the command did not run",
+                     step_call(failure.step), failure.err};
+    }
+
+    ProcessOutcome outcome;
+    const auto deadline = started + limits.timeout;
+    // A pidfd lets one poll() wait for output, exit and the deadline together.
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    int out_fd = (*out)[0].get();
+    int err_fd = (*err)[0].get();
+    bool out_open = true, err_open = true, exited = false;
+    int wait_status = 0;
+
+    for (;;) {
+        if (!exited && ::waitpid(pid, &wait_status, WNOHANG) == pid) exited = true;
+        if (exited) {
+            ::kill(-pid, SIGKILL);  // background jobs left in the child's session go too
+            if (!out_open && !err_open) break;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+            if (exited) break;  // a descendant that left the session still holds a pipe
+            if (!outcome.timed_out) {
+                outcome.timed_out = true;
+                ::kill(-pid, SIGKILL);
+                ::kill(pid, SIGKILL);
+            }
+        }
+        int wait_ms = -1;
+        if (!outcome.timed_out) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+            wait_ms = static_cast<int>(std::min<long long>(left, 1000LL * 3600));
+        }
+        if (!pidfd.valid() && !exited) wait_ms = wait_ms < 0 ? 20 : std::min(wait_ms, 20);
+        std::array<pollfd, 3> pfds{pollfd{out_open ? out_fd : -1, POLLIN, 0},
+                                   pollfd{err_open ? err_fd : -1, POLLIN, 0},
+                                   pollfd{exited ? -1 : pidfd.get(), POLLIN, 0}};
+        const int r = ::poll(pfds.data(), pfds.size(), wait_ms);
+        if (r < 0 && errno != EINTR) break;
+        if (out_open && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            out_open = drain(out_fd, outcome.stdout_bytes, outcome.stdout_truncated,
+                             limits.output_bytes, limits.passthrough ? STDOUT_FILENO : -1);
+        if (err_open && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            err_open = drain(err_fd, outcome.stderr_bytes, outcome.stderr_truncated,
+                             limits.output_bytes, limits.passthrough ? STDERR_FILENO : -1);
+    }
+    if (!exited) {
+        while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    outcome.exit_code = wait_status_to_code(wait_status, outcome.term_signal);
+    outcome.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return outcome;
+}
+
+}  // namespace airlock::exec

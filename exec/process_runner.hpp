@@ -1,0 +1,54 @@
+// Runs one child process with bounded output, a wall-clock timeout and no inherited state.
+//
+// airlock forks and execs itself rather than using Boost.Process 1.81: between fork and exec it
+// must run only async-signal-safe code, report every setup failure instead of exec'ing anyway,
+// and control exactly which descriptors the child keeps (Boost.Process 1.81 gets all three
+// wrong in ways that matter for a sandbox).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "platform/result.hpp"
+
+namespace airlock::exec {
+
+// Runs in the child after all other setup, right before execve. Must be async-signal-safe.
+// Returns 0 or an errno value; non-zero means the child exits 127 without exec'ing.
+using PreExecHook = int (*)(const void* context);
+
+struct ProcessSpec {
+    std::string program;  // absolute path; never looked up through PATH here
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;  // KEY=VALUE, the child's whole environment
+    std::string cwd;                // chdir before exec; empty keeps airlock's
+    std::vector<int> pass_fds;      // become fds 3, 4, ... in the child, in this order
+    std::uint64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unchanged
+    PreExecHook pre_exec = nullptr;
+    const void* pre_exec_context = nullptr;
+};
+
+struct RunLimits {
+    std::chrono::milliseconds timeout{120000};
+    std::uint64_t output_bytes = 1024 * 1024;  // kept per stream; the rest is drained and dropped
+    bool passthrough = false;  // also forward the child's output to airlock's stdout/stderr
+};
+
+struct ProcessOutcome {
+    int exit_code = 0;      // the child's status, 128+N for a signal
+    int term_signal = 0;    // N when killed by a signal
+    bool timed_out = false;
+    std::string stdout_bytes;
+    std::string stderr_bytes;
+    bool stdout_truncated = false;
+    bool stderr_truncated = false;
+    double seconds = 0;
+};
+
+// Error (stage "exec") only when the child could not be started or set up; in that case
+// nothing of the command ran.
+Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& limits);
+
+}  // namespace airlock::exec

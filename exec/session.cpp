@@ -1,0 +1,535 @@
+#include "exec/session.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "exec/command_lookup.hpp"
+#include "exec/file_tools.hpp"
+#include "exec/process_runner.hpp"
+#include "exec/version.hpp"
+#include "platform/sha256.hpp"
+#include "platform/unique_fd.hpp"
+#include "platform/workspace_path.hpp"
+#include "sandbox/bwrap.hpp"
+#include "sandbox/profile.hpp"
+
+extern char** environ;
+
+namespace airlock::exec {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// One call moving through the pipeline: the request, what each stage found, the result so far.
+struct Session::Call {
+    ToolCall call;
+    CallResult result;
+    fs::path cwd;                 // shell_exec: absolute working directory
+    fs::path relative_path;       // file tools: validated path relative to the workspace
+    std::vector<std::pair<std::string, std::string>> env;  // the child's environment
+    std::vector<std::string> command;                      // argv, program resolved
+    std::optional<sandbox::Profile> profile;
+};
+
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+std::string user_name() {
+    if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+    return std::to_string(::geteuid());
+}
+
+// The environment a command gets: only what the policy lets through, never airlock's own.
+std::vector<std::pair<std::string, std::string>> child_environment(const policy::EnvSettings& env) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& key : env.allow) {
+        if (env.set.count(key)) continue;
+        if (const char* value = std::getenv(key.c_str())) out.emplace_back(key, value);
+    }
+    for (const auto& [key, value] : env.set) out.emplace_back(key, value);
+    const bool has_path =
+        std::any_of(out.begin(), out.end(), [](const auto& kv) { return kv.first == "PATH"; });
+    if (!has_path) out.emplace_back("PATH", kDefaultPath);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> keys_of(const std::vector<std::pair<std::string, std::string>>& env) {
+    std::vector<std::string> keys;
+    for (const auto& kv : env) keys.push_back(kv.first);
+    return keys;
+}
+
+json describe_request(const ToolCall& call) {
+    json d = {{"tool", tool_name(call.tool)}};
+    switch (call.tool) {
+        case Tool::shell_exec:
+            if (call.shell) d["shell"] = *call.shell;
+            else d["argv"] = call.argv;
+            d["cwd"] = call.cwd;
+            if (call.timeout_ms) d["timeout_ms"] = *call.timeout_ms;
+            break;
+        case Tool::file_write:
+            // Never the content itself: its size and digest identify it.
+            d["path"] = call.path;
+            d["size"] = call.content.size();
+            d["sha256"] = sha256_hex(call.content);
+            break;
+        case Tool::file_read:
+            d["path"] = call.path;
+            if (call.max_bytes) d["max_bytes"] = *call.max_bytes;
+            break;
+    }
+    return d;
+}
+
+json output_summary(const std::string& bytes, bool truncated) {
+    return {{"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}, {"truncated", truncated}};
+}
+
+Result<UniqueFd> status_pipe(UniqueFd& write_end) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        return sys_error("sandbox", "cannot create the bwrap status pipe", "pipe2");
+    write_end.reset(fds[1]);
+    return UniqueFd(fds[0]);
+}
+
+std::string read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::unique_ptr<Session> Session::open(const SessionOptions& options) {
+    std::unique_ptr<Session> session(new Session(options));
+    session->start();
+    return session;
+}
+
+Session::Session(SessionOptions options) : options_(std::move(options)) {}
+
+Session::~Session() { finish(); }
+
+fs::path Session::wal_path() const { return wal_ ? wal_->path() : fs::path{}; }
+
+void Session::record(const std::string& type, const std::string& call_id, json data) {
+    if (!wal_) return;
+    if (auto r = wal_->append(type, call_id, std::move(data)); !r) {
+        // A run whose evidence cannot be written must not go on executing commands.
+        if (!startup_error_) startup_error_ = r.error();
+        std::cerr << "airlock: " << r.error().describe() << "\n";
+    }
+}
+
+void Session::start() {
+    std::error_code ec;
+    workspace_ = fs::canonical(options_.workspace, ec);
+    if (ec || !fs::is_directory(workspace_)) {
+        startup_error_ = make_error("config", "workspace \"" + options_.workspace.string() +
+                                                  "\" is not an existing directory");
+        return;
+    }
+    if (workspace_ == workspace_.root_path()) {
+        startup_error_ = make_error("config", "the workspace cannot be the root directory");
+        return;
+    }
+    run_id_ = wal::new_run_id();
+    if (!options_.dry_run) {
+        auto writer = wal::Writer::create(workspace_, run_id_);
+        if (!writer) {
+            startup_error_ = writer.error();
+            return;
+        }
+        wal_.emplace(std::move(writer).value());
+    }
+    record("run_started", "",
+           {{"airlock_version", kVersion},
+            {"host", host_name()},
+            {"user", user_name()},
+            {"pid", ::getpid()},
+            {"workspace", workspace_.string()}});
+
+    auto loaded = policy::PolicyStack::load(options_.policy);
+    if (!loaded) {
+        startup_error_ = loaded.error();
+        record("config_error", "", {{"stage", loaded.error().stage}, {"message", loaded.error().describe()}});
+        return;
+    }
+    policy_.emplace(std::move(loaded).value());
+    record("policy_loaded", "", {{"digest", policy_->digest()}, {"layers", policy_->layer_names()}});
+
+    const std::string spec =
+        options_.approve.empty() ? approvals::default_provider_spec() : options_.approve;
+    auto provider = approvals::make_provider(
+        spec, approvals::ProviderOptions{policy_->approvals().timeout_seconds});
+    if (!provider) {
+        startup_error_ = provider.error();
+        record("config_error", "", {{"stage", provider.error().stage}, {"message", provider.error().describe()}});
+        return;
+    }
+    approver_ = std::make_unique<approvals::Approver>(std::move(provider).value(),
+                                                      policy_->approvals());
+    record("approver_ready", "", {{"provider", approver_->provider_name()}});
+    if (wal_) (void)wal_->sync();
+}
+
+void Session::finish() {
+    if (finished_ || !wal_) return;
+    finished_ = true;
+    const bool aborted = startup_error_.has_value() || (approver_ && approver_->run_aborted());
+    json totals = {{"calls", calls_.load()}, {"blocked_or_failed", failures_.load()}};
+    if (startup_error_) totals["reason"] = startup_error_->describe();
+    record(aborted ? "run_aborted" : "run_finished", "", totals);
+    (void)wal_->sync();
+}
+
+CallResult Session::blocked(Call& c, Status status, int exit_code, std::string stage,
+                            std::string message) {
+    CallResult r = std::move(c.result);
+    r.status = status;
+    r.exit_code = exit_code;
+    r.stage = std::move(stage);
+    r.message = std::move(message);
+    return r;
+}
+
+CallResult Session::reject(const std::string& tool, const Error& error) {
+    Call c;
+    c.call.call_id = "c" + std::to_string(++next_call_);
+    c.result.run_id = run_id_;
+    c.result.wal = wal_path();
+    record("call_received", c.call.call_id, {{"tool", tool}, {"decoded", false}});
+    if (startup_error_)
+        return end_call(c, blocked(c, Status::error, kExitError, startup_error_->stage,
+                                   startup_error_->describe()));
+    return end_call(c, blocked(c, Status::invalid, kExitBlocked, error.stage, error.describe()));
+}
+
+// The pipeline. Each stage either lets the call continue or stops it with a result.
+CallResult Session::handle(ToolCall call) {
+    Call c;
+    c.call = std::move(call);
+    c.call.call_id = "c" + std::to_string(++next_call_);
+    c.result.run_id = run_id_;
+    c.result.wal = wal_path();
+    record("call_received", c.call.call_id, describe_request(c.call));
+
+    if (auto stop = check_run_state(c)) return end_call(c, std::move(stop));
+    if (auto stop = validate_input(c)) return end_call(c, std::move(stop));
+    if (auto stop = score_risk(c)) return end_call(c, std::move(stop));
+    if (auto stop = decide_policy(c)) return end_call(c, std::move(stop));
+    if (auto stop = ask_approval(c)) return end_call(c, std::move(stop));
+    if (auto stop = prepare_sandbox(c)) return end_call(c, std::move(stop));
+    if (auto stop = execute(c)) return end_call(c, std::move(stop));
+    return end_call(c, std::nullopt);
+}
+
+Session::Stop Session::check_run_state(Call& c) {
+    if (startup_error_)
+        return blocked(c, Status::error, kExitError, startup_error_->stage, startup_error_->describe());
+    if (approver_->run_aborted())
+        return blocked(c, Status::aborted, kExitBlocked, "approval",
+                       "this run was aborted earlier; no further calls are accepted");
+    return std::nullopt;
+}
+
+Session::Stop Session::validate_input(Call& c) {
+    const ToolCall& call = c.call;
+    auto invalid = [&](const std::string& message) {
+        return blocked(c, Status::invalid, kExitBlocked, "input",
+                       std::string(tool_name(call.tool)) + ": " + message);
+    };
+    switch (call.tool) {
+        case Tool::shell_exec: {
+            if (!call.shell && call.argv.empty()) return invalid("empty argv: nothing to run");
+            if (call.shell && call.shell->empty()) return invalid("empty command string");
+            if (!call.shell && call.argv[0].empty()) return invalid("argv[0] is empty");
+            for (const auto& arg : effective_argv(call))
+                if (arg.find('\0') != std::string::npos) return invalid("an argument contains a NUL byte");
+            if (call.timeout_ms && *call.timeout_ms <= 0) return invalid("timeout_ms must be positive");
+            if (call.cwd.empty()) {
+                c.cwd = workspace_;
+            } else {
+                auto cwd = resolve_in_workspace(workspace_, call.cwd, "cwd");
+                if (!cwd) return invalid(cwd.error().message);
+                if (!fs::is_directory(*cwd)) return invalid("cwd \"" + call.cwd + "\" is not a directory");
+                c.cwd = *cwd;
+            }
+            break;
+        }
+        case Tool::file_write:
+        case Tool::file_read: {
+            auto relative = validate_file_path(workspace_, call.path);
+            if (!relative) return invalid(relative.error().message);
+            c.relative_path = *relative;
+            break;
+        }
+    }
+    return std::nullopt;
+}
+
+Session::Stop Session::score_risk(Call& c) {
+    c.result.risk = policy_->guard().assess(c.call, workspace_);
+    record("risk_scored", c.call.call_id, guard::to_json(*c.result.risk));
+    return std::nullopt;
+}
+
+Session::Stop Session::decide_policy(Call& c) {
+    c.result.decision = policy_->evaluate(c.call, *c.result.risk);
+    const policy::Verdict& v = *c.result.decision;
+    record("policy_decided", c.call.call_id, policy::to_json(v));
+    if (v.decision == policy::Decision::deny)
+        return blocked(c, Status::denied, kExitBlocked, "policy", v.reason);
+    return std::nullopt;
+}
+
+Session::Stop Session::ask_approval(Call& c) {
+    const policy::Verdict& v = *c.result.decision;
+    if (v.decision != policy::Decision::ask) return std::nullopt;
+    if (c.call.tool == Tool::shell_exec) c.env = child_environment(policy_->env());
+    if (options_.dry_run) return std::nullopt;  // a plan only says that it would ask
+
+    approvals::ApprovalRequest request;
+    request.call = c.call;
+    request.env_keys = keys_of(c.env);
+    request.risk = *c.result.risk;
+    request.verdict = v;
+    request.key = approvals::approval_key(c.call, request.env_keys);
+    record("approval_requested", c.call.call_id,
+           {{"key", request.key}, {"provider", approver_->provider_name()}, {"rule", v.rule}});
+    if (wal_) (void)wal_->sync();  // the question is on disk before anyone answers it
+
+    const approvals::Outcome outcome = approver_->decide(request);
+    const auto& answer = outcome.answer;
+    record("approval_answered", c.call.call_id,
+           {{"key", request.key},
+            {"provider", answer.provider},
+            {"decision", approvals::decision_name(answer.decision)},
+            {"reason", answer.reason},
+            {"seconds", answer.seconds},
+            {"from_session_cache", outcome.from_session_cache},
+            {"loop_guard", outcome.loop_guard}});
+    c.result.approval = ApprovalRecord{answer.provider, std::string(approvals::decision_name(answer.decision)),
+                                       request.key, outcome.from_session_cache};
+    if (approvals::grants(answer.decision)) return std::nullopt;
+    if (outcome.loop_guard)
+        return blocked(c, Status::aborted, kExitBlocked, "approval",
+                       "loop_guard: the same request was denied " +
+                           std::to_string(policy_->approvals().max_repeated_denials) +
+                           " times; the run is aborted");
+    if (answer.decision == approvals::ApprovalDecision::abort)
+        return blocked(c, Status::aborted, kExitBlocked, "approval",
+                       "aborted by " + answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason));
+    return blocked(c, Status::approval_denied, kExitBlocked, "approval",
+                   std::string(approvals::decision_name(answer.decision)) + " by " + answer.provider +
+                       (answer.reason.empty() ? "" : ": " + answer.reason) + " (policy rule \"" +
+                       v.rule + "\" asks for approval)");
+}
+
+Session::Stop Session::prepare_sandbox(Call& c) {
+    if (c.call.tool != Tool::shell_exec) return std::nullopt;  // file tools run in airlock itself
+    if (c.env.empty()) c.env = child_environment(policy_->env());
+
+    // 127 before any sandbox exists: the program must be there to be run.
+    c.command = effective_argv(c.call);
+    std::string search_path = kDefaultPath;
+    for (const auto& [k, v] : c.env)
+        if (k == "PATH") search_path = v;
+    const Lookup found = find_program(c.command[0], search_path, c.cwd);
+    if (!found.path) {
+        CallResult r = blocked(c, Status::failed,
+                               found.exists_but_not_executable ? kExitBlocked : kExitNotFound, "exec",
+                               c.command[0] + (found.exists_but_not_executable ? ": permission denied"
+                                                                               : ": command not found"));
+        record("exec_not_started", c.call.call_id, {{"exit_code", r.exit_code}, {"message", r.message}});
+        return r;
+    }
+    c.command[0] = found.path->string();
+
+    const policy::SandboxSettings& settings = policy_->sandbox();
+    sandbox::SandboxRequest request;
+    request.adapter = options_.sandbox.empty() ? settings.adapter : options_.sandbox;
+    request.required = settings.required;
+    request.network = settings.network;
+    request.workspace = workspace_;
+    request.cwd = c.cwd;
+    for (const auto& root : settings.writable_roots) request.writable_roots.emplace_back(root);
+    request.env = c.env;
+
+    auto adapter = sandbox::choose_adapter(request);
+    if (!adapter) {
+        record("sandbox_denied", c.call.call_id, {{"message", adapter.error().describe()}});
+        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", adapter.error().describe());
+    }
+    auto profile = sandbox::build_profile(request, *adapter);
+    if (!profile) {
+        record("sandbox_denied", c.call.call_id, {{"message", profile.error().describe()}});
+        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", profile.error().describe());
+    }
+    c.profile = std::move(profile).value();
+    c.result.sandbox = {{"active", c.profile->adapter != sandbox::Adapter::none},
+                        {"adapter", sandbox::adapter_name(c.profile->adapter)},
+                        {"effective", sandbox::effective(*c.profile)}};
+    record("sandbox_prepared", c.call.call_id, c.result.sandbox);
+    return std::nullopt;
+}
+
+Session::Stop Session::execute(Call& c) {
+    if (options_.dry_run) {
+        json plan = {{"dry_run", true}};
+        if (c.profile) {
+            plan["profile"] = sandbox::to_json(*c.profile);
+            plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
+                                  ? sandbox::bwrap_argv(*c.profile, c.command, {3, -1})
+                                  : c.command;
+        }
+        CallResult r = std::move(c.result);
+        r.status = Status::ok;
+        r.exit_code = 0;
+        r.stdout_bytes = plan.dump(2) + "\n";
+        return r;
+    }
+
+    switch (c.call.tool) {
+        case Tool::file_write: {
+            auto written = write_file_beneath(workspace_, c.relative_path, c.call.content);
+            if (!written) return blocked(c, Status::error, kExitError, "exec", written.error().describe());
+            record("file_written", c.call.call_id,
+                   {{"path", c.relative_path.string()}, {"bytes", written->bytes}, {"created", written->created}});
+            c.result.status = Status::ok;
+            c.result.exit_code = 0;
+            return std::nullopt;
+        }
+        case Tool::file_read: {
+            const std::uint64_t cap = c.call.max_bytes.value_or(policy_->limits().output_bytes);
+            auto read = read_file_beneath(workspace_, c.relative_path, cap);
+            if (!read) return blocked(c, Status::failed, 1, "exec", read.error().describe());
+            record("file_read", c.call.call_id,
+                   {{"path", c.relative_path.string()}, {"bytes", read->content.size()}, {"truncated", read->truncated}});
+            c.result.stdout_bytes = std::move(read->content);
+            c.result.stdout_truncated = read->truncated;
+            c.result.status = Status::ok;
+            c.result.exit_code = 0;
+            return std::nullopt;
+        }
+        case Tool::shell_exec: break;
+    }
+
+    const policy::Limits& limits = policy_->limits();
+    long long timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;
+    if (options_.timeout_seconds) timeout_ms = std::min<long long>(timeout_ms, *options_.timeout_seconds * 1000LL);
+    if (c.call.timeout_ms) timeout_ms = std::min(timeout_ms, *c.call.timeout_ms);
+
+    ProcessSpec spec;
+    for (const auto& [k, v] : c.env) spec.envp.push_back(k + "=" + v);
+    spec.memory_bytes = limits.memory_bytes;
+    UniqueFd status_write, status_read;
+    const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
+    if (bwrap) {
+        auto pipe = status_pipe(status_write);
+        if (!pipe) return blocked(c, Status::error, kExitError, "sandbox", pipe.error().describe());
+        status_read = std::move(pipe).value();
+        spec.program = sandbox::find_bwrap()->string();
+        spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, -1});
+        spec.pass_fds = {status_write.get()};
+    } else {
+        spec.program = c.command[0];
+        spec.argv = c.command;
+        spec.cwd = c.cwd.string();
+    }
+    record("exec_started", c.call.call_id,
+           {{"adapter", sandbox::adapter_name(c.profile->adapter)}, {"timeout_ms", timeout_ms}});
+    if (wal_) (void)wal_->sync();  // what is about to run is on disk before it runs
+
+    RunLimits run_limits;
+    run_limits.timeout = std::chrono::milliseconds(timeout_ms);
+    run_limits.output_bytes = limits.output_bytes;
+    run_limits.passthrough = options_.passthrough;
+    auto ran = run_process(spec, run_limits);
+    status_write.reset();
+    if (!ran) {
+        record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
+        return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
+    }
+    ProcessOutcome& out = *ran;
+
+    if (bwrap) {
+        // bwrap reports the sandboxed child's pid once the sandbox is fully set up; without it,
+        // the sandbox failed and the command never ran.
+        const std::string status = read_all(status_read.get());
+        if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out) {
+            std::string why = out.stderr_bytes;
+            while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+            const std::string message = "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
+            record("sandbox_denied", c.call.call_id, {{"message", message}});
+            c.result.stderr_bytes = std::move(out.stderr_bytes);
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
+        }
+    }
+
+    record("exec_finished", c.call.call_id,
+           {{"exit_code", out.exit_code},
+            {"signal", out.term_signal},
+            {"timed_out", out.timed_out},
+            {"duration_ms", static_cast<long long>(out.seconds * 1000)},
+            {"stdout", output_summary(out.stdout_bytes, out.stdout_truncated)},
+            {"stderr", output_summary(out.stderr_bytes, out.stderr_truncated)}});
+    c.result.stdout_bytes = std::move(out.stdout_bytes);
+    c.result.stderr_bytes = std::move(out.stderr_bytes);
+    c.result.stdout_truncated = out.stdout_truncated;
+    c.result.stderr_truncated = out.stderr_truncated;
+    if (out.timed_out) {
+        c.result.status = Status::timeout;
+        c.result.exit_code = kExitTimeout;
+        c.result.stage = "exec";
+        c.result.message = "the command ran longer than " + std::to_string(timeout_ms) +
+                           " ms and was killed with its process tree";
+    } else {
+        c.result.exit_code = out.exit_code;
+        c.result.status = out.exit_code == 0 ? Status::ok : Status::failed;
+    }
+    return std::nullopt;
+}
+
+CallResult Session::end_call(Call& c, Stop stop) {
+    CallResult r = stop ? std::move(*stop) : std::move(c.result);
+    ++calls_;
+    if (r.status != Status::ok) ++failures_;
+    json data = {{"status", status_name(r.status)}, {"exit_code", r.exit_code}};
+    if (!r.stage.empty()) data["stage"] = r.stage;
+    if (!r.message.empty()) data["message"] = r.message;
+    record("call_finished", c.call.call_id, data);
+    if (wal_) {
+        // The result goes back to the caller only once its records are on disk.
+        if (auto s = wal_->sync(); !s) {
+            r.status = Status::error;
+            r.exit_code = kExitError;
+            r.stage = "wal";
+            r.message = s.error().describe();
+        }
+    }
+    return r;
+}
+
+}  // namespace airlock::exec

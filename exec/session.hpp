@@ -1,0 +1,81 @@
+// A run: one WAL, one policy, one approver; every tool call goes through the same pipeline.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "approvals/approvals.hpp"
+#include "exec/call_result.hpp"
+#include "platform/result.hpp"
+#include "platform/tool_call.hpp"
+#include "policy/policy.hpp"
+#include "wal/writer.hpp"
+
+namespace airlock::exec {
+
+struct SessionOptions {
+    std::filesystem::path workspace;  // must exist
+    policy::LoadOptions policy;
+    std::string approve;                 // provider spec; empty: tty on a terminal, else deny
+    std::string sandbox;                 // adapter override; empty: the policy's
+    std::optional<int> timeout_seconds;  // can only shorten the policy's limit
+    bool passthrough = false;            // stream the child's output to airlock's own
+    bool dry_run = false;                // plan only: no WAL, no approval, nothing executed
+};
+
+class Session {
+public:
+    // Never fails outright: a configuration problem is kept in startup_error(), recorded in the
+    // WAL when one could be opened, and every call is then refused with status `error`.
+    static std::unique_ptr<Session> open(const SessionOptions& options);
+    ~Session();
+
+    const std::optional<Error>& startup_error() const { return startup_error_; }
+    const std::string& run_id() const { return run_id_; }
+    std::filesystem::path wal_path() const;
+
+    // Records a call that was rejected before it could be decoded (unknown tool, bad args).
+    CallResult reject(const std::string& tool, const Error& error);
+    CallResult handle(ToolCall call);
+
+    // Writes the run's final record (run_finished, or run_aborted) once.
+    void finish();
+
+    struct Call;  // one call moving through the pipeline (session.cpp)
+
+private:
+    explicit Session(SessionOptions options);
+    void start();
+
+    using Stop = std::optional<CallResult>;
+    Stop check_run_state(Call& c);
+    Stop validate_input(Call& c);
+    Stop score_risk(Call& c);
+    Stop decide_policy(Call& c);
+    Stop ask_approval(Call& c);
+    Stop prepare_sandbox(Call& c);
+    Stop execute(Call& c);
+    CallResult end_call(Call& c, Stop stop);
+
+    CallResult blocked(Call& c, Status status, int exit_code, std::string stage,
+                       std::string message);
+    void record(const std::string& type, const std::string& call_id, nlohmann::json data);
+
+    SessionOptions options_;
+    std::filesystem::path workspace_;
+    std::string run_id_;
+    std::optional<wal::Writer> wal_;
+    std::optional<policy::PolicyStack> policy_;
+    std::unique_ptr<approvals::Approver> approver_;
+    std::optional<Error> startup_error_;
+    std::atomic<int> next_call_{0};
+    std::atomic<int> calls_{0};
+    std::atomic<int> failures_{0};
+    bool finished_ = false;
+};
+
+}  // namespace airlock::exec

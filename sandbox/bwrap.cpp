@@ -1,0 +1,40 @@
+#include "sandbox/bwrap.hpp"
+
+namespace airlock::sandbox {
+
+std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<std::string>& command,
+                                    const BwrapFds& fds) {
+    std::vector<std::string> argv{"bwrap"};
+    if (profile.new_session) argv.push_back("--new-session");
+    if (profile.die_with_parent) argv.push_back("--die-with-parent");
+    for (const auto& ns : profile.namespaces) {
+        // cgroup namespaces are missing on some kernels; bwrap's -try form keeps going there.
+        argv.push_back(ns == "cgroup" ? "--unshare-cgroup-try" : "--unshare-" + ns);
+    }
+    if (profile.drop_capabilities) {
+        argv.push_back("--cap-drop");
+        argv.push_back("ALL");
+    }
+    for (const auto& m : profile.mounts) {
+        argv.push_back("--" + m.op);
+        if (!m.source.empty()) argv.push_back(m.source.string());
+        argv.push_back(m.dest.string());
+    }
+    if (!profile.cwd.empty()) {
+        argv.push_back("--chdir");
+        argv.push_back(profile.cwd.string());
+    }
+    if (fds.json_status_fd >= 0) {
+        argv.push_back("--json-status-fd");
+        argv.push_back(std::to_string(fds.json_status_fd));
+    }
+    if (fds.seccomp_fd >= 0) {
+        argv.push_back("--seccomp");
+        argv.push_back(std::to_string(fds.seccomp_fd));
+    }
+    argv.push_back("--");
+    argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+}
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,22 @@
+// bubblewrap adapter: turns a Profile into the exact bwrap command line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/profile.hpp"
+
+namespace airlock::sandbox {
+
+struct BwrapFds {
+    int json_status_fd = -1;  // fd number as the bwrap process will see it
+    int seccomp_fd = -1;
+};
+
+// argv for bwrap: options from the profile, then "--", then `command` verbatim (a command token
+// that looks like a bwrap option is never read as one).
+std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<std::string>& command,
+                                    const BwrapFds& fds);
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,160 @@
+#include "sandbox/profile.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <system_error>
+
+#include <nlohmann/json.hpp>
+
+namespace airlock::sandbox {
+
+namespace fs = std::filesystem;
+
+std::string_view adapter_name(Adapter adapter) {
+    switch (adapter) {
+        case Adapter::none: return "none";
+        case Adapter::bwrap: return "bwrap";
+        case Adapter::seccomp: return "seccomp";
+        case Adapter::seatbelt: return "seatbelt";
+    }
+    return "none";
+}
+
+std::optional<fs::path> find_bwrap() {
+    for (const char* candidate : {"/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"}) {
+        if (::access(candidate, X_OK) == 0) return fs::path(candidate);
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+std::optional<long> read_sysctl(const char* path) {
+    std::ifstream in(path);
+    long value = 0;
+    if (in >> value) return value;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> bwrap_unavailable_reason() {
+    if (!find_bwrap()) return "bubblewrap is not installed (fix: apt-get install bubblewrap)";
+    if (auto max = read_sysctl("/proc/sys/user/max_user_namespaces"); max && *max == 0)
+        return "user namespaces are disabled (fix: sysctl -w user.max_user_namespaces=15000)";
+    if (::geteuid() != 0) {
+        if (auto v = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone"); v && *v == 0)
+            return "unprivileged user namespaces are disabled "
+                   "(fix: sysctl -w kernel.unprivileged_userns_clone=1)";
+        if (auto v = read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+            v && *v == 1)
+            return "AppArmor restricts unprivileged user namespaces "
+                   "(fix: an AppArmor profile for bwrap, or run airlock as root)";
+    }
+    return std::nullopt;
+}
+
+Result<Adapter> choose_adapter(const SandboxRequest& request) {
+    const std::string& want = request.adapter;
+    if (want == "none") {
+        if (request.required)
+            return make_error("sandbox",
+                              "sandbox \"none\" was requested but the policy requires a restricted "
+                              "sandbox (sandbox.required is true)");
+        return Adapter::none;
+    }
+    if (want == "bwrap" || want == "auto") {
+        if (auto reason = bwrap_unavailable_reason())
+            return make_error("sandbox", "bwrap sandbox unavailable: " + *reason);
+        return Adapter::bwrap;
+    }
+    if (want == "seccomp")
+        return make_error("sandbox", "the seccomp adapter is not available in this build");
+    if (want == "seatbelt")
+        return make_error("sandbox", "the seatbelt adapter needs macOS (sandbox-exec)");
+    return make_error("sandbox", "unknown sandbox adapter \"" + want +
+                                     "\" (expected auto, bwrap, seccomp, seatbelt or none)");
+}
+
+Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
+    if (request.workspace.empty() || !request.workspace.is_absolute())
+        return make_error("sandbox", "workspace must be an absolute path");
+    if (request.workspace == request.workspace.root_path())
+        return make_error("sandbox", "the workspace cannot be the root directory");
+
+    Profile p;
+    p.adapter = adapter;
+    p.network = request.network;
+    p.workspace = request.workspace;
+    p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
+    p.env = request.env;
+    p.writable.push_back(request.workspace);
+    for (const auto& root : request.writable_roots) p.writable.push_back(root);
+    // airlock's own state (the WAL) stays read-only inside the sandbox.
+    p.read_only.push_back(request.workspace / ".airlock");
+
+    if (adapter == Adapter::none) {
+        p.new_session = true;
+        p.die_with_parent = false;
+        p.drop_capabilities = false;
+        p.no_new_privs = false;
+        p.network = true;
+        return p;
+    }
+
+    p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
+    if (!request.network) p.namespaces.push_back("net");
+    p.mounts.push_back({"ro-bind", "/", "/"});
+    p.mounts.push_back({"dev", {}, "/dev"});
+    p.mounts.push_back({"proc", {}, "/proc"});
+    p.mounts.push_back({"tmpfs", {}, "/tmp"});
+    for (const auto& w : p.writable) p.mounts.push_back({"bind", w, w});
+    for (const auto& r : p.read_only) {
+        std::error_code ec;
+        if (fs::exists(r, ec)) p.mounts.push_back({"ro-bind", r, r});
+    }
+    return p;
+}
+
+nlohmann::json effective(const Profile& p) {
+    nlohmann::json writable = nlohmann::json::array();
+    for (const auto& w : p.writable) writable.push_back(w.string());
+    nlohmann::json read_only = nlohmann::json::array();
+    for (const auto& r : p.read_only) read_only.push_back(r.string());
+    const bool confined = p.adapter != Adapter::none;
+    return {
+        {"filesystem",
+         confined ? nlohmann::json{{"root", "read-only"},
+                                   {"writable", writable},
+                                   {"read_only", read_only},
+                                   {"tmp", "private"}}
+                  : nlohmann::json{{"root", "unrestricted"}}},
+        {"network", p.network ? "on" : "off"},
+        {"seccomp", false},
+        {"namespaces", p.namespaces},
+        {"capabilities", p.drop_capabilities ? "none" : "inherited"},
+        {"no_new_privs", p.no_new_privs},
+    };
+}
+
+nlohmann::json to_json(const Profile& p) {
+    nlohmann::json mounts = nlohmann::json::array();
+    for (const auto& m : p.mounts) {
+        nlohmann::json j = {{"op", m.op}, {"dest", m.dest.string()}};
+        if (!m.source.empty()) j["source"] = m.source.string();
+        mounts.push_back(j);
+    }
+    nlohmann::json env_keys = nlohmann::json::array();
+    for (const auto& [k, v] : p.env) env_keys.push_back(k);
+    return {{"adapter", adapter_name(p.adapter)},
+            {"workspace", p.workspace.string()},
+            {"cwd", p.cwd.string()},
+            {"mounts", mounts},
+            {"env_keys", env_keys},
+            {"new_session", p.new_session},
+            {"die_with_parent", p.die_with_parent},
+            {"effective", effective(p)}};
+}
+
+}  // namespace airlock::sandbox

@@ -1,0 +1,74 @@
+// A sandbox profile is plain data: built first, printed with --dry-run --json, then applied.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "platform/result.hpp"
+
+namespace airlock::sandbox {
+
+enum class Adapter { none, bwrap, seccomp, seatbelt };
+
+std::string_view adapter_name(Adapter adapter);
+
+// What the caller (policy + call) asks of the sandbox.
+struct SandboxRequest {
+    std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
+    bool required = true;          // a restricted adapter is mandatory
+    bool network = false;
+    std::filesystem::path workspace;  // canonical, absolute
+    std::filesystem::path cwd;        // absolute, inside the workspace
+    std::vector<std::filesystem::path> writable_roots;
+    std::vector<std::pair<std::string, std::string>> env;  // the child's whole environment
+};
+
+// One filesystem setup operation, in the order it is applied.
+struct MountOp {
+    std::string op;  // "ro-bind", "bind", "dev", "proc", "tmpfs"
+    std::filesystem::path source;  // empty for dev/proc/tmpfs
+    std::filesystem::path dest;
+};
+
+struct Profile {
+    Adapter adapter = Adapter::none;
+    bool network = false;
+    std::filesystem::path workspace;
+    std::filesystem::path cwd;
+    std::vector<std::filesystem::path> writable;   // read-write inside the sandbox
+    std::vector<std::filesystem::path> read_only;  // read-only even though under a writable root
+    std::vector<MountOp> mounts;
+    std::vector<std::string> namespaces;  // "user", "pid", "ipc", "uts", "cgroup", "net"
+    bool new_session = true;
+    bool die_with_parent = true;
+    bool drop_capabilities = true;
+    bool no_new_privs = true;
+    std::vector<std::pair<std::string, std::string>> env;
+};
+
+// Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry
+// must not be able to replace the sandbox).
+std::optional<std::filesystem::path> find_bwrap();
+
+// Why bwrap cannot work on this host, or nullopt when it can be tried.
+std::optional<std::string> bwrap_unavailable_reason();
+
+// Resolves "auto" and checks that an explicitly named adapter can run here. Returns an Error
+// (stage "sandbox") when the requested confinement cannot be given: the call must not run.
+Result<Adapter> choose_adapter(const SandboxRequest& request);
+
+Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter);
+
+// The facts that are enforced, for results and the WAL ({filesystem, network, ...}).
+nlohmann::json effective(const Profile& profile);
+
+// The profile for --dry-run --json. Lists env keys only, never values.
+nlohmann::json to_json(const Profile& profile);
+
+}  // namespace airlock::sandbox

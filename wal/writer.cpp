@@ -1,0 +1,114 @@
+#include "wal/writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include "platform/sha256.hpp"
+
+namespace airlock::wal {
+
+namespace fs = std::filesystem;
+
+fs::path runs_dir(const fs::path& workspace) { return workspace / ".airlock" / "runs"; }
+
+namespace {
+
+std::string utc_timestamp_micros() {
+    const auto now = std::chrono::system_clock::now();
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<long long>(micros % 1000000));
+    return buf;
+}
+
+Result<void> write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("wal", "cannot append to the WAL", "write");
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string new_run_id() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::random_device rd;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffffu);
+    return std::string(stamp) + "-" + suffix;
+}
+
+Writer::Writer(UniqueFd fd, fs::path path, std::string run_id)
+    : fd_(std::move(fd)), path_(std::move(path)), run_id_(std::move(run_id)),
+      prev_hash_(64, '0') {}
+
+Writer::Writer(Writer&& other) noexcept
+    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), run_id_(std::move(other.run_id_)),
+      seq_(other.seq_), prev_hash_(std::move(other.prev_hash_)) {}
+
+Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
+    const fs::path dir = runs_dir(workspace) / run_id;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return make_error("wal", "cannot create run directory " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);  // run logs name commands: owner only
+    const fs::path file = dir / "events.jsonl";
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return sys_error("wal", "cannot create " + file.string(), "open");
+    return Writer(UniqueFd(fd), file, run_id);
+}
+
+Result<void> Writer::append(std::string_view type, std::string_view call_id, nlohmann::json data) {
+    std::lock_guard lock(mutex_);
+    nlohmann::ordered_json record;
+    record["v"] = kFormatVersion;
+    record["seq"] = seq_ + 1;
+    record["ts"] = utc_timestamp_micros();
+    record["run_id"] = run_id_;
+    record["type"] = type;
+    record["call_id"] = call_id;
+    record["data"] = std::move(data);
+    record["prev"] = prev_hash_;
+    // Invalid UTF-8 from a child's output must not make the log unwritable.
+    std::string line = record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    const std::string hash = sha256_hex(line);  // of the line's bytes, without its newline
+    line.push_back('\n');
+    if (auto r = write_all(fd_.get(), line); !r) return r;
+    ++seq_;
+    prev_hash_ = hash;
+    return {};
+}
+
+Result<void> Writer::sync() {
+    std::lock_guard lock(mutex_);
+    if (::fdatasync(fd_.get()) != 0) return sys_error("wal", "cannot flush the WAL to disk", "fdatasync");
+    return {};
+}
+
+std::uint64_t Writer::records() const {
+    std::lock_guard lock(mutex_);
+    return seq_;
+}
+
+}  // namespace airlock::wal

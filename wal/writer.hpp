@@ -1,0 +1,53 @@
+// The per-run write-ahead log: hash-chained JSON lines, appended by the run's own process only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
+
+namespace airlock::wal {
+
+inline constexpr int kFormatVersion = 1;
+
+// "<workspace>/.airlock/runs"
+std::filesystem::path runs_dir(const std::filesystem::path& workspace);
+
+// A new, unique run id: UTC time plus randomness ("20261121T103530Z-3f9a1c").
+std::string new_run_id();
+
+class Writer {
+public:
+    // Creates <runs_dir>/<run_id>/events.jsonl; fails if it exists already.
+    static Result<Writer> create(const std::filesystem::path& workspace, const std::string& run_id);
+
+    // Appends one record {v, seq, ts, run_id, type, call_id, data, prev}. The line reaches the
+    // kernel before this returns (it survives the death of airlock); sync() makes it durable.
+    Result<void> append(std::string_view type, std::string_view call_id, nlohmann::json data);
+    Result<void> sync();
+
+    const std::filesystem::path& path() const { return path_; }
+    const std::string& run_id() const { return run_id_; }
+    std::uint64_t records() const;
+
+    Writer(Writer&& other) noexcept;
+    Writer& operator=(Writer&&) = delete;
+
+private:
+    Writer(UniqueFd fd, std::filesystem::path path, std::string run_id);
+
+    UniqueFd fd_;
+    std::filesystem::path path_;
+    std::string run_id_;
+    mutable std::mutex mutex_;
+    std::uint64_t seq_ = 0;
+    std::string prev_hash_;
+};
+
+}  // namespace airlock::wal
