@@ -32,7 +32,8 @@ struct Session::Call {
     fs::path cwd;                 // shell_exec: absolute working directory
     fs::path relative_path;       // file tools: validated path relative to the workspace
     std::vector<std::pair<std::string, std::string>> env;  // the child's environment
-    std::vector<std::string> command;                      // argv, program resolved
+    std::vector<std::string> command;                      // argv as it will run
+    fs::path resolved_program;                             // where argv[0] was found
     std::optional<sandbox::Profile> profile;
 };
 
@@ -365,7 +366,7 @@ Session::Stop Session::prepare_sandbox(Call& c) {
         record("exec_not_started", c.call.call_id, {{"exit_code", r.exit_code}, {"message", r.message}});
         return r;
     }
-    c.command[0] = found.path->string();
+    c.resolved_program = *found.path;
 
     const policy::SandboxSettings& settings = policy_->sandbox();
     sandbox::SandboxRequest request;
@@ -454,7 +455,7 @@ Session::Stop Session::execute(Call& c) {
         spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, -1});
         spec.pass_fds = {status_write.get()};
     } else {
-        spec.program = c.command[0];
+        spec.program = c.resolved_program.string();
         spec.argv = c.command;
         spec.cwd = c.cwd.string();
     }
@@ -488,6 +489,13 @@ Session::Stop Session::execute(Call& c) {
         }
     }
 
+    if (bwrap && out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
+        // The program vanished between lookup and exec (or is hidden inside the sandbox).
+        record("exec_not_started", c.call.call_id, {{"exit_code", kExitNotFound}, {"message", out.stderr_bytes}});
+        c.result.stderr_bytes = std::move(out.stderr_bytes);
+        return blocked(c, Status::failed, kExitNotFound, "exec",
+                       c.command[0] + ": command not found inside the sandbox");
+    }
     record("exec_finished", c.call.call_id,
            {{"exit_code", out.exit_code},
             {"signal", out.term_signal},

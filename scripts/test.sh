@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets everything up and runs airlock's whole test suite.
+#
+#   scripts/test.sh              build (Release) and run every test with ctest
+#   scripts/test.sh --sanitize   the same with AddressSanitizer + UndefinedBehaviorSanitizer
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+if [[ "${1:-}" == "--sanitize" ]]; then
+    "$ROOT/scripts/bootstrap.sh" --sanitize
+    BUILD_DIR="${BUILD_DIR%/}-sanitize"
+else
+    "$ROOT/scripts/bootstrap.sh"
+fi
+
+jobs="$(nproc 2>/dev/null || echo 2)"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" --timeout 300

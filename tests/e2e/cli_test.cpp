@@ -1,0 +1,314 @@
+// End-to-end tests of the airlock binary: exit statuses, demo scenarios, bad input, the WAL.
+#include <doctest/doctest.h>
+
+#include "airlock_runner.hpp"
+
+using airlock::test::find_record;
+using airlock::test::has_record;
+using airlock::test::read_text;
+using airlock::test::Workspace;
+using airlock::test::write_text;
+namespace fs = std::filesystem;
+
+TEST_CASE("a command's own exit status comes back, output streams through") {
+    Workspace ws;
+    auto ok = ws.airlock({"exec", "--", "echo", "hello"});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.out == "hello\n");
+
+    auto three = ws.airlock({"exec", "-c", "exit 3"});
+    CHECK(three.exit_code == 3);
+
+    auto json = ws.airlock({"exec", "--json", "-c", "echo out; echo err >&2; exit 5"});
+    CHECK(json.exit_code == 5);
+    auto j = json.json();
+    CHECK(j["status"] == "failed");
+    CHECK(j["exit_code"] == 5);
+    CHECK(j["stdout"] == "out\n");
+    CHECK(j["stderr"] == "err\n");
+    CHECK(j["sandbox"]["active"] == true);
+    CHECK(j["sandbox"]["adapter"] == "bwrap");
+    CHECK(j["sandbox"]["effective"]["network"] == "off");
+    CHECK(j["decision"]["decision"] == "allow");
+    CHECK(j["risk"]["level"].is_string());
+    CHECK(fs::exists(j["wal"].get<std::string>()));
+}
+
+TEST_CASE("a command killed by a signal exits 128+N") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "-c", "kill -TERM $$"});
+    CHECK(r.exit_code == 128 + 15);
+    CHECK(r.json()["status"] == "failed");
+}
+
+TEST_CASE("timeout: exit 124 and the command's process tree is gone") {
+    Workspace ws;
+    // The background child would create the file after the timeout if it survived.
+    auto r = ws.airlock({"exec", "--json", "--timeout", "1", "-c",
+                         "(sleep 3; touch survived) & sleep 30"});
+    CHECK(r.exit_code == 124);
+    CHECK(r.json()["status"] == "timeout");
+    // Positive control: the same shape finishes when it has time.
+    auto control = ws.airlock({"exec", "-c", "(touch control) & wait"});
+    CHECK(control.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "control"));
+    auto later = ws.airlock({"exec", "-c", "sleep 4"});  // outlives the would-be survivor
+    CHECK(later.exit_code == 0);
+    CHECK_FALSE(fs::exists(ws.path() / "survived"));
+}
+
+TEST_CASE("command not found exits 127, and nothing is sandboxed for it") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--", "airlock-no-such-program"});
+    CHECK(r.exit_code == 127);
+    CHECK(r.json()["status"] == "failed");
+    CHECK(r.err.find("airlock-no-such-program") != std::string::npos);
+}
+
+TEST_CASE("a command that looks like a bwrap option is run as a program") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--", "--bind", "/", "/tmp/x"});
+    CHECK(r.exit_code == 127);
+}
+
+TEST_CASE("demo 1: a file is written, then a command reads it") {
+    Workspace ws;
+    auto w = ws.airlock({"write", "notes/hello.txt"}, "hello from the agent\n");
+    CHECK(w.exit_code == 0);
+    CHECK(read_text(ws.path() / "notes/hello.txt") == "hello from the agent\n");
+    auto r = ws.airlock({"exec", "--", "cat", "notes/hello.txt"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "hello from the agent\n");
+    auto rd = ws.airlock({"read", "notes/hello.txt"});
+    CHECK(rd.exit_code == 0);
+    CHECK(rd.out == "hello from the agent\n");
+}
+
+TEST_CASE("demo 2: a call without a required parameter fails before anything runs") {
+    Workspace ws;
+    auto r = ws.airlock({"call", "--json", "file_write", R"({"content": "x"})"});
+    CHECK(r.exit_code == 126);
+    auto j = r.json();
+    CHECK(j["status"] == "invalid");
+    CHECK(j["message"].get<std::string>().find("\"path\"") != std::string::npos);
+    auto records = ws.run_records(j["wal"]);
+    CHECK(find_record(records, "call_finished")["data"]["status"] == "invalid");
+    CHECK_FALSE(has_record(records, "file_written"));
+    CHECK_FALSE(has_record(records, "policy_decided"));
+}
+
+TEST_CASE("demo 3: a policy rule denies a command, naming the rule and reason") {
+    Workspace ws;
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow", "rules": [
+        {"id": "no-curl", "decision": "deny", "tool": "shell_exec", "argv": ["curl"],
+         "reason": "no network tools"}]})");
+    auto r = ws.airlock({"exec", "--json", "--policy", (ws.outside() / "p.json").string(), "--",
+                         "curl", "http://127.0.0.1:9/"});
+    CHECK(r.exit_code == 126);
+    auto j = r.json();
+    CHECK(j["status"] == "denied");
+    CHECK(j["decision"]["rule"] == "no-curl");
+    CHECK(r.err.find("denied by policy rule \"no-curl\"") != std::string::npos);
+    auto records = ws.run_records(j["wal"]);
+    CHECK(find_record(records, "policy_decided")["data"]["decision"] == "deny");
+    CHECK_FALSE(has_record(records, "exec_started"));
+}
+
+TEST_CASE("demo 4: an allowed command cannot write outside the workspace") {
+    Workspace ws;
+    const fs::path outside = "/var/tmp/airlock-e2e-" + ws.outside().filename().string();
+    auto r = ws.airlock({"exec", "--json", "--", "touch", outside.string()});
+    CHECK(r.exit_code != 0);
+    CHECK(r.json()["status"] == "failed");
+    CHECK(r.json()["stderr"].get<std::string>().find("Read-only file system") != std::string::npos);
+    CHECK_FALSE(fs::exists(outside));
+    // Positive control: the same command inside the workspace works.
+    auto inside = ws.airlock({"exec", "--", "touch", (ws.path() / "inside").string()});
+    CHECK(inside.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "inside"));
+}
+
+TEST_CASE("the sandboxed command cannot write the WAL") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "-c", "echo forged >> .airlock/runs/*/events.jsonl"});
+    CHECK(r.exit_code != 0);
+    CHECK(ws.wal_text().find("forged") == std::string::npos);
+    auto control = ws.airlock({"exec", "-c", "echo fine >> notes.txt"});
+    CHECK(control.exit_code == 0);
+    CHECK(read_text(ws.path() / "notes.txt") == "fine\n");
+}
+
+TEST_CASE("the child sees only descriptors 0, 1 and 2") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "-c", "ls /proc/$$/fd"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == "0\n1\n2\n");
+}
+
+TEST_CASE("bad input: empty argv is invalid, recorded, nothing runs") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--"});
+    CHECK(r.exit_code == 126);
+    auto j = r.json();
+    CHECK(j["status"] == "invalid");
+    auto records = ws.run_records(j["wal"]);
+    CHECK(find_record(records, "call_finished")["data"]["status"] == "invalid");
+    CHECK_FALSE(has_record(records, "exec_started"));
+}
+
+TEST_CASE("bad input: an unknown tool is invalid and recorded") {
+    Workspace ws;
+    auto r = ws.airlock({"call", "--json", "shell_eval", R"({"command": "id"})"});
+    CHECK(r.exit_code == 126);
+    auto j = r.json();
+    CHECK(j["status"] == "invalid");
+    CHECK(j["message"].get<std::string>().find("unknown tool \"shell_eval\"") != std::string::npos);
+    CHECK(find_record(ws.run_records(j["wal"]), "call_finished")["data"]["status"] == "invalid");
+}
+
+TEST_CASE("bad input: malformed arguments JSON is invalid and recorded") {
+    Workspace ws;
+    auto r = ws.airlock({"call", "--json", "shell_exec", R"({"argv": ["id")"});
+    CHECK(r.exit_code == 126);
+    CHECK(r.json()["status"] == "invalid");
+}
+
+TEST_CASE("bad input: a malformed policy stops airlock with file and line (exit 125)") {
+    Workspace ws;
+    const fs::path policy = ws.outside() / "broken.json";
+    write_text(policy, "{\n  \"version\": 1,\n  \"default\": \"allow\"\n  \"rules\": []\n}\n");
+    auto r = ws.airlock({"exec", "--json", "--policy", policy.string(), "--", "touch", "ran"});
+    CHECK(r.exit_code == 125);
+    auto j = r.json();
+    CHECK(j["status"] == "error");
+    CHECK(j["message"].get<std::string>().find("broken.json:4") != std::string::npos);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    auto records = ws.run_records(j["wal"]);
+    CHECK(has_record(records, "config_error"));
+    CHECK(has_record(records, "run_aborted"));
+}
+
+TEST_CASE("bad input: an unknown policy field is an error, never ignored (exit 125)") {
+    Workspace ws;
+    const fs::path policy = ws.outside() / "typo.json";
+    write_text(policy, "{\"version\": 1, \"default\": \"allow\",\n \"rulez\": []}\n");
+    auto r = ws.airlock({"exec", "--json", "--policy", policy.string(), "--", "touch", "ran"});
+    CHECK(r.exit_code == 125);
+    CHECK(r.json()["message"].get<std::string>().find("rulez") != std::string::npos);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    CHECK(has_record(ws.run_records(r.json()["wal"]), "config_error"));
+}
+
+TEST_CASE("bad input: write to a path escaping the workspace is refused") {
+    Workspace ws;
+    for (const std::string path : {"../escaped.txt", "a/../../escaped.txt", "/tmp/escaped.txt"}) {
+        CAPTURE(path);
+        auto r = ws.airlock({"write", "--json", path}, "payload");
+        CHECK(r.exit_code == 126);
+        CHECK(r.json()["status"] == "invalid");
+        CHECK(find_record(ws.run_records(r.json()["wal"]), "call_finished")["data"]["status"] == "invalid");
+    }
+    CHECK_FALSE(fs::exists(ws.outside() / "escaped.txt"));
+}
+
+TEST_CASE("write through a symlink that leads outside is refused") {
+    Workspace ws;
+    fs::create_directories(ws.outside() / "target");
+    fs::create_directory_symlink(ws.outside() / "target", ws.path() / "link");
+    auto r = ws.airlock({"write", "--json", "link/file.txt"}, "payload");
+    CHECK(r.exit_code == 126);
+    CHECK_FALSE(fs::exists(ws.outside() / "target" / "file.txt"));
+    // Positive control: a real directory of the same name works.
+    fs::remove(ws.path() / "link");
+    auto ok = ws.airlock({"write", "link/file.txt"}, "payload");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(ws.path() / "link/file.txt") == "payload");
+}
+
+TEST_CASE("write into airlock's own state is refused") {
+    Workspace ws;
+    auto r = ws.airlock({"write", "--json", ".airlock/policy.json"}, "{}");
+    CHECK(r.exit_code == 126);
+    CHECK_FALSE(fs::exists(ws.path() / ".airlock/policy.json"));
+}
+
+TEST_CASE("sandbox unavailable: the call is blocked, never run without it") {
+    Workspace ws;
+    auto seatbelt = ws.airlock({"exec", "--json", "--sandbox", "seatbelt", "--", "touch", "ran"});
+    CHECK(seatbelt.exit_code == 126);
+    CHECK(seatbelt.json()["status"] == "sandbox_denied");
+    auto none = ws.airlock({"exec", "--json", "--sandbox", "none", "--", "touch", "ran"});
+    CHECK(none.exit_code == 126);
+    CHECK(none.json()["status"] == "sandbox_denied");
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+}
+
+TEST_CASE("sandbox none runs unconfined only when the policy allows it explicitly") {
+    Workspace ws;
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
+        "sandbox": {"adapter": "none", "required": false}})");
+    auto r = ws.airlock({"exec", "--json", "--no-builtin-policy", "--policy",
+                         (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.json()["sandbox"]["active"] == false);
+    CHECK(fs::exists(ws.path() / "ran"));
+}
+
+TEST_CASE("an ask answered by the deny provider is approval_denied") {
+    Workspace ws;
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow", "rules": [
+        {"id": "ask-touch", "decision": "ask", "tool": "shell_exec", "argv": ["touch"],
+         "reason": "touching needs a yes"}]})");
+    auto r = ws.airlock({"exec", "--json", "--approve", "deny", "--policy",
+                         (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    CHECK(r.exit_code == 126);
+    auto j = r.json();
+    CHECK(j["status"] == "approval_denied");
+    CHECK(j["approval"]["provider"] == "deny");
+    CHECK(j["approval"]["key"].get<std::string>().size() == 64);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    auto allowed = ws.airlock({"exec", "--json", "--approve", "allow", "--policy",
+                               (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    CHECK(allowed.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "ran"));
+}
+
+TEST_CASE("the WAL records every stage and never env values or file contents") {
+    Workspace ws;
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
+        "env": {"allow": ["PATH", "AIRLOCK_TEST_SECRET"]}})");
+    auto r = ws.airlock({"exec", "--json", "--policy", (ws.outside() / "p.json").string(), "--",
+                         "sh", "-c", "test \"$AIRLOCK_TEST_SECRET\" = s3cr3t-env-value"},
+                        "", {"AIRLOCK_TEST_SECRET=s3cr3t-env-value"});
+    CHECK(r.exit_code == 0);  // the variable reached the command...
+    auto w = ws.airlock({"write", "secret.txt"}, "s3cr3t-file-content");
+    CHECK(w.exit_code == 0);
+    const std::string wal = ws.wal_text();
+    CHECK(wal.find("s3cr3t-env-value") == std::string::npos);  // ...but not the log
+    CHECK(wal.find("s3cr3t-file-content") == std::string::npos);
+
+    auto records = ws.run_records(r.json()["wal"]);
+    std::vector<std::string> types;
+    for (const auto& rec : records) types.push_back(rec["type"]);
+    for (const char* t : {"run_started", "call_received", "risk_scored", "policy_decided",
+                          "sandbox_prepared", "exec_started", "exec_finished", "call_finished",
+                          "run_finished"})
+        CHECK_MESSAGE(std::find(types.begin(), types.end(), t) != types.end(), t);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        CHECK(records[i]["seq"] == i + 1);
+        CHECK(records[i]["run_id"] == r.json()["run_id"]);
+    }
+}
+
+TEST_CASE("--dry-run --json prints the plan and runs nothing") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--dry-run", "--json", "--", "touch", "ran"});
+    CHECK(r.exit_code == 0);
+    auto plan = nlohmann::json::parse(r.json()["stdout"].get<std::string>());
+    CHECK(plan["profile"]["adapter"] == "bwrap");
+    auto cmd = plan["command"];
+    CHECK(cmd[0] == "bwrap");
+    CHECK(cmd[cmd.size() - 2] == "touch");
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    CHECK_FALSE(fs::exists(ws.path() / ".airlock" / "runs"));
+}
