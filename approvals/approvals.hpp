@@ -1,10 +1,10 @@
 // Approvals: who answers when the policy says "ask", and what an approval covers.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
-#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +40,7 @@ struct ApprovalAnswer {
 };
 
 class Provider {
-public:
+  public:
     virtual ~Provider() = default;
     virtual std::string name() const = 0;
     virtual ApprovalAnswer ask(const ApprovalRequest& request) = 0;
@@ -70,13 +70,13 @@ struct Outcome {
 // Per run (or per server session): the session cache and the loop guard around a provider.
 // Thread-safe: concurrent calls may ask at once.
 class Approver {
-public:
+  public:
     Approver(std::unique_ptr<Provider> provider, policy::ApprovalSettings settings);
     Outcome decide(const ApprovalRequest& request);
     bool run_aborted() const;  // abort answered, or the loop guard tripped
     std::string provider_name() const;
 
-private:
+  private:
     std::unique_ptr<Provider> provider_;
     policy::ApprovalSettings settings_;
     mutable std::mutex mutex_;

@@ -6,8 +6,9 @@
 #include "exec/version.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"airlock: run an AI agent's tool calls through guard, policy, approval and an OS sandbox",
-                 "airlock"};
+    CLI::App app{
+        "airlock: run an AI agent's tool calls through guard, policy, approval and an OS sandbox",
+        "airlock"};
     app.set_version_flag("--version", std::string(airlock::kVersion));
     app.require_subcommand(1);
     int exit_status = 0;

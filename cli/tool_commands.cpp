@@ -32,16 +32,20 @@ struct CommonOptions {
 
 void add_common(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
     cmd->add_option("--workspace", o.workspace, "Workspace directory (default: the current one)");
-    cmd->add_option("--policy", o.policies, "Policy file layered on the built-in policy (repeatable)");
+    cmd->add_option("--policy", o.policies,
+                    "Policy file layered on the built-in policy (repeatable)");
     cmd->add_flag("--no-builtin-policy", o.no_builtin_policy, "Start from an empty base policy");
-    cmd->add_option("--approve", o.approve,
-                    "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a terminal, "
-                    "else deny)");
+    cmd->add_option(
+        "--approve", o.approve,
+        "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a terminal, "
+        "else deny)");
     cmd->add_flag("--json", o.json, "Print one JSON result object on stdout");
     if (runs_commands) {
-        cmd->add_option("--sandbox", o.sandbox, "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
+        cmd->add_option("--sandbox", o.sandbox,
+                        "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
             ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));
-        cmd->add_option("--timeout", o.timeout, "Wall-clock limit in seconds (never above the policy's)")
+        cmd->add_option("--timeout", o.timeout,
+                        "Wall-clock limit in seconds (never above the policy's)")
             ->check(CLI::PositiveNumber);
     }
 }
@@ -60,7 +64,8 @@ exec::SessionOptions session_options(const CommonOptions& o, bool passthrough, b
     s.policy.builtin = !o.no_builtin_policy;
     s.policy.user_file = config_home_policy();
     s.policy.workspace_file = s.workspace / ".airlock" / "policy.json";
-    for (const auto& p : o.policies) s.policy.files.emplace_back(p);
+    for (const auto& p : o.policies)
+        s.policy.files.emplace_back(p);
     s.approve = o.approve;
     s.sandbox = o.sandbox;
     s.timeout_seconds = o.timeout;
@@ -72,7 +77,8 @@ exec::SessionOptions session_options(const CommonOptions& o, bool passthrough, b
 // Prints the result the way the caller asked for and returns the exit status.
 int report(const exec::CallResult& result, bool json, bool print_stdout) {
     if (json) {
-        std::cout << exec::to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+        std::cout << exec::to_json(result).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace)
                   << std::endl;
     } else if (print_stdout) {
         std::cout << result.stdout_bytes << std::flush;
@@ -86,7 +92,8 @@ int report(const exec::CallResult& result, bool json, bool print_stdout) {
     return result.exit_code;
 }
 
-int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run, bool print_stdout) {
+int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run,
+             bool print_stdout) {
     auto session = exec::Session::open(session_options(o, passthrough, dry_run));
     exec::CallResult result = session->handle(std::move(call));
     session->finish();
@@ -139,7 +146,8 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
     {
         auto o = std::make_shared<CommonOptions>();
         auto path = std::make_shared<std::string>();
-        CLI::App* cmd = app.add_subcommand("write", "Write stdin's bytes to PATH in the workspace (file_write)");
+        CLI::App* cmd = app.add_subcommand(
+            "write", "Write stdin's bytes to PATH in the workspace (file_write)");
         add_common(cmd, *o, false);
         cmd->add_option("path", *path, "Path relative to the workspace")->required();
         cmd->callback([&exit_status, o, path] {
@@ -172,8 +180,9 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         auto o = std::make_shared<CommonOptions>();
         auto tool = std::make_shared<std::string>();
         auto args = std::make_shared<std::string>("-");
-        CLI::App* cmd = app.add_subcommand(
-            "call", "Run one tool call given as JSON: airlock call TOOL '{\"argv\": [...]}' (or - for stdin)");
+        CLI::App* cmd = app.add_subcommand("call",
+                                           "Run one tool call given as JSON: airlock call TOOL "
+                                           "'{\"argv\": [...]}' (or - for stdin)");
         add_common(cmd, *o, true);
         cmd->add_option("tool", *tool, "shell_exec, file_write or file_read")->required();
         cmd->add_option("args", *args, "The call's arguments as a JSON object, or - to read stdin");
@@ -183,7 +192,8 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
             exec::CallResult result;
             const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
             if (parsed.is_discarded()) {
-                result = session->reject(*tool, make_error("input", "arguments are not valid JSON"));
+                result =
+                    session->reject(*tool, make_error("input", "arguments are not valid JSON"));
             } else if (auto call = exec::decode_tool_call(*tool, parsed); !call) {
                 result = session->reject(*tool, call.error());
             } else {

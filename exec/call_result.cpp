@@ -4,15 +4,24 @@ namespace airlock::exec {
 
 std::string_view status_name(Status status) {
     switch (status) {
-        case Status::ok: return "ok";
-        case Status::failed: return "failed";
-        case Status::timeout: return "timeout";
-        case Status::denied: return "denied";
-        case Status::approval_denied: return "approval_denied";
-        case Status::aborted: return "aborted";
-        case Status::sandbox_denied: return "sandbox_denied";
-        case Status::invalid: return "invalid";
-        case Status::error: return "error";
+        case Status::ok:
+            return "ok";
+        case Status::failed:
+            return "failed";
+        case Status::timeout:
+            return "timeout";
+        case Status::denied:
+            return "denied";
+        case Status::approval_denied:
+            return "approval_denied";
+        case Status::aborted:
+            return "aborted";
+        case Status::sandbox_denied:
+            return "sandbox_denied";
+        case Status::invalid:
+            return "invalid";
+        case Status::error:
+            return "error";
     }
     return "error";
 }
@@ -46,16 +55,24 @@ std::string block_message(const CallResult& r) {
         case Status::denied:
             return "airlock: denied by policy rule \"" + (r.decision ? r.decision->rule : "") +
                    "\": " + r.message;
-        case Status::approval_denied: return "airlock: approval denied: " + r.message;
-        case Status::aborted: return "airlock: run aborted: " + r.message;
-        case Status::sandbox_denied: return "airlock: sandbox unavailable: " + r.message;
-        case Status::invalid: return "airlock: invalid input: " + r.message;
-        case Status::error: return "airlock: error in " + r.stage + ": " + r.message;
-        case Status::timeout: return "airlock: timed out: " + r.message;
+        case Status::approval_denied:
+            return "airlock: approval denied: " + r.message;
+        case Status::aborted:
+            return "airlock: run aborted: " + r.message;
+        case Status::sandbox_denied:
+            return "airlock: sandbox unavailable: " + r.message;
+        case Status::invalid:
+            return "airlock: invalid input: " + r.message;
+        case Status::error:
+            return "airlock: error in " + r.stage + ": " + r.message;
+        case Status::timeout:
+            return "airlock: timed out: " + r.message;
         case Status::failed:
-            if (r.exit_code == kExitNotFound || r.exit_code == kExitBlocked) return "airlock: " + r.message;
+            if (r.exit_code == kExitNotFound || r.exit_code == kExitBlocked)
+                return "airlock: " + r.message;
             return {};
-        case Status::ok: return {};
+        case Status::ok:
+            return {};
     }
     return {};
 }

@@ -14,7 +14,17 @@
 
 namespace airlock::exec {
 
-enum class Status { ok, failed, timeout, denied, approval_denied, aborted, sandbox_denied, invalid, error };
+enum class Status {
+    ok,
+    failed,
+    timeout,
+    denied,
+    approval_denied,
+    aborted,
+    sandbox_denied,
+    invalid,
+    error
+};
 
 std::string_view status_name(Status status);
 

@@ -19,7 +19,8 @@ int check(const fs::path& candidate) {
 
 }  // namespace
 
-Lookup find_program(const std::string& program, const std::string& search_path, const fs::path& cwd) {
+Lookup find_program(const std::string& program, const std::string& search_path,
+                    const fs::path& cwd) {
     Lookup result;
     if (program.empty()) return result;
     if (program.find('/') != std::string::npos) {

@@ -76,8 +76,8 @@ Result<fs::path> validate_file_path(const fs::path& workspace, std::string_view 
     if (relative.empty() || relative == ".")
         return make_error("input", "path \"" + std::string(path) + "\" names the workspace itself");
     if (*relative.begin() == ".airlock")
-        return make_error("input", "path \"" + std::string(path) +
-                                       "\" is inside .airlock/, airlock's own state");
+        return make_error(
+            "input", "path \"" + std::string(path) + "\" is inside .airlock/, airlock's own state");
     return relative;
 }
 
@@ -95,7 +95,8 @@ Result<WriteOutcome> write_file_beneath(const fs::path& workspace, const fs::pat
     struct stat existing {};
     if (::fstatat(dir->get(), name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
         if (!S_ISREG(existing.st_mode))
-            return make_error("exec", "\"" + relative.string() + "\" exists and is not a regular file");
+            return make_error("exec",
+                              "\"" + relative.string() + "\" exists and is not a regular file");
         mode = existing.st_mode & 07777;
     } else {
         outcome.created = true;

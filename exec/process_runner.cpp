@@ -1,13 +1,13 @@
 #include "exec/process_runner.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/close_range.h>
-#include <sys/syscall.h>
 
 #include <algorithm>
 #include <array>
@@ -26,20 +26,41 @@ struct ChildFailure {
     int err;
 };
 
-enum Step : int { kSetsid = 1, kSignals, kStdin, kDup2, kPassFds, kChdir, kRlimit, kCloseRange, kPreExec, kExecve };
+enum Step : int {
+    kSetsid = 1,
+    kSignals,
+    kStdin,
+    kDup2,
+    kPassFds,
+    kChdir,
+    kRlimit,
+    kCloseRange,
+    kPreExec,
+    kExecve
+};
 
 const char* step_call(int step) {
     switch (step) {
-        case kSetsid: return "setsid";
-        case kSignals: return "sigaction";
-        case kStdin: return "open(/dev/null)";
-        case kDup2: return "dup2";
-        case kPassFds: return "fcntl(F_DUPFD)";
-        case kChdir: return "chdir";
-        case kRlimit: return "setrlimit";
-        case kCloseRange: return "close_range";
-        case kPreExec: return "sandbox setup";
-        case kExecve: return "execve";
+        case kSetsid:
+            return "setsid";
+        case kSignals:
+            return "sigaction";
+        case kStdin:
+            return "open(/dev/null)";
+        case kDup2:
+            return "dup2";
+        case kPassFds:
+            return "fcntl(F_DUPFD)";
+        case kChdir:
+            return "chdir";
+        case kRlimit:
+            return "setrlimit";
+        case kCloseRange:
+            return "close_range";
+        case kPreExec:
+            return "sandbox setup";
+        case kExecve:
+            return "execve";
     }
     return "child setup";
 }
@@ -83,10 +104,10 @@ const char* step_call(int step) {
     }
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) child_fail(error_fd, kChdir);
     if (spec.memory_bytes != 0) {
-        const struct rlimit lim {spec.memory_bytes, spec.memory_bytes};
+        const struct rlimit lim { spec.memory_bytes, spec.memory_bytes };
         if (::setrlimit(RLIMIT_AS, &lim) != 0) child_fail(error_fd, kRlimit);
     }
-    const struct rlimit no_core {0, 0};
+    const struct rlimit no_core { 0, 0 };
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(error_fd, kRlimit);
     // Everything above the passed fds is marked close-on-exec (not closed: the error pipe must
     // stay open until execve succeeds).
@@ -106,7 +127,8 @@ const char* step_call(int step) {
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;
     out.reserve(strings.size() + 1);
-    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    for (const auto& s : strings)
+        out.push_back(const_cast<char*>(s.c_str()));
     out.push_back(nullptr);
     return out;
 }

@@ -22,9 +22,9 @@ using PreExecHook = int (*)(const void* context);
 struct ProcessSpec {
     std::string program;  // absolute path; never looked up through PATH here
     std::vector<std::string> argv;
-    std::vector<std::string> envp;  // KEY=VALUE, the child's whole environment
-    std::string cwd;                // chdir before exec; empty keeps airlock's
-    std::vector<int> pass_fds;      // become fds 3, 4, ... in the child, in this order
+    std::vector<std::string> envp;   // KEY=VALUE, the child's whole environment
+    std::string cwd;                 // chdir before exec; empty keeps airlock's
+    std::vector<int> pass_fds;       // become fds 3, 4, ... in the child, in this order
     std::uint64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unchanged
     PreExecHook pre_exec = nullptr;
     const void* pre_exec_context = nullptr;
@@ -37,8 +37,8 @@ struct RunLimits {
 };
 
 struct ProcessOutcome {
-    int exit_code = 0;      // the child's status, 128+N for a signal
-    int term_signal = 0;    // N when killed by a signal
+    int exit_code = 0;    // the child's status, 128+N for a signal
+    int term_signal = 0;  // N when killed by a signal
     bool timed_out = false;
     std::string stdout_bytes;
     std::string stderr_bytes;

@@ -29,8 +29,8 @@ using nlohmann::json;
 struct Session::Call {
     ToolCall call;
     CallResult result;
-    fs::path cwd;                 // shell_exec: absolute working directory
-    fs::path relative_path;       // file tools: validated path relative to the workspace
+    fs::path cwd;            // shell_exec: absolute working directory
+    fs::path relative_path;  // file tools: validated path relative to the workspace
     std::vector<std::pair<std::string, std::string>> env;  // the child's environment
     std::vector<std::string> command;                      // argv as it will run
     fs::path resolved_program;                             // where argv[0] was found
@@ -59,7 +59,8 @@ std::vector<std::pair<std::string, std::string>> child_environment(const policy:
         if (env.set.count(key)) continue;
         if (const char* value = std::getenv(key.c_str())) out.emplace_back(key, value);
     }
-    for (const auto& [key, value] : env.set) out.emplace_back(key, value);
+    for (const auto& [key, value] : env.set)
+        out.emplace_back(key, value);
     const bool has_path =
         std::any_of(out.begin(), out.end(), [](const auto& kv) { return kv.first == "PATH"; });
     if (!has_path) out.emplace_back("PATH", kDefaultPath);
@@ -69,7 +70,8 @@ std::vector<std::pair<std::string, std::string>> child_environment(const policy:
 
 std::vector<std::string> keys_of(const std::vector<std::pair<std::string, std::string>>& env) {
     std::vector<std::string> keys;
-    for (const auto& kv : env) keys.push_back(kv.first);
+    for (const auto& kv : env)
+        keys.push_back(kv.first);
     return keys;
 }
 
@@ -77,8 +79,10 @@ json describe_request(const ToolCall& call) {
     json d = {{"tool", tool_name(call.tool)}};
     switch (call.tool) {
         case Tool::shell_exec:
-            if (call.shell) d["shell"] = *call.shell;
-            else d["argv"] = call.argv;
+            if (call.shell)
+                d["shell"] = *call.shell;
+            else
+                d["argv"] = call.argv;
             d["cwd"] = call.cwd;
             if (call.timeout_ms) d["timeout_ms"] = *call.timeout_ms;
             break;
@@ -130,9 +134,13 @@ std::unique_ptr<Session> Session::open(const SessionOptions& options) {
 
 Session::Session(SessionOptions options) : options_(std::move(options)) {}
 
-Session::~Session() { finish(); }
+Session::~Session() {
+    finish();
+}
 
-fs::path Session::wal_path() const { return wal_ ? wal_->path() : fs::path{}; }
+fs::path Session::wal_path() const {
+    return wal_ ? wal_->path() : fs::path{};
+}
 
 void Session::record(const std::string& type, const std::string& call_id, json data) {
     if (!wal_) return;
@@ -174,11 +182,13 @@ void Session::start() {
     auto loaded = policy::PolicyStack::load(options_.policy);
     if (!loaded) {
         startup_error_ = loaded.error();
-        record("config_error", "", {{"stage", loaded.error().stage}, {"message", loaded.error().describe()}});
+        record("config_error", "",
+               {{"stage", loaded.error().stage}, {"message", loaded.error().describe()}});
         return;
     }
     policy_.emplace(std::move(loaded).value());
-    record("policy_loaded", "", {{"digest", policy_->digest()}, {"layers", policy_->layer_names()}});
+    record("policy_loaded", "",
+           {{"digest", policy_->digest()}, {"layers", policy_->layer_names()}});
 
     const std::string spec =
         options_.approve.empty() ? approvals::default_provider_spec() : options_.approve;
@@ -186,11 +196,12 @@ void Session::start() {
         spec, approvals::ProviderOptions{policy_->approvals().timeout_seconds});
     if (!provider) {
         startup_error_ = provider.error();
-        record("config_error", "", {{"stage", provider.error().stage}, {"message", provider.error().describe()}});
+        record("config_error", "",
+               {{"stage", provider.error().stage}, {"message", provider.error().describe()}});
         return;
     }
-    approver_ = std::make_unique<approvals::Approver>(std::move(provider).value(),
-                                                      policy_->approvals());
+    approver_ =
+        std::make_unique<approvals::Approver>(std::move(provider).value(), policy_->approvals());
     record("approver_ready", "", {{"provider", approver_->provider_name()}});
     if (wal_) (void)wal_->sync();
 }
@@ -248,7 +259,8 @@ CallResult Session::handle(ToolCall call) {
 
 Session::Stop Session::check_run_state(Call& c) {
     if (startup_error_)
-        return blocked(c, Status::error, kExitError, startup_error_->stage, startup_error_->describe());
+        return blocked(c, Status::error, kExitError, startup_error_->stage,
+                       startup_error_->describe());
     if (approver_->run_aborted())
         return blocked(c, Status::aborted, kExitBlocked, "approval",
                        "this run was aborted earlier; no further calls are accepted");
@@ -267,14 +279,17 @@ Session::Stop Session::validate_input(Call& c) {
             if (call.shell && call.shell->empty()) return invalid("empty command string");
             if (!call.shell && call.argv[0].empty()) return invalid("argv[0] is empty");
             for (const auto& arg : effective_argv(call))
-                if (arg.find('\0') != std::string::npos) return invalid("an argument contains a NUL byte");
-            if (call.timeout_ms && *call.timeout_ms <= 0) return invalid("timeout_ms must be positive");
+                if (arg.find('\0') != std::string::npos)
+                    return invalid("an argument contains a NUL byte");
+            if (call.timeout_ms && *call.timeout_ms <= 0)
+                return invalid("timeout_ms must be positive");
             if (call.cwd.empty()) {
                 c.cwd = workspace_;
             } else {
                 auto cwd = resolve_in_workspace(workspace_, call.cwd, "cwd");
                 if (!cwd) return invalid(cwd.error().message);
-                if (!fs::is_directory(*cwd)) return invalid("cwd \"" + call.cwd + "\" is not a directory");
+                if (!fs::is_directory(*cwd))
+                    return invalid("cwd \"" + call.cwd + "\" is not a directory");
                 c.cwd = *cwd;
             }
             break;
@@ -331,8 +346,9 @@ Session::Stop Session::ask_approval(Call& c) {
             {"seconds", answer.seconds},
             {"from_session_cache", outcome.from_session_cache},
             {"loop_guard", outcome.loop_guard}});
-    c.result.approval = ApprovalRecord{answer.provider, std::string(approvals::decision_name(answer.decision)),
-                                       request.key, outcome.from_session_cache};
+    c.result.approval =
+        ApprovalRecord{answer.provider, std::string(approvals::decision_name(answer.decision)),
+                       request.key, outcome.from_session_cache};
     if (approvals::grants(answer.decision)) return std::nullopt;
     if (outcome.loop_guard)
         return blocked(c, Status::aborted, kExitBlocked, "approval",
@@ -340,12 +356,13 @@ Session::Stop Session::ask_approval(Call& c) {
                            std::to_string(policy_->approvals().max_repeated_denials) +
                            " times; the run is aborted");
     if (answer.decision == approvals::ApprovalDecision::abort)
-        return blocked(c, Status::aborted, kExitBlocked, "approval",
-                       "aborted by " + answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason));
+        return blocked(
+            c, Status::aborted, kExitBlocked, "approval",
+            "aborted by " + answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason));
     return blocked(c, Status::approval_denied, kExitBlocked, "approval",
-                   std::string(approvals::decision_name(answer.decision)) + " by " + answer.provider +
-                       (answer.reason.empty() ? "" : ": " + answer.reason) + " (policy rule \"" +
-                       v.rule + "\" asks for approval)");
+                   std::string(approvals::decision_name(answer.decision)) + " by " +
+                       answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason) +
+                       " (policy rule \"" + v.rule + "\" asks for approval)");
 }
 
 Session::Stop Session::prepare_sandbox(Call& c) {
@@ -359,11 +376,13 @@ Session::Stop Session::prepare_sandbox(Call& c) {
         if (k == "PATH") search_path = v;
     const Lookup found = find_program(c.command[0], search_path, c.cwd);
     if (!found.path) {
-        CallResult r = blocked(c, Status::failed,
-                               found.exists_but_not_executable ? kExitBlocked : kExitNotFound, "exec",
-                               c.command[0] + (found.exists_but_not_executable ? ": permission denied"
-                                                                               : ": command not found"));
-        record("exec_not_started", c.call.call_id, {{"exit_code", r.exit_code}, {"message", r.message}});
+        CallResult r =
+            blocked(c, Status::failed,
+                    found.exists_but_not_executable ? kExitBlocked : kExitNotFound, "exec",
+                    c.command[0] + (found.exists_but_not_executable ? ": permission denied"
+                                                                    : ": command not found"));
+        record("exec_not_started", c.call.call_id,
+               {{"exit_code", r.exit_code}, {"message", r.message}});
         return r;
     }
     c.resolved_program = *found.path;
@@ -375,18 +394,21 @@ Session::Stop Session::prepare_sandbox(Call& c) {
     request.network = settings.network;
     request.workspace = workspace_;
     request.cwd = c.cwd;
-    for (const auto& root : settings.writable_roots) request.writable_roots.emplace_back(root);
+    for (const auto& root : settings.writable_roots)
+        request.writable_roots.emplace_back(root);
     request.env = c.env;
 
     auto adapter = sandbox::choose_adapter(request);
     if (!adapter) {
         record("sandbox_denied", c.call.call_id, {{"message", adapter.error().describe()}});
-        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", adapter.error().describe());
+        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                       adapter.error().describe());
     }
     auto profile = sandbox::build_profile(request, *adapter);
     if (!profile) {
         record("sandbox_denied", c.call.call_id, {{"message", profile.error().describe()}});
-        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", profile.error().describe());
+        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                       profile.error().describe());
     }
     c.profile = std::move(profile).value();
     c.result.sandbox = {{"active", c.profile->adapter != sandbox::Adapter::none},
@@ -415,9 +437,12 @@ Session::Stop Session::execute(Call& c) {
     switch (c.call.tool) {
         case Tool::file_write: {
             auto written = write_file_beneath(workspace_, c.relative_path, c.call.content);
-            if (!written) return blocked(c, Status::error, kExitError, "exec", written.error().describe());
+            if (!written)
+                return blocked(c, Status::error, kExitError, "exec", written.error().describe());
             record("file_written", c.call.call_id,
-                   {{"path", c.relative_path.string()}, {"bytes", written->bytes}, {"created", written->created}});
+                   {{"path", c.relative_path.string()},
+                    {"bytes", written->bytes},
+                    {"created", written->created}});
             c.result.status = Status::ok;
             c.result.exit_code = 0;
             return std::nullopt;
@@ -427,23 +452,28 @@ Session::Stop Session::execute(Call& c) {
             auto read = read_file_beneath(workspace_, c.relative_path, cap);
             if (!read) return blocked(c, Status::failed, 1, "exec", read.error().describe());
             record("file_read", c.call.call_id,
-                   {{"path", c.relative_path.string()}, {"bytes", read->content.size()}, {"truncated", read->truncated}});
+                   {{"path", c.relative_path.string()},
+                    {"bytes", read->content.size()},
+                    {"truncated", read->truncated}});
             c.result.stdout_bytes = std::move(read->content);
             c.result.stdout_truncated = read->truncated;
             c.result.status = Status::ok;
             c.result.exit_code = 0;
             return std::nullopt;
         }
-        case Tool::shell_exec: break;
+        case Tool::shell_exec:
+            break;
     }
 
     const policy::Limits& limits = policy_->limits();
     long long timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;
-    if (options_.timeout_seconds) timeout_ms = std::min<long long>(timeout_ms, *options_.timeout_seconds * 1000LL);
+    if (options_.timeout_seconds)
+        timeout_ms = std::min<long long>(timeout_ms, *options_.timeout_seconds * 1000LL);
     if (c.call.timeout_ms) timeout_ms = std::min(timeout_ms, *c.call.timeout_ms);
 
     ProcessSpec spec;
-    for (const auto& [k, v] : c.env) spec.envp.push_back(k + "=" + v);
+    for (const auto& [k, v] : c.env)
+        spec.envp.push_back(k + "=" + v);
     spec.memory_bytes = limits.memory_bytes;
     UniqueFd status_write, status_read;
     const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
@@ -481,8 +511,10 @@ Session::Stop Session::execute(Call& c) {
         const std::string status = read_all(status_read.get());
         if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out) {
             std::string why = out.stderr_bytes;
-            while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
-            const std::string message = "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
+            while (!why.empty() && (why.back() == '\n' || why.back() == '\r'))
+                why.pop_back();
+            const std::string message =
+                "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
             record("sandbox_denied", c.call.call_id, {{"message", message}});
             c.result.stderr_bytes = std::move(out.stderr_bytes);
             return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
@@ -491,7 +523,8 @@ Session::Stop Session::execute(Call& c) {
 
     if (bwrap && out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
         // The program vanished between lookup and exec (or is hidden inside the sandbox).
-        record("exec_not_started", c.call.call_id, {{"exit_code", kExitNotFound}, {"message", out.stderr_bytes}});
+        record("exec_not_started", c.call.call_id,
+               {{"exit_code", kExitNotFound}, {"message", out.stderr_bytes}});
         c.result.stderr_bytes = std::move(out.stderr_bytes);
         return blocked(c, Status::failed, kExitNotFound, "exec",
                        c.command[0] + ": command not found inside the sandbox");

@@ -28,7 +28,7 @@ struct SessionOptions {
 };
 
 class Session {
-public:
+  public:
     // Never fails outright: a configuration problem is kept in startup_error(), recorded in the
     // WAL when one could be opened, and every call is then refused with status `error`.
     static std::unique_ptr<Session> open(const SessionOptions& options);
@@ -47,7 +47,7 @@ public:
 
     struct Call;  // one call moving through the pipeline (session.cpp)
 
-private:
+  private:
     explicit Session(SessionOptions options);
     void start();
 

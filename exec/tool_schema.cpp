@@ -36,8 +36,7 @@ const std::vector<ToolDeclaration>& tool_declarations() {
             "additionalProperties": false
           })"),
          false, true},
-        {Tool::file_read, "Read a file inside the workspace.",
-         json::parse(R"({
+        {Tool::file_read, "Read a file inside the workspace.", json::parse(R"({
             "type": "object",
             "properties": {
               "path": {"type": "string", "description": "path relative to the workspace"},
@@ -82,8 +81,8 @@ Result<void> check_shape(std::string_view name, const ToolDeclaration& decl, con
     if (decl.input_schema.contains("required"))
         for (const auto& req : decl.input_schema.at("required"))
             if (!args.contains(req.get<std::string>()))
-                return input_error(name, "missing required parameter \"" + req.get<std::string>() +
-                                             "\"");
+                return input_error(name,
+                                   "missing required parameter \"" + req.get<std::string>() + "\"");
     return {};
 }
 
@@ -104,9 +103,9 @@ Result<ToolCall> decode_tool_call(std::string_view name, const json& args) {
             const bool has_command = args.contains("command");
             const bool has_argv = args.contains("argv");
             if (has_command == has_argv)
-                return input_error(name, has_command
-                                             ? "give either \"command\" or \"argv\", not both"
-                                             : "missing required parameter \"command\" or \"argv\"");
+                return input_error(
+                    name, has_command ? "give either \"command\" or \"argv\", not both"
+                                      : "missing required parameter \"command\" or \"argv\"");
             if (has_command) {
                 call.shell = args.at("command").get<std::string>();
                 if (call.shell->empty()) return input_error(name, "\"command\" is empty");
@@ -119,7 +118,8 @@ Result<ToolCall> decode_tool_call(std::string_view name, const json& args) {
                 if (call.argv.empty()) return input_error(name, "\"argv\" is empty");
             }
             if (args.contains("cwd")) call.cwd = args.at("cwd").get<std::string>();
-            if (args.contains("timeout_ms")) call.timeout_ms = args.at("timeout_ms").get<long long>();
+            if (args.contains("timeout_ms"))
+                call.timeout_ms = args.at("timeout_ms").get<long long>();
             break;
         }
         case Tool::file_write:

@@ -10,7 +10,8 @@ namespace airlock {
 std::string sha256_hex(std::string_view bytes) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) !=
+        1) {
         // Only fails on allocation failure inside OpenSSL; there is no sane fallback for a hash.
         throw std::runtime_error("EVP_Digest(sha256) failed");
     }

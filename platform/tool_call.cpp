@@ -4,9 +4,12 @@ namespace airlock {
 
 std::string_view tool_name(Tool tool) {
     switch (tool) {
-        case Tool::shell_exec: return "shell_exec";
-        case Tool::file_write: return "file_write";
-        case Tool::file_read: return "file_read";
+        case Tool::shell_exec:
+            return "shell_exec";
+        case Tool::file_write:
+            return "file_write";
+        case Tool::file_read:
+            return "file_read";
     }
     return "unknown";
 }

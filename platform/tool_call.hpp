@@ -26,7 +26,7 @@ struct ToolCall {
 
     // file_write / file_read: path relative to the workspace.
     std::string path;
-    std::string content;                 // file_write bytes; never logged
+    std::string content;                   // file_write bytes; never logged
     std::optional<std::size_t> max_bytes;  // file_read cap
 };
 

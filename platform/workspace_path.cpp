@@ -29,12 +29,13 @@ Result<fs::path> resolve_in_workspace(const fs::path& workspace, std::string_vie
 
     std::error_code ec;
     const fs::path root = fs::canonical(workspace, ec);
-    if (ec) return make_error("input", "workspace \"" + workspace.string() + "\" is not usable: " +
-                                           ec.message());
+    if (ec)
+        return make_error(
+            "input", "workspace \"" + workspace.string() + "\" is not usable: " + ec.message());
     const fs::path joined = (root / given).lexically_normal();
     if (!is_within(joined, root))
-        return make_error("input", name + " \"" + std::string(relative) +
-                                       "\" escapes the workspace");
+        return make_error("input",
+                          name + " \"" + std::string(relative) + "\" escapes the workspace");
 
     // Walk up to the deepest existing ancestor and make sure symlinks do not lead outside.
     fs::path existing = joined;
@@ -42,8 +43,9 @@ Result<fs::path> resolve_in_workspace(const fs::path& workspace, std::string_vie
         existing = existing.parent_path();
     }
     const fs::path real = fs::weakly_canonical(existing, ec);
-    if (ec) return make_error("input", name + " \"" + std::string(relative) +
-                                           "\" cannot be resolved: " + ec.message());
+    if (ec)
+        return make_error("input", name + " \"" + std::string(relative) +
+                                       "\" cannot be resolved: " + ec.message());
     if (!is_within(real, root))
         return make_error("input", name + " \"" + std::string(relative) +
                                        "\" leads outside the workspace through a symlink");

@@ -13,10 +13,14 @@ namespace fs = std::filesystem;
 
 std::string_view adapter_name(Adapter adapter) {
     switch (adapter) {
-        case Adapter::none: return "none";
-        case Adapter::bwrap: return "bwrap";
-        case Adapter::seccomp: return "seccomp";
-        case Adapter::seatbelt: return "seatbelt";
+        case Adapter::none:
+            return "none";
+        case Adapter::bwrap:
+            return "bwrap";
+        case Adapter::seccomp:
+            return "seccomp";
+        case Adapter::seatbelt:
+            return "seatbelt";
     }
     return "none";
 }
@@ -90,7 +94,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
     p.env = request.env;
     p.writable.push_back(request.workspace);
-    for (const auto& root : request.writable_roots) p.writable.push_back(root);
+    for (const auto& root : request.writable_roots)
+        p.writable.push_back(root);
     // airlock's own state (the WAL) stays read-only inside the sandbox.
     p.read_only.push_back(request.workspace / ".airlock");
 
@@ -109,7 +114,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.mounts.push_back({"dev", {}, "/dev"});
     p.mounts.push_back({"proc", {}, "/proc"});
     p.mounts.push_back({"tmpfs", {}, "/tmp"});
-    for (const auto& w : p.writable) p.mounts.push_back({"bind", w, w});
+    for (const auto& w : p.writable)
+        p.mounts.push_back({"bind", w, w});
     for (const auto& r : p.read_only) {
         std::error_code ec;
         if (fs::exists(r, ec)) p.mounts.push_back({"ro-bind", r, r});
@@ -119,17 +125,18 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
 
 nlohmann::json effective(const Profile& p) {
     nlohmann::json writable = nlohmann::json::array();
-    for (const auto& w : p.writable) writable.push_back(w.string());
+    for (const auto& w : p.writable)
+        writable.push_back(w.string());
     nlohmann::json read_only = nlohmann::json::array();
-    for (const auto& r : p.read_only) read_only.push_back(r.string());
+    for (const auto& r : p.read_only)
+        read_only.push_back(r.string());
     const bool confined = p.adapter != Adapter::none;
     return {
-        {"filesystem",
-         confined ? nlohmann::json{{"root", "read-only"},
-                                   {"writable", writable},
-                                   {"read_only", read_only},
-                                   {"tmp", "private"}}
-                  : nlohmann::json{{"root", "unrestricted"}}},
+        {"filesystem", confined ? nlohmann::json{{"root", "read-only"},
+                                                 {"writable", writable},
+                                                 {"read_only", read_only},
+                                                 {"tmp", "private"}}
+                                : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},
         {"seccomp", false},
         {"namespaces", p.namespaces},
@@ -146,7 +153,8 @@ nlohmann::json to_json(const Profile& p) {
         mounts.push_back(j);
     }
     nlohmann::json env_keys = nlohmann::json::array();
-    for (const auto& [k, v] : p.env) env_keys.push_back(k);
+    for (const auto& [k, v] : p.env)
+        env_keys.push_back(k);
     return {{"adapter", adapter_name(p.adapter)},
             {"workspace", p.workspace.string()},
             {"cwd", p.cwd.string()},

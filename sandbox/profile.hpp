@@ -31,7 +31,7 @@ struct SandboxRequest {
 
 // One filesystem setup operation, in the order it is applied.
 struct MountOp {
-    std::string op;  // "ro-bind", "bind", "dev", "proc", "tmpfs"
+    std::string op;                // "ro-bind", "bind", "dev", "proc", "tmpfs"
     std::filesystem::path source;  // empty for dev/proc/tmpfs
     std::filesystem::path dest;
 };

@@ -15,7 +15,9 @@ namespace airlock::wal {
 
 namespace fs = std::filesystem;
 
-fs::path runs_dir(const fs::path& workspace) { return workspace / ".airlock" / "runs"; }
+fs::path runs_dir(const fs::path& workspace) {
+    return workspace / ".airlock" / "runs";
+}
 
 namespace {
 
@@ -60,18 +62,22 @@ std::string new_run_id() {
 }
 
 Writer::Writer(UniqueFd fd, fs::path path, std::string run_id)
-    : fd_(std::move(fd)), path_(std::move(path)), run_id_(std::move(run_id)),
-      prev_hash_(64, '0') {}
+    : fd_(std::move(fd)), path_(std::move(path)), run_id_(std::move(run_id)), prev_hash_(64, '0') {}
 
 Writer::Writer(Writer&& other) noexcept
-    : fd_(std::move(other.fd_)), path_(std::move(other.path_)), run_id_(std::move(other.run_id_)),
-      seq_(other.seq_), prev_hash_(std::move(other.prev_hash_)) {}
+    : fd_(std::move(other.fd_)),
+      path_(std::move(other.path_)),
+      run_id_(std::move(other.run_id_)),
+      seq_(other.seq_),
+      prev_hash_(std::move(other.prev_hash_)) {}
 
 Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
     const fs::path dir = runs_dir(workspace) / run_id;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    if (ec) return make_error("wal", "cannot create run directory " + dir.string() + ": " + ec.message());
+    if (ec)
+        return make_error("wal",
+                          "cannot create run directory " + dir.string() + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);  // run logs name commands: owner only
     const fs::path file = dir / "events.jsonl";
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
@@ -91,7 +97,8 @@ Result<void> Writer::append(std::string_view type, std::string_view call_id, nlo
     record["data"] = std::move(data);
     record["prev"] = prev_hash_;
     // Invalid UTF-8 from a child's output must not make the log unwritable.
-    std::string line = record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    std::string line =
+        record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     const std::string hash = sha256_hex(line);  // of the line's bytes, without its newline
     line.push_back('\n');
     if (auto r = write_all(fd_.get(), line); !r) return r;
@@ -102,7 +109,8 @@ Result<void> Writer::append(std::string_view type, std::string_view call_id, nlo
 
 Result<void> Writer::sync() {
     std::lock_guard lock(mutex_);
-    if (::fdatasync(fd_.get()) != 0) return sys_error("wal", "cannot flush the WAL to disk", "fdatasync");
+    if (::fdatasync(fd_.get()) != 0)
+        return sys_error("wal", "cannot flush the WAL to disk", "fdatasync");
     return {};
 }
 

@@ -23,7 +23,7 @@ std::filesystem::path runs_dir(const std::filesystem::path& workspace);
 std::string new_run_id();
 
 class Writer {
-public:
+  public:
     // Creates <runs_dir>/<run_id>/events.jsonl; fails if it exists already.
     static Result<Writer> create(const std::filesystem::path& workspace, const std::string& run_id);
 
@@ -39,7 +39,7 @@ public:
     Writer(Writer&& other) noexcept;
     Writer& operator=(Writer&&) = delete;
 
-private:
+  private:
     Writer(UniqueFd fd, std::filesystem::path path, std::string run_id);
 
     UniqueFd fd_;

@@ -26,7 +26,7 @@ struct Ran {
 
 // A fresh directory, removed at the end of the test.
 class TempDir {
-public:
+  public:
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "airlock-test.XXXXXX").string();
         path_ = fs::path(::mkdtemp(tmpl.data()));
@@ -37,7 +37,7 @@ public:
     }
     const fs::path& path() const { return path_; }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -54,7 +54,7 @@ inline std::string read_text(const fs::path& path) {
 }
 
 class Workspace {
-public:
+  public:
     Workspace() : dir_(), ws_(dir_.path() / "ws"), home_(dir_.path() / "home") {
         fs::create_directories(ws_);
         fs::create_directories(home_);
@@ -92,12 +92,14 @@ public:
         std::vector<fs::path> files;
         const fs::path runs = ws_ / ".airlock" / "runs";
         if (fs::exists(runs))
-            for (const auto& e : fs::directory_iterator(runs)) files.push_back(e.path() / "events.jsonl");
+            for (const auto& e : fs::directory_iterator(runs))
+                files.push_back(e.path() / "events.jsonl");
         std::sort(files.begin(), files.end());
         std::vector<nlohmann::json> out;
         for (const auto& f : files) {
             std::ifstream in(f);
-            for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+            for (std::string line; std::getline(in, line);)
+                out.push_back(nlohmann::json::parse(line));
         }
         return out;
     }
@@ -106,7 +108,8 @@ public:
         std::string all;
         const fs::path runs = ws_ / ".airlock" / "runs";
         if (fs::exists(runs))
-            for (const auto& e : fs::directory_iterator(runs)) all += read_text(e.path() / "events.jsonl");
+            for (const auto& e : fs::directory_iterator(runs))
+                all += read_text(e.path() / "events.jsonl");
         return all;
     }
 
@@ -114,14 +117,16 @@ public:
     std::vector<nlohmann::json> run_records(const std::string& wal_path) const {
         std::vector<nlohmann::json> out;
         std::ifstream in(wal_path);
-        for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+        for (std::string line; std::getline(in, line);)
+            out.push_back(nlohmann::json::parse(line));
         return out;
     }
 
-private:
+  private:
     static std::string quote(const std::string& s) {
         std::string q = "'";
-        for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        for (char c : s)
+            q += c == '\'' ? std::string("'\\''") : std::string(1, c);
         return q + "'";
     }
     TempDir dir_;
@@ -135,7 +140,8 @@ inline bool has_record(const std::vector<nlohmann::json>& records, const std::st
     return false;
 }
 
-inline nlohmann::json find_record(const std::vector<nlohmann::json>& records, const std::string& type) {
+inline nlohmann::json find_record(const std::vector<nlohmann::json>& records,
+                                  const std::string& type) {
     for (const auto& r : records)
         if (r.at("type") == type) return r;
     return nullptr;

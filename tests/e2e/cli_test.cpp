@@ -44,8 +44,8 @@ TEST_CASE("a command killed by a signal exits 128+N") {
 TEST_CASE("timeout: exit 124 and the command's process tree is gone") {
     Workspace ws;
     // The background child would create the file after the timeout if it survived.
-    auto r = ws.airlock({"exec", "--json", "--timeout", "1", "-c",
-                         "(sleep 3; touch survived) & sleep 30"});
+    auto r = ws.airlock(
+        {"exec", "--json", "--timeout", "1", "-c", "(sleep 3; touch survived) & sleep 30"});
     CHECK(r.exit_code == 124);
     CHECK(r.json()["status"] == "timeout");
     // Positive control: the same shape finishes when it has time.
@@ -206,7 +206,8 @@ TEST_CASE("bad input: write to a path escaping the workspace is refused") {
         auto r = ws.airlock({"write", "--json", path}, "payload");
         CHECK(r.exit_code == 126);
         CHECK(r.json()["status"] == "invalid");
-        CHECK(find_record(ws.run_records(r.json()["wal"]), "call_finished")["data"]["status"] == "invalid");
+        CHECK(find_record(ws.run_records(r.json()["wal"]), "call_finished")["data"]["status"] ==
+              "invalid");
     }
     CHECK_FALSE(fs::exists(ws.outside() / "escaped.txt"));
 }
@@ -289,10 +290,11 @@ TEST_CASE("the WAL records every stage and never env values or file contents") {
 
     auto records = ws.run_records(r.json()["wal"]);
     std::vector<std::string> types;
-    for (const auto& rec : records) types.push_back(rec["type"]);
-    for (const char* t : {"run_started", "call_received", "risk_scored", "policy_decided",
-                          "sandbox_prepared", "exec_started", "exec_finished", "call_finished",
-                          "run_finished"})
+    for (const auto& rec : records)
+        types.push_back(rec["type"]);
+    for (const char* t :
+         {"run_started", "call_received", "risk_scored", "policy_decided", "sandbox_prepared",
+          "exec_started", "exec_finished", "call_finished", "run_finished"})
         CHECK_MESSAGE(std::find(types.begin(), types.end(), t) != types.end(), t);
     for (std::size_t i = 0; i < records.size(); ++i) {
         CHECK(records[i]["seq"] == i + 1);

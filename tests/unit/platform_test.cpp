@@ -1,0 +1,71 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "platform/sha256.hpp"
+#include "platform/workspace_path.hpp"
+
+namespace fs = std::filesystem;
+using airlock::resolve_in_workspace;
+
+namespace {
+struct Scratch {
+    Scratch() {
+        std::string tmpl = (fs::temp_directory_path() / "airlock-unit.XXXXXX").string();
+        root = ::mkdtemp(tmpl.data());
+        ws = root / "ws";
+        fs::create_directories(ws / "sub");
+    }
+    ~Scratch() { fs::remove_all(root); }
+    fs::path root, ws;
+};
+}  // namespace
+
+TEST_CASE("sha256_hex matches the standard test vectors") {
+    CHECK(airlock::sha256_hex("") ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(airlock::sha256_hex("abc") ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("resolve_in_workspace keeps paths inside the workspace") {
+    Scratch s;
+    const fs::path canon = fs::canonical(s.ws);
+    auto ok = resolve_in_workspace(s.ws, "sub/file.txt", "path");
+    REQUIRE(ok.ok());
+    CHECK(*ok == canon / "sub/file.txt");
+    CHECK(resolve_in_workspace(s.ws, "sub/../file.txt", "path").ok());
+    CHECK(resolve_in_workspace(s.ws, "new/dir/file", "path").ok());
+
+    for (const char* bad : {"", "/etc/passwd", "..", "../x", "sub/../../x"}) {
+        CAPTURE(bad);
+        auto r = resolve_in_workspace(s.ws, bad, "path");
+        CHECK_FALSE(r.ok());
+        if (!r.ok()) CHECK(r.error().stage == "input");
+    }
+    auto nul = resolve_in_workspace(s.ws, std::string("a\0b", 3), "path");
+    REQUIRE_FALSE(nul.ok());
+    CHECK(nul.error().message.find("NUL") != std::string::npos);
+}
+
+TEST_CASE("resolve_in_workspace refuses symlinks that lead outside") {
+    Scratch s;
+    fs::create_directories(s.root / "outside");
+    fs::create_directory_symlink(s.root / "outside", s.ws / "out");
+    fs::create_directory_symlink(s.ws / "sub", s.ws / "in");
+    auto out = resolve_in_workspace(s.ws, "out/file", "path");
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().message.find("symlink") != std::string::npos);
+    CHECK_FALSE(resolve_in_workspace(s.ws, "out", "path").ok());
+    // Positive control: a symlink that stays inside is fine.
+    CHECK(resolve_in_workspace(s.ws, "in/file", "path").ok());
+}
+
+TEST_CASE("is_within compares whole path components") {
+    CHECK(airlock::is_within("/a/b/c", "/a/b"));
+    CHECK(airlock::is_within("/a/b", "/a/b"));
+    CHECK_FALSE(airlock::is_within("/a/bc", "/a/b"));
+    CHECK_FALSE(airlock::is_within("/a", "/a/b"));
+}

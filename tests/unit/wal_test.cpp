@@ -1,0 +1,54 @@
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "platform/sha256.hpp"
+#include "wal/writer.hpp"
+
+namespace fs = std::filesystem;
+
+TEST_CASE("the WAL writer appends hash-chained, gapless records") {
+    std::string tmpl = (fs::temp_directory_path() / "airlock-wal.XXXXXX").string();
+    const fs::path ws = ::mkdtemp(tmpl.data());
+    {
+        auto w = airlock::wal::Writer::create(ws, "run-1");
+        REQUIRE(w.ok());
+        CHECK(w->append("run_started", "", {{"k", 1}}).ok());
+        CHECK(w->append("call_received", "c1", {{"tool", "shell_exec"}}).ok());
+        CHECK(w->append("call_finished", "c1", {{"bad_utf8", std::string("\xff\xfe")}}).ok());
+        CHECK(w->sync().ok());
+        CHECK(w->records() == 3);
+        // A second writer for the same run must not clobber it.
+        CHECK_FALSE(airlock::wal::Writer::create(ws, "run-1").ok());
+    }
+    const fs::path file = ws / ".airlock/runs/run-1/events.jsonl";
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+
+    std::ifstream in(file);
+    std::string prev(64, '0');
+    int seq = 0;
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        CHECK(j["v"] == 1);
+        CHECK(j["seq"] == ++seq);
+        CHECK(j["run_id"] == "run-1");
+        CHECK(j["prev"] == prev);
+        CHECK(j["ts"].get<std::string>().size() ==
+              std::string("2026-01-01T00:00:00.000000Z").size());
+        prev = airlock::sha256_hex(line);
+    }
+    CHECK(seq == 3);
+    fs::remove_all(ws);
+}
+
+TEST_CASE("run ids are unique and sortable by time") {
+    const std::string a = airlock::wal::new_run_id();
+    const std::string b = airlock::wal::new_run_id();
+    CHECK(a != b);
+    CHECK(a.size() == std::string("20261121T103530Z-3f9a1c").size());
+}
