@@ -124,7 +124,8 @@ Result<void> add_path_rule(int ruleset_fd, const std::string& path, std::uint64_
 LandlockProbe probe_landlock() {
     const int abi = create_ruleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi > 0) return LandlockProbe{abi, {}};
-    switch (errno) {
+    const int err = errno;
+    switch (err) {
         case ENOSYS:
             return {0,
                     "the kernel has no Landlock support (landlock_create_ruleset: ENOSYS; "
@@ -134,7 +135,7 @@ LandlockProbe probe_landlock() {
                     "Landlock is built in but disabled at boot (add 'landlock' to the lsm= "
                     "kernel parameter)"};
         default:
-            return {0, std::string("landlock_create_ruleset failed: ") + std::strerror(errno)};
+            return {0, std::string("landlock_create_ruleset failed: ") + std::strerror(err)};
     }
 }
 
