@@ -1,0 +1,71 @@
+// The seccomp filter as a value: a rule list built from options, printable as a stable text
+// dump, compiled with libseccomp into the raw BPF that the kernel (or `bwrap --seccomp FD`)
+// takes, and installed in a forked child by an async-signal-safe helper.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "platform/result.hpp"
+
+namespace airlock::sandbox {
+
+struct SeccompOptions {
+    // false: socket() is refused for every address family except AF_UNIX.
+    bool allow_network = false;
+    // false (only meaningful with allow_network == false): socket(AF_UNIX) is refused too, so host
+    // unix sockets (/run/..., abstract names) cannot be reached where no mount namespace hides
+    // them. socketpair() stays allowed either way.
+    bool allow_unix_sockets = true;
+};
+
+enum class SeccompActionKind {
+    Errno,        // the call fails with `errno_value`; the program sees a clean error
+    KillProcess,  // the whole process is killed with SIGSYS
+};
+
+enum class SeccompCompare {
+    MaskedEq,  // (arg & mask) == value
+    NotEqual,  // arg != value, on all 64 bits
+    Greater,   // arg > value, on all 64 bits
+};
+
+// One comparison on one syscall argument. The conditions of a rule must all hold (AND);
+// libseccomp allows each argument at most once per rule.
+struct SeccompArgCondition {
+    unsigned arg = 0;  // argument index, 0..5
+    SeccompCompare op = SeccompCompare::MaskedEq;
+    std::uint64_t mask = 0;  // MaskedEq only
+    std::uint64_t value = 0;
+};
+
+// Several rules for the same syscall are alternatives (OR).
+struct SeccompRule {
+    std::string syscall;  // libseccomp name, e.g. "ptrace"
+    SeccompActionKind action = SeccompActionKind::Errno;
+    int errno_value = 0;
+    std::vector<SeccompArgCondition> conditions;
+    std::string why;
+};
+
+// Everything that is not a listed rule is allowed. Non-native architectures (32-bit and x32
+// syscalls on x86_64) kill the process; they are handled by compile_seccomp, not by a rule.
+std::vector<SeccompRule> build_seccomp_rules(const SeccompOptions& options);
+
+// A stable, human-readable text of the policy (one line per rule), for golden tests and
+// `--dry-run` output.
+std::string dump_seccomp_rules(const SeccompOptions& options,
+                               const std::vector<SeccompRule>& rules);
+
+// Compiles the policy with libseccomp for the native architecture and returns exactly what
+// seccomp_export_bpf emits: a struct sock_filter array (length a multiple of 8 bytes).
+// Call it in the parent; the child only installs the bytes.
+Result<std::vector<unsigned char>> compile_seccomp(const SeccompOptions& options);
+
+// For the child between fork and exec: sets no_new_privs and installs a compiled filter.
+// Async-signal-safe (no allocation, no locks). Returns 0 or an errno value.
+int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept;
+
+}  // namespace airlock::sandbox
