@@ -424,7 +424,7 @@ Session::Stop Session::execute(Call& c) {
         if (c.profile) {
             plan["profile"] = sandbox::to_json(*c.profile);
             plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
-                                  ? sandbox::bwrap_argv(*c.profile, c.command, {3, -1})
+                                  ? sandbox::bwrap_argv(*c.profile, c.command, {3, 4})
                                   : c.command;
         }
         CallResult r = std::move(c.result);
@@ -475,15 +475,21 @@ Session::Stop Session::execute(Call& c) {
     for (const auto& [k, v] : c.env)
         spec.envp.push_back(k + "=" + v);
     spec.memory_bytes = limits.memory_bytes;
-    UniqueFd status_write, status_read;
+    UniqueFd status_write, status_read, seccomp_fd;
     const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
     if (bwrap) {
         auto pipe = status_pipe(status_write);
         if (!pipe) return blocked(c, Status::error, kExitError, "sandbox", pipe.error().describe());
         status_read = std::move(pipe).value();
+        auto filter = sandbox::bwrap_seccomp_fd(*c.profile);
+        if (!filter) {
+            record("sandbox_denied", c.call.call_id, {{"message", filter.error().describe()}});
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", filter.error().describe());
+        }
+        seccomp_fd = std::move(filter).value();
         spec.program = sandbox::find_bwrap()->string();
-        spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, -1});
-        spec.pass_fds = {status_write.get()};
+        spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, 4});
+        spec.pass_fds = {status_write.get(), seccomp_fd.get()};
     } else {
         spec.program = c.resolved_program.string();
         spec.argv = c.command;

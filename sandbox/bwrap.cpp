@@ -1,5 +1,10 @@
 #include "sandbox/bwrap.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sandbox/seccomp_filter.hpp"
+
 namespace airlock::sandbox {
 
 std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<std::string>& command,
@@ -35,6 +40,31 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
     argv.push_back("--");
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
+}
+
+}  // namespace airlock::sandbox
+
+namespace airlock::sandbox {
+
+Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
+    SeccompOptions options;
+    options.allow_network = profile.network;
+    auto bpf = compile_seccomp(options);
+    if (!bpf) return bpf.error();
+    UniqueFd fd(::memfd_create("airlock-seccomp", MFD_CLOEXEC));
+    if (!fd.valid()) return sys_error("sandbox", "cannot hold the seccomp filter", "memfd_create");
+    std::size_t off = 0;
+    while (off < bpf->size()) {
+        const ssize_t n = ::write(fd.get(), bpf->data() + off, bpf->size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("sandbox", "cannot write the seccomp filter", "write");
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+        return sys_error("sandbox", "cannot rewind the seccomp filter", "lseek");
+    return fd;
 }
 
 }  // namespace airlock::sandbox

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/unique_fd.hpp"
 #include "sandbox/profile.hpp"
 
 namespace airlock::sandbox {
@@ -18,5 +19,9 @@ struct BwrapFds {
 // that looks like a bwrap option is never read as one).
 std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<std::string>& command,
                                     const BwrapFds& fds);
+
+// The profile's seccomp filter, compiled in this process and put in a sealed-off memfd that
+// bwrap reads with --seccomp FD (bwrap installs it last, right before exec).
+Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile);
 
 }  // namespace airlock::sandbox

@@ -108,6 +108,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return p;
     }
 
+    p.seccomp = true;
     p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
     if (!request.network) p.namespaces.push_back("net");
     p.mounts.push_back({"ro-bind", "/", "/"});
@@ -138,7 +139,10 @@ nlohmann::json effective(const Profile& p) {
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},
-        {"seccomp", false},
+        {"seccomp", p.seccomp ? nlohmann::json{{"filter", "airlock-default"},
+                                               {"sockets", p.network ? "any" : "unix only"},
+                                               {"foreign_arch", "killed"}}
+                              : nlohmann::json(false)},
         {"namespaces", p.namespaces},
         {"capabilities", p.drop_capabilities ? "none" : "inherited"},
         {"no_new_privs", p.no_new_privs},

@@ -49,6 +49,7 @@ struct Profile {
     bool die_with_parent = true;
     bool drop_capabilities = true;
     bool no_new_privs = true;
+    bool seccomp = false;  // airlock's seccomp filter is installed in the sandboxed process
     std::vector<std::pair<std::string, std::string>> env;
 };
 

@@ -314,3 +314,16 @@ TEST_CASE("--dry-run --json prints the plan and runs nothing") {
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     CHECK_FALSE(fs::exists(ws.path() / ".airlock" / "runs"));
 }
+
+TEST_CASE("the sandboxed child runs with seccomp, no_new_privs and no capabilities") {
+    Workspace ws;
+    // Positive control: this test process itself is not already confined, so the values
+    // below can only come from airlock's sandbox.
+    const std::string own = read_text("/proc/self/status");
+    REQUIRE(own.find("Seccomp:\t0") != std::string::npos);
+    auto r = ws.airlock({"exec", "--", "grep", "-E", "^(Seccomp|NoNewPrivs|CapEff):", "/proc/self/status"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Seccomp:\t2") != std::string::npos);
+    CHECK(r.out.find("NoNewPrivs:\t1") != std::string::npos);
+    CHECK(r.out.find("CapEff:\t0000000000000000") != std::string::npos);
+}

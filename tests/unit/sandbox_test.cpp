@@ -22,37 +22,17 @@ SandboxRequest request() {
 TEST_CASE("the bwrap profile is read-only root, writable workspace, no network") {
     auto p = build_profile(request(), Adapter::bwrap);
     REQUIRE(p.ok());
-    const auto argv = bwrap_argv(*p, {"make", "test"}, {3, -1});
-    const std::vector<std::string> expected{"bwrap",
-                                            "--new-session",
-                                            "--die-with-parent",
-                                            "--unshare-user",
-                                            "--unshare-pid",
-                                            "--unshare-ipc",
-                                            "--unshare-uts",
-                                            "--unshare-cgroup-try",
-                                            "--unshare-net",
-                                            "--cap-drop",
-                                            "ALL",
-                                            "--ro-bind",
-                                            "/",
-                                            "/",
-                                            "--dev",
-                                            "/dev",
-                                            "--proc",
-                                            "/proc",
-                                            "--tmpfs",
-                                            "/tmp",
-                                            "--bind",
-                                            "/srv/ws",
-                                            "/srv/ws",
-                                            "--chdir",
-                                            "/srv/ws/sub",
-                                            "--json-status-fd",
-                                            "3",
-                                            "--",
-                                            "make",
-                                            "test"};
+    const auto argv = bwrap_argv(*p, {"make", "test"}, {3, 4});
+    // clang-format off
+    const std::vector<std::string> expected{
+        "bwrap", "--new-session", "--die-with-parent",
+        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+        "--unshare-net", "--cap-drop", "ALL",
+        "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        "--bind", "/srv/ws", "/srv/ws",
+        "--chdir", "/srv/ws/sub", "--json-status-fd", "3", "--seccomp", "4",
+        "--", "make", "test"};
+    // clang-format on
     CHECK(argv == expected);
 }
 
