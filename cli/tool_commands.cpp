@@ -33,7 +33,8 @@ struct CommonOptions {
 void add_common(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
     cmd->add_option("--workspace", o.workspace, "Workspace directory (default: the current one)");
     cmd->add_option("--policy", o.policies,
-                    "Policy file layered on the built-in policy (repeatable)");
+                    "Policy file layered on the built-in policy (repeatable)")
+        ->allow_extra_args(false);
     cmd->add_flag("--no-builtin-policy", o.no_builtin_policy, "Start from an empty base policy");
     cmd->add_option(
         "--approve", o.approve,

@@ -27,7 +27,8 @@ struct ChildFailure {
 };
 
 enum Step : int {
-    kSetsid = 1,
+    kCgroup = 1,
+    kSetsid,
     kSignals,
     kStdin,
     kDup2,
@@ -75,6 +76,9 @@ const char* step_call(int step) {
 // Only async-signal-safe calls from here to execve.
 [[noreturn]] void child_main(const ProcessSpec& spec, char* const* argv, char* const* envp,
                              int out_fd, int err_fd, int error_fd) {
+    // Join the cgroup first, so everything from here on is counted and can be killed.
+    if (spec.cgroup_procs_fd >= 0 && ::write(spec.cgroup_procs_fd, "0", 1) != 1)
+        child_fail(error_fd, kCgroup);
     if (::setsid() < 0) child_fail(error_fd, kSetsid);
 
     struct sigaction dfl {};
@@ -220,13 +224,17 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     int out_fd = (*out)[0].get();
     int err_fd = (*err)[0].get();
-    bool out_open = true, err_open = true, exited = false;
+    bool out_open = true, err_open = true, exited = false, descendants_killed = false;
     int wait_status = 0;
 
     for (;;) {
         if (!exited && ::waitpid(pid, &wait_status, WNOHANG) == pid) exited = true;
         if (exited) {
             ::kill(-pid, SIGKILL);  // background jobs left in the child's session go too
+            if (spec.kill_descendants && !descendants_killed) {
+                spec.kill_descendants();
+                descendants_killed = true;
+            }
             if (!out_open && !err_open) break;
         }
         const auto now = std::chrono::steady_clock::now();
@@ -236,6 +244,7 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
                 outcome.timed_out = true;
                 ::kill(-pid, SIGKILL);
                 ::kill(pid, SIGKILL);
+                if (spec.kill_descendants) spec.kill_descendants();
             }
         }
         int wait_ms = -1;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct ProcessSpec {
     std::string cwd;                 // chdir before exec; empty keeps airlock's
     std::vector<int> pass_fds;       // become fds 3, 4, ... in the child, in this order
     std::uint64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unchanged
+    std::uint64_t max_processes = 0;  // RLIMIT_NPROC; 0 = unchanged
+    int cgroup_procs_fd = -1;  // the child joins this cgroup first (writes "0" to it)
+    // Called in the parent once the child has exited or timed out: kills whatever it left
+    // behind (a cgroup's members), so that no descendant keeps the output pipes open.
+    std::function<void()> kill_descendants;
     PreExecHook pre_exec = nullptr;
     const void* pre_exec_context = nullptr;
 };

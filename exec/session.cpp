@@ -16,6 +16,7 @@
 #include "platform/unique_fd.hpp"
 #include "platform/workspace_path.hpp"
 #include "sandbox/bwrap.hpp"
+#include "sandbox/cgroup.hpp"
 #include "sandbox/profile.hpp"
 
 extern char** environ;
@@ -35,6 +36,9 @@ struct Session::Call {
     std::vector<std::string> command;                      // argv as it will run
     fs::path resolved_program;                             // where argv[0] was found
     std::optional<sandbox::Profile> profile;
+    long long timeout_ms = 0;
+    std::optional<sandbox::CgroupLeaf> cgroup;  // per-call pids cgroup, when the host has one
+    bool nproc_rlimit = false;                  // otherwise RLIMIT_NPROC, when it can bind
 };
 
 namespace {
@@ -411,9 +415,41 @@ Session::Stop Session::prepare_sandbox(Call& c) {
                        profile.error().describe());
     }
     c.profile = std::move(profile).value();
+
+    const policy::Limits& limits = policy_->limits();
+    c.timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;
+    if (options_.timeout_seconds)
+        c.timeout_ms = std::min<long long>(c.timeout_ms, *options_.timeout_seconds * 1000LL);
+    if (c.call.timeout_ms) c.timeout_ms = std::min(c.timeout_ms, *c.call.timeout_ms);
+    json processes = {{"max", limits.max_processes}};
+    std::string no_cgroup;
+    if (options_.dry_run) {
+        processes["enforced_by"] = sandbox::pids_cgroup_parent(&no_cgroup) ? "cgroup" : "none";
+    } else if (auto parent = sandbox::pids_cgroup_parent(&no_cgroup)) {
+        auto leaf = sandbox::CgroupLeaf::create(*parent, run_id_ + "-" + c.call.call_id,
+                                                static_cast<std::uint64_t>(limits.max_processes));
+        if (!leaf) {
+            record("sandbox_denied", c.call.call_id, {{"message", leaf.error().describe()}});
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", leaf.error().describe());
+        }
+        c.cgroup.emplace(std::move(leaf).value());
+        processes["enforced_by"] = "cgroup";
+    } else if (::geteuid() != 0) {
+        // RLIMIT_NPROC counts all of the user's processes and does not bind root.
+        c.nproc_rlimit = true;
+        processes["enforced_by"] = "rlimit";
+    } else {
+        processes["enforced_by"] = "none";
+        processes["why"] = no_cgroup;
+    }
+    json effective = sandbox::effective(*c.profile);
+    effective["limits"] = {{"timeout_ms", c.timeout_ms},
+                           {"output_bytes_per_stream", limits.output_bytes},
+                           {"memory_bytes", limits.memory_bytes},
+                           {"processes", processes}};
     c.result.sandbox = {{"active", c.profile->adapter != sandbox::Adapter::none},
                         {"adapter", sandbox::adapter_name(c.profile->adapter)},
-                        {"effective", sandbox::effective(*c.profile)}};
+                        {"effective", effective}};
     record("sandbox_prepared", c.call.call_id, c.result.sandbox);
     return std::nullopt;
 }
@@ -466,15 +502,17 @@ Session::Stop Session::execute(Call& c) {
     }
 
     const policy::Limits& limits = policy_->limits();
-    long long timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;
-    if (options_.timeout_seconds)
-        timeout_ms = std::min<long long>(timeout_ms, *options_.timeout_seconds * 1000LL);
-    if (c.call.timeout_ms) timeout_ms = std::min(timeout_ms, *c.call.timeout_ms);
+    const long long timeout_ms = c.timeout_ms;
 
     ProcessSpec spec;
     for (const auto& [k, v] : c.env)
         spec.envp.push_back(k + "=" + v);
     spec.memory_bytes = limits.memory_bytes;
+    if (c.cgroup) {
+        spec.cgroup_procs_fd = c.cgroup->procs_fd();
+        spec.kill_descendants = [&c] { c.cgroup->kill_all(); };
+    }
+    if (c.nproc_rlimit) spec.max_processes = static_cast<std::uint64_t>(limits.max_processes);
     UniqueFd status_write, status_read, seccomp_fd;
     const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
     if (bwrap) {

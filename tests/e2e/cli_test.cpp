@@ -1,6 +1,8 @@
 // End-to-end tests of the airlock binary: exit statuses, demo scenarios, bad input, the WAL.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "airlock_runner.hpp"
 
 using airlock::test::find_record;
@@ -326,4 +328,49 @@ TEST_CASE("the sandboxed child runs with seccomp, no_new_privs and no capabiliti
     CHECK(r.out.find("Seccomp:\t2") != std::string::npos);
     CHECK(r.out.find("NoNewPrivs:\t1") != std::string::npos);
     CHECK(r.out.find("CapEff:\t0000000000000000") != std::string::npos);
+}
+
+namespace {
+// True when some process on the host has `marker` in its command line.
+bool process_with_marker_exists(const std::string& marker) {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmdline = read_text(entry.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+}  // namespace
+
+TEST_CASE("nothing the command started is left running, not even a setsid daemon") {
+    Workspace ws;
+    const std::string marker = "airlock-daemon-marker-" + ws.outside().filename().string();
+    // The daemon announces itself before the command exits: proof that it did start.
+    const std::string script = "setsid sh -c 'touch started; exec sleep 300 " + marker +
+                               "' </dev/null >/dev/null 2>&1 & until [ -e started ]; do :; done";
+    for (const std::string adapter : {"bwrap", "none"}) {
+        CAPTURE(adapter);
+        fs::remove(ws.path() / "started");
+        write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
+            "sandbox": {"adapter": ")" + adapter + R"(", "required": false}})");
+        auto r = ws.airlock({"exec", "--json", "--no-builtin-policy", "--policy",
+                             (ws.outside() / "p.json").string(), "--", "sh", "-c", script});
+        CHECK(r.exit_code == 0);
+        CHECK(fs::exists(ws.path() / "started"));
+        CHECK_FALSE(process_with_marker_exists(marker));
+    }
+}
+
+TEST_CASE("a fork bomb is contained and cleaned up") {
+    Workspace ws;
+    write_text(ws.path() / "bomb.sh", "f(){ f | f & }; f; wait\n");
+    auto r = ws.airlock({"exec", "--json", "--timeout", "3", "--", "sh", "bomb.sh"});
+    // It either dies of the process limit or of the timeout; airlock itself stays in control.
+    CHECK(r.exit_code != 0);
+    const auto limits = r.json()["sandbox"]["effective"]["limits"];
+    CHECK(limits["processes"]["max"].get<int>() > 0);
+    auto after = ws.airlock({"exec", "--", "true"});  // positive control: the machine still works
+    CHECK(after.exit_code == 0);
 }

@@ -1,0 +1,156 @@
+#include "sandbox/cgroup.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace airlock::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Mount {
+    fs::path point;
+    std::string fstype;
+    std::string super_options;
+};
+
+std::vector<Mount> cgroup_mounts() {
+    std::vector<Mount> out;
+    std::ifstream in("/proc/self/mountinfo");
+    for (std::string line; std::getline(in, line);) {
+        // ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
+        std::istringstream fields(line);
+        std::string id, parent, dev, root, point, options, token;
+        fields >> id >> parent >> dev >> root >> point >> options;
+        while (fields >> token && token != "-") {
+        }
+        std::string fstype, source, super;
+        fields >> fstype >> source >> super;
+        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back({point, fstype, super});
+    }
+    return out;
+}
+
+// This process's cgroup path in the hierarchy identified by `controller` ("" for v2).
+std::optional<std::string> own_cgroup(const std::string& controller) {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+        const auto first = line.find(':');
+        const auto second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        const std::string controllers = line.substr(first + 1, second - first - 1);
+        const std::string path = line.substr(second + 1);
+        if (controller.empty() ? controllers.empty() && line.rfind("0:", 0) == 0
+                               : ("," + controllers + ",").find("," + controller + ",") !=
+                                     std::string::npos)
+            return path;
+    }
+    return std::nullopt;
+}
+
+bool writable_dir(const fs::path& dir) { return ::access(dir.c_str(), W_OK) == 0; }
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+std::optional<fs::path> pids_cgroup_parent(std::string* why) {
+    const auto mounts = cgroup_mounts();
+    // cgroup v2: usable when our own cgroup delegates the pids controller to its children.
+    for (const auto& m : mounts) {
+        if (m.fstype != "cgroup2") continue;
+        const auto own = own_cgroup("");
+        if (!own) continue;
+        const fs::path dir = m.point / fs::path(*own).relative_path();
+        const std::string subtree = read_file(dir / "cgroup.subtree_control");
+        if (subtree.find("pids") != std::string::npos && writable_dir(dir)) return dir;
+    }
+    // cgroup v1: the pids hierarchy.
+    for (const auto& m : mounts) {
+        if (m.fstype != "cgroup") continue;
+        if (("," + m.super_options + ",").find(",pids,") == std::string::npos) continue;
+        const auto own = own_cgroup("pids");
+        if (!own) continue;
+        const fs::path dir = m.point / fs::path(*own).relative_path();
+        if (writable_dir(dir)) return dir;
+        if (why) *why = "the pids cgroup " + dir.string() + " is not writable";
+        return std::nullopt;
+    }
+    if (why && why->empty())
+        *why = "no writable pids cgroup (cgroup v1 pids hierarchy, or v2 with pids delegated)";
+    return std::nullopt;
+}
+
+Result<CgroupLeaf> CgroupLeaf::create(const fs::path& parent, const std::string& name,
+                                      std::uint64_t max_processes) {
+    const fs::path dir = parent / ("airlock-" + name);
+    if (::mkdir(dir.c_str(), 0755) != 0)
+        return sys_error("sandbox", "cannot create cgroup " + dir.string(), "mkdir");
+    auto fail = [&](const std::string& what, const char* call) {
+        const Error e = sys_error("sandbox", what, call);
+        ::rmdir(dir.c_str());
+        return e;
+    };
+    {
+        UniqueFd max(::open((dir / "pids.max").c_str(), O_WRONLY | O_CLOEXEC));
+        if (!max.valid()) return fail("cannot open pids.max in " + dir.string(), "open");
+        const std::string value = std::to_string(max_processes);
+        if (::write(max.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+            return fail("cannot set pids.max in " + dir.string(), "write");
+    }
+    UniqueFd procs(::open((dir / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!procs.valid()) return fail("cannot open cgroup.procs in " + dir.string(), "open");
+    return CgroupLeaf(dir, std::move(procs), max_processes);
+}
+
+CgroupLeaf::CgroupLeaf(CgroupLeaf&& other) noexcept
+    : path_(std::move(other.path_)), procs_(std::move(other.procs_)), max_(other.max_) {
+    other.path_.clear();
+}
+
+int CgroupLeaf::kill_all() {
+    if (path_.empty()) return 0;
+    int killed = 0;
+    // Members may fork while we kill; pids.max bounds how many there can be, so a few rounds
+    // empty it. Each round reads the current members afresh.
+    for (int round = 0; round < 1000; ++round) {
+        std::ifstream in(path_ / "cgroup.procs");
+        bool any = false;
+        for (pid_t pid; in >> pid;) {
+            any = true;
+            if (::kill(pid, SIGKILL) == 0) ++killed;
+        }
+        if (!any) break;
+    }
+    return killed;
+}
+
+CgroupLeaf::~CgroupLeaf() {
+    if (path_.empty()) return;
+    kill_all();
+    procs_.reset();
+    // The killed members disappear asynchronously; rmdir succeeds once they are reaped.
+    for (int attempt = 0; attempt < 1000 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++attempt) {
+        kill_all();
+        ::usleep(1000);
+    }
+}
+
+int join_cgroup(int procs_fd) noexcept {
+    if (::write(procs_fd, "0", 1) != 1) return errno;
+    return 0;
+}
+
+}  // namespace airlock::sandbox
