@@ -43,7 +43,8 @@ Result<PolicyStack> load_files(const std::vector<std::string>& files, bool built
     policy::LoadOptions o;
     o.builtin = builtin;
     o.workspace = workspace;
-    for (const auto& f : files) o.files.emplace_back(f);
+    for (const auto& f : files)
+        o.files.emplace_back(f);
     return PolicyStack::load(o);
 }
 
@@ -64,7 +65,8 @@ void print_verdict(const ToolCall& call, const guard::Assessment& a, const polic
     std::cout << "decision: " << policy::decision_name(v.decision) << "\n"
               << "rule:     " << v.rule << "\n"
               << "reason:   " << v.reason << "\n";
-    if (v.always_ask) std::cout << "note:     a matched rule has require_escalated: asked every time\n";
+    if (v.always_ask)
+        std::cout << "note:     a matched rule has require_escalated: asked every time\n";
     auto print_matches = [&](int segment) {
         for (const auto& m : v.matched) {
             if (m.segment != segment) continue;
@@ -87,7 +89,8 @@ void print_verdict(const ToolCall& call, const guard::Assessment& a, const polic
         std::cout << "    " << guard::level_name(r.level) << "\t" << r.id << ": " << r.message
                   << (r.segment >= 0 ? " (segment " + std::to_string(r.segment) + ")" : "") << "\n";
     if (!a.parse.complete)
-        for (const auto& p : a.parse.problems) std::cout << "    not understood: " << p << "\n";
+        for (const auto& p : a.parse.problems)
+            std::cout << "    not understood: " << p << "\n";
 }
 
 void add_check(CLI::App& policy_app, int& exit_status) {
@@ -98,8 +101,9 @@ void add_check(CLI::App& policy_app, int& exit_status) {
         std::vector<std::string> argv;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = policy_app.add_subcommand(
-        "check", "Show the decision for one call: the winning rule, every match per segment, the guard's reasons");
+    auto* sub = policy_app.add_subcommand("check",
+                                          "Show the decision for one call: the winning rule, every "
+                                          "match per segment, the guard's reasons");
     sub->add_flag("--json", o->json, "print one JSON object");
     sub->add_option("--policy", o->policies, "policy file layered on top (repeatable)");
     sub->add_flag("--no-builtin-policy", o->no_builtin, "start from an empty base");
@@ -112,14 +116,16 @@ void add_check(CLI::App& policy_app, int& exit_status) {
         ToolCall call;
         const int forms = !o->argv.empty() + !o->shell.empty() + !o->tool.empty();
         if (forms != 1) {
-            std::cerr << "airlock: policy check: give exactly one of -- ARGV, -c STRING, --tool T --path P\n";
+            std::cerr << "airlock: policy check: give exactly one of -- ARGV, -c STRING, --tool T "
+                         "--path P\n";
             exit_status = kError;
             return;
         }
         if (!o->tool.empty()) {
             auto t = parse_tool(o->tool);
             if (!t || *t == Tool::shell_exec || o->path.empty()) {
-                std::cerr << "airlock: policy check: --tool takes file_write or file_read, with --path\n";
+                std::cerr
+                    << "airlock: policy check: --tool takes file_write or file_read, with --path\n";
                 exit_status = kError;
                 return;
             }
@@ -132,7 +138,8 @@ void add_check(CLI::App& policy_app, int& exit_status) {
         }
         const fs::path workspace = fs::absolute(o->workspace);
         std::vector<fs::path> files(o->policies.begin(), o->policies.end());
-        auto stack = PolicyStack::load(policy::standard_load_options(workspace, files, !o->no_builtin));
+        auto stack =
+            PolicyStack::load(policy::standard_load_options(workspace, files, !o->no_builtin));
         if (!stack) {
             exit_status = report_error(stack.error());
             return;
@@ -144,7 +151,9 @@ void add_check(CLI::App& policy_app, int& exit_status) {
             json segments = json::array();
             for (std::size_t i = 0; i < a.parse.segments.size(); ++i) {
                 const auto& s = a.parse.segments[i];
-                segments.push_back({{"index", i}, {"argv", s.argv}, {"program_path", s.program_path},
+                segments.push_back({{"index", i},
+                                    {"argv", s.argv},
+                                    {"program_path", s.program_path},
                                     {"wrappers", s.wrappers}});
             }
             out["segments"] = segments;
@@ -164,7 +173,8 @@ void add_lint(CLI::App& policy_app, int& exit_status) {
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = policy_app.add_subcommand("lint", "Report errors and suspicious rules in a policy file");
+    auto* sub =
+        policy_app.add_subcommand("lint", "Report errors and suspicious rules in a policy file");
     sub->add_option("file", o->file, "policy file")->required();
     sub->add_flag("--json", o->json, "print the findings as a JSON array");
     sub->add_option("--workspace", o->workspace, "workspace that path globs resolve against");
@@ -177,7 +187,8 @@ void add_lint(CLI::App& policy_app, int& exit_status) {
         const auto findings = policy::lint_policy(*text, o->file, fs::absolute(o->workspace));
         if (o->json) {
             json out = json::array();
-            for (const auto& f : findings) out.push_back(policy::to_json(f));
+            for (const auto& f : findings)
+                out.push_back(policy::to_json(f));
             std::cout << out.dump(2) << "\n";
         } else {
             for (const auto& f : findings)
@@ -195,9 +206,11 @@ void add_test(CLI::App& policy_app, int& exit_status) {
         bool builtin = false, keep_going = false;
     };
     auto o = std::make_shared<Options>();
-    auto* sub = policy_app.add_subcommand("test", "Check a policy against expected decisions (JSON lines)");
+    auto* sub =
+        policy_app.add_subcommand("test", "Check a policy against expected decisions (JSON lines)");
     sub->add_option("file", o->file, "policy file")->required();
-    sub->add_option("--cases", o->cases, "cases file: one call and its \"expect\" per line")->required();
+    sub->add_option("--cases", o->cases, "cases file: one call and its \"expect\" per line")
+        ->required();
     sub->add_flag("--builtin", o->builtin, "layer the file on top of the built-in policy");
     sub->add_flag("--keep-going", o->keep_going, "skip unreadable case lines (still reported)");
     sub->add_option("--workspace", o->workspace, "workspace that path globs resolve against");
@@ -223,16 +236,19 @@ void add_test(CLI::App& policy_app, int& exit_status) {
                 continue;
             }
             ++checked;
-            const auto v = stack->evaluate(rc.call, stack->guard().assess(rc.call, stack->workspace()));
+            const auto v =
+                stack->evaluate(rc.call, stack->guard().assess(rc.call, stack->workspace()));
             if (v.decision == *rc.expect) continue;
             ++failures;
-            std::cout << "FAIL " << rc.origin << (rc.name.empty() ? "" : " (" + rc.name + ")") << ": "
-                      << policy::describe_call(rc.call) << "\n     expected "
-                      << policy::decision_name(*rc.expect) << ", got " << policy::decision_name(v.decision)
-                      << " by rule " << v.rule << ": " << v.reason << "\n";
+            std::cout << "FAIL " << rc.origin << (rc.name.empty() ? "" : " (" + rc.name + ")")
+                      << ": " << policy::describe_call(rc.call) << "\n     expected "
+                      << policy::decision_name(*rc.expect) << ", got "
+                      << policy::decision_name(v.decision) << " by rule " << v.rule << ": "
+                      << v.reason << "\n";
         }
         std::cout << checked - failures << " of " << checked << " cases pass";
-        if (!cases->problems.empty()) std::cout << ", " << cases->problems.size() << " lines skipped";
+        if (!cases->problems.empty())
+            std::cout << ", " << cases->problems.size() << " lines skipped";
         std::cout << "\n";
         exit_status = failures == 0 && checked > 0 ? kOk : kFindings;
     });
@@ -272,7 +288,8 @@ void add_diff(CLI::App& policy_app, int& exit_status) {
             exit_status = report_error(after.error());
             return;
         }
-        auto input = o->cases.empty() ? policy::read_wal_calls(o->wal) : policy::read_cases(o->cases);
+        auto input =
+            o->cases.empty() ? policy::read_wal_calls(o->wal) : policy::read_cases(o->cases);
         if (!input) {
             exit_status = report_error(input.error());
             return;
@@ -289,20 +306,25 @@ void add_diff(CLI::App& policy_app, int& exit_status) {
                                    {"call", policy::call_to_json(c.recorded.call)},
                                    {"old", policy::to_json(c.before)},
                                    {"new", policy::to_json(c.after)}});
-            std::cout << json{{"total", d.total}, {"changed", d.changes.size()}, {"stricter", d.stricter},
-                              {"looser", d.looser}, {"skipped", input->problems.size()},
-                              {"changes", changes}}.dump(2)
+            std::cout << json{{"total", d.total},
+                              {"changed", d.changes.size()},
+                              {"stricter", d.stricter},
+                              {"looser", d.looser},
+                              {"skipped", input->problems.size()},
+                              {"changes", changes}}
+                             .dump(2)
                       << "\n";
         } else {
             for (const auto& c : d.changes) {
-                std::cout << c.recorded.origin << ": " << policy::describe_call(c.recorded.call) << "\n    "
-                          << policy::decision_name(c.before.decision) << " -> "
+                std::cout << c.recorded.origin << ": " << policy::describe_call(c.recorded.call)
+                          << "\n    " << policy::decision_name(c.before.decision) << " -> "
                           << policy::decision_name(c.after.decision) << "  (old: " << c.before.rule
                           << "; new: " << c.after.rule << ": " << c.after.reason << ")\n";
             }
             std::cout << d.changes.size() << " of " << d.total << " calls change: " << d.stricter
                       << " stricter, " << d.looser << " looser";
-            if (!input->problems.empty()) std::cout << "; " << input->problems.size() << " lines skipped";
+            if (!input->problems.empty())
+                std::cout << "; " << input->problems.size() << " lines skipped";
             std::cout << "\n";
         }
         exit_status = d.changes.empty() ? kOk : kFindings;
@@ -312,7 +334,8 @@ void add_diff(CLI::App& policy_app, int& exit_status) {
 }  // namespace
 
 void add_policy_commands(CLI::App& app, int& exit_status) {
-    auto* policy_app = app.add_subcommand("policy", "Check, lint, test and diff allow/ask/deny policies");
+    auto* policy_app =
+        app.add_subcommand("policy", "Check, lint, test and diff allow/ask/deny policies");
     policy_app->require_subcommand(1);
     add_check(*policy_app, exit_status);
     add_lint(*policy_app, exit_status);

@@ -30,7 +30,7 @@ std::string escape_pointer_token(std::string_view key) {
 }
 
 class Parser {
-public:
+  public:
     Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
 
     Result<LocatedJson> run() {
@@ -54,7 +54,7 @@ public:
         return out;
     }
 
-private:
+  private:
     std::string_view text_;
     std::string_view source_;
     std::size_t pos_ = 0;
@@ -94,13 +94,14 @@ private:
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                 advance();
             } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/') {
-                while (!at_end() && peek() != '\n') advance();
+                while (!at_end() && peek() != '\n')
+                    advance();
             } else if (c == '/' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '*') {
                 const SourceLocation start = here();
                 advance();
                 advance();
-                while (!at_end() && !(peek() == '*' && pos_ + 1 < text_.size() &&
-                                      text_[pos_ + 1] == '/'))
+                while (!at_end() &&
+                       !(peek() == '*' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '/'))
                     advance();
                 if (at_end()) return fail_at(start, "unterminated /* comment");
                 advance();
@@ -135,7 +136,8 @@ private:
 
     bool match_word(std::string_view word) {
         if (text_.substr(pos_, word.size()) != word) return false;
-        for (std::size_t i = 0; i < word.size(); ++i) advance();
+        for (std::size_t i = 0; i < word.size(); ++i)
+            advance();
         const char next = peek();
         if ((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z') ||
             (next >= '0' && next <= '9') || next == '_') {
@@ -209,7 +211,8 @@ private:
                 fail("trailing comma before ']'");
                 break;
             }
-            nlohmann::json value = parse_value(pointer + "/" + std::to_string(arr.size()), depth + 1);
+            nlohmann::json value =
+                parse_value(pointer + "/" + std::to_string(arr.size()), depth + 1);
             if (failed_) break;
             arr.push_back(std::move(value));
             skip_space();
@@ -333,14 +336,30 @@ private:
             advance();
             const char e = peek();
             switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
+                case '"':
+                    out += '"';
+                    break;
+                case '\\':
+                    out += '\\';
+                    break;
+                case '/':
+                    out += '/';
+                    break;
+                case 'b':
+                    out += '\b';
+                    break;
+                case 'f':
+                    out += '\f';
+                    break;
+                case 'n':
+                    out += '\n';
+                    break;
+                case 'r':
+                    out += '\r';
+                    break;
+                case 't':
+                    out += '\t';
+                    break;
                 case 'u': {
                     advance();
                     std::uint32_t cp = 0;
@@ -366,7 +385,9 @@ private:
                     append_utf8(out, cp);
                     continue;
                 }
-                default: fail("bad escape sequence in string"); return out;
+                default:
+                    fail("bad escape sequence in string");
+                    return out;
             }
             advance();
         }
@@ -380,7 +401,8 @@ private:
         if (peek() == '0') {
             advance();
         } else if (peek() >= '1' && peek() <= '9') {
-            while (peek() >= '0' && peek() <= '9') advance();
+            while (peek() >= '0' && peek() <= '9')
+                advance();
         } else {
             fail("bad number");
             return nullptr;
@@ -392,7 +414,8 @@ private:
                 fail("bad number: digits expected after '.'");
                 return nullptr;
             }
-            while (peek() >= '0' && peek() <= '9') advance();
+            while (peek() >= '0' && peek() <= '9')
+                advance();
         }
         if (peek() == 'e' || peek() == 'E') {
             integral = false;
@@ -402,7 +425,8 @@ private:
                 fail("bad number: digits expected in exponent");
                 return nullptr;
             }
-            while (peek() >= '0' && peek() <= '9') advance();
+            while (peek() >= '0' && peek() <= '9')
+                advance();
         }
         const std::string_view token = text_.substr(begin, pos_ - begin);
         if (integral) {

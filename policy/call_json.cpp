@@ -9,7 +9,8 @@ Result<ToolCall> call_from_json(const json& o, std::initializer_list<std::string
     for (const auto& [key, value] : o.items()) {
         bool known = key == "tool" || key == "argv" || key == "shell" || key == "path" ||
                      key == "cwd" || key == "size" || key == "sha256";
-        for (auto k : extra_keys) known = known || key == k;
+        for (auto k : extra_keys)
+            known = known || key == k;
         if (!known) return make_error("input", key + ": unknown field");
     }
     ToolCall call;
@@ -28,13 +29,16 @@ Result<ToolCall> call_from_json(const json& o, std::initializer_list<std::string
     if (call.tool == Tool::shell_exec) {
         const bool has_argv = o.contains("argv"), has_shell = o.contains("shell");
         if (has_argv == has_shell)
-            return make_error("input", "a shell_exec call needs exactly one of \"argv\" and \"shell\"");
+            return make_error("input",
+                              "a shell_exec call needs exactly one of \"argv\" and \"shell\"");
         if (o.contains("path")) return make_error("input", "path: not a shell_exec parameter");
         if (has_argv) {
             const auto& a = o["argv"];
-            if (!a.is_array() || a.empty()) return make_error("input", "argv: expected a non-empty array of strings");
+            if (!a.is_array() || a.empty())
+                return make_error("input", "argv: expected a non-empty array of strings");
             for (const auto& t : a) {
-                if (!t.is_string()) return make_error("input", "argv: expected a non-empty array of strings");
+                if (!t.is_string())
+                    return make_error("input", "argv: expected a non-empty array of strings");
                 call.argv.push_back(t.get<std::string>());
             }
         } else {
@@ -44,7 +48,8 @@ Result<ToolCall> call_from_json(const json& o, std::initializer_list<std::string
         }
     } else {
         if (o.contains("argv") || o.contains("shell"))
-            return make_error("input", "argv/shell: not parameters of " + std::string(tool_name(call.tool)));
+            return make_error("input",
+                              "argv/shell: not parameters of " + std::string(tool_name(call.tool)));
         if (!o.contains("path") || !o["path"].is_string() || o["path"].get<std::string>().empty())
             return make_error("input", "path: a file call needs a non-empty \"path\"");
         call.path = o["path"].get<std::string>();
@@ -72,7 +77,8 @@ std::string describe_call(const ToolCall& call) {
     std::string out;
     for (const auto& a : call.argv) {
         if (!out.empty()) out += ' ';
-        const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}~#") == std::string::npos;
+        const bool plain =
+            !a.empty() && a.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}~#") == std::string::npos;
         out += plain ? a : json(a).dump();
     }
     return out;

@@ -6,9 +6,12 @@ namespace airlock::policy {
 
 std::string_view decision_name(Decision d) {
     switch (d) {
-        case Decision::allow: return "allow";
-        case Decision::ask: return "ask";
-        case Decision::deny: return "deny";
+        case Decision::allow:
+            return "allow";
+        case Decision::ask:
+            return "ask";
+        case Decision::deny:
+            return "deny";
     }
     return "deny";
 }

@@ -40,7 +40,8 @@ Verdict PolicyStack::evaluate(const ToolCall& call, const guard::Assessment& ass
     const auto subjects = detail::subjects_for(call, assessment, impl.environment);
     const std::size_t layer_count = impl.layer_defaults.size();
     bool any_default = false;
-    for (const auto& d : impl.layer_defaults) any_default = any_default || d.has_value();
+    for (const auto& d : impl.layer_defaults)
+        any_default = any_default || d.has_value();
 
     std::vector<Hit> hits;
     for (const auto& subject : subjects) {
@@ -48,12 +49,14 @@ Verdict PolicyStack::evaluate(const ToolCall& call, const guard::Assessment& ass
         auto visit = [&](std::uint32_t i) {
             const detail::Rule& rule = impl.rules[i];
             if (!detail::rule_matches(rule, call.tool, subject)) return;
-            hits.push_back({static_cast<std::int64_t>(i), rule.layer, subject.segment, effective(rule)});
+            hits.push_back(
+                {static_cast<std::int64_t>(i), rule.layer, subject.segment, effective(rule)});
             layers_matched |= std::uint64_t{1} << rule.layer;
         };
         if (call.tool == Tool::shell_exec) {
-            const std::string_view program =
-                subject.argv && !subject.argv->empty() ? std::string_view(subject.argv->front()) : std::string_view();
+            const std::string_view program = subject.argv && !subject.argv->empty()
+                                                 ? std::string_view(subject.argv->front())
+                                                 : std::string_view();
             impl.index.for_segment(program, visit);
         } else {
             impl.index.for_file_tool(call.tool, visit);

@@ -17,7 +17,8 @@ Result<ToolCall> example_call(const Rule& rule, const nlohmann::json& e) {
         } else {
             call.shell = e.get<std::string>();
         }
-        if (e.get<std::string>().empty()) return make_error("policy", "an example must not be empty");
+        if (e.get<std::string>().empty())
+            return make_error("policy", "an example must not be empty");
         return call;
     }
     if (e.is_array()) {
@@ -25,8 +26,8 @@ Result<ToolCall> example_call(const Rule& rule, const nlohmann::json& e) {
         return call_from_json(o);
     }
     if (e.is_object()) return call_from_json(e);
-    return make_error("policy",
-                      "an example is a shell string, an argv array or a call object {\"tool\", ...}");
+    return make_error(
+        "policy", "an example is a shell string, an argv array or a call object {\"tool\", ...}");
 }
 
 }  // namespace
@@ -45,9 +46,10 @@ void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& finding
             for (const auto& s : subjects_for(*call, a, impl.environment))
                 matched = matched || rule_matches(rule, call->tool, s);
             if (matched == ex.expect_match) continue;
-            std::string msg = "example " + ex.call.dump() +
-                              (ex.expect_match ? " is not matched by rule \"" : " is matched by rule \"") +
-                              rule.id + "\"";
+            std::string msg =
+                "example " + ex.call.dump() +
+                (ex.expect_match ? " is not matched by rule \"" : " is matched by rule \"") +
+                rule.id + "\"";
             if (!a.parse.complete && call->tool == Tool::shell_exec)
                 msg += " (the guard did not fully understand it)";
             findings.push_back({Finding::Severity::error, "example", ex.where, ex.field, msg});

@@ -11,9 +11,9 @@ namespace airlock::policy {
 struct Finding {
     enum class Severity { error, warning };
     Severity severity = Severity::error;
-    std::string code;     // "syntax", "schema", "duplicate-id", "example", "shadowed", "over-broad"...
-    std::string where;    // FILE:LINE:COL
-    std::string field;    // "rules[2].argv[0]"; empty for the document as a whole
+    std::string code;  // "syntax", "schema", "duplicate-id", "example", "shadowed", "over-broad"...
+    std::string where;  // FILE:LINE:COL
+    std::string field;  // "rules[2].argv[0]"; empty for the document as a whole
     std::string message;
 
     // "FILE:LINE:COL: field: message"

@@ -43,7 +43,8 @@ std::string glob_problem(std::string_view pattern) {
         if (pattern[i] != '[') continue;
         bool unused = false;
         const std::size_t next = match_class(pattern, i, '\0', unused);
-        if (next == std::string_view::npos) return "unterminated '[' in glob \"" + std::string(pattern) + "\"";
+        if (next == std::string_view::npos)
+            return "unterminated '[' in glob \"" + std::string(pattern) + "\"";
         i = next - 1;
     }
     return {};
@@ -84,7 +85,8 @@ bool glob_match(std::string_view pattern, std::string_view text) {
         p = star_p + 1;
         t = ++star_t;
     }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
     return p == pattern.size();
 }
 

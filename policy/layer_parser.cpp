@@ -18,7 +18,8 @@ constexpr int kMaxRestWildcards = 4;
 bool is_env_name(std::string_view s) {
     if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
     for (char c : s)
-        if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+        if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9')))
             return false;
     return true;
 }
@@ -32,11 +33,13 @@ bool is_rule_id(std::string_view s) {
     return true;
 }
 
-std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+std::string in_quotes(const std::string& s) {
+    return "\"" + s + "\"";
+}
 
 // Walks the document; knows where each value came from.
 class Validator {
-public:
+  public:
     Validator(const LocatedJson& doc, const ParseContext& ctx, std::vector<Finding>& out)
         : doc_(doc), ctx_(ctx), out_(out) {}
 
@@ -55,10 +58,12 @@ public:
                     std::initializer_list<std::string_view> known) {
         for (const auto& [key, value] : obj.items()) {
             bool found = false;
-            for (auto k : known) found = found || key == k;
+            for (auto k : known)
+                found = found || key == k;
             if (found) continue;
             std::string list;
-            for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+            for (auto k : known)
+                list += (list.empty() ? "" : ", ") + std::string(k);
             error(pointer + "/" + escape(key), join(field, key),
                   "unknown field; expected one of: " + list);
         }
@@ -69,7 +74,8 @@ public:
     }
     static std::string escape(const std::string& key) {
         std::string out;
-        for (char c : key) out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+        for (char c : key)
+            out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
         return out;
     }
 
@@ -87,7 +93,8 @@ public:
         return s;
     }
 
-    std::optional<bool> bool_field(const json& v, const std::string& pointer, const std::string& field) {
+    std::optional<bool> bool_field(const json& v, const std::string& pointer,
+                                   const std::string& field) {
         if (!v.is_boolean()) {
             error(pointer, field, "expected true or false");
             return std::nullopt;
@@ -98,14 +105,18 @@ public:
     std::optional<std::uint64_t> int_field(const json& v, const std::string& pointer,
                                            const std::string& field, std::uint64_t lo,
                                            std::uint64_t hi) {
-        if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
-            error(pointer, field, "expected a whole number between " + std::to_string(lo) + " and " + std::to_string(hi));
+        if (!v.is_number_integer() ||
+            (v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
+            error(pointer, field,
+                  "expected a whole number between " + std::to_string(lo) + " and " +
+                      std::to_string(hi));
             return std::nullopt;
         }
         const auto n = v.get<std::uint64_t>();
         if (n < lo || n > hi) {
-            error(pointer, field, std::to_string(n) + " is out of range; expected " +
-                                      std::to_string(lo) + " to " + std::to_string(hi));
+            error(pointer, field,
+                  std::to_string(n) + " is out of range; expected " + std::to_string(lo) + " to " +
+                      std::to_string(hi));
             return std::nullopt;
         }
         return n;
@@ -133,7 +144,7 @@ public:
 
     const ParseContext& ctx() const { return ctx_; }
 
-private:
+  private:
     const LocatedJson& doc_;
     const ParseContext& ctx_;
     std::vector<Finding>& out_;
@@ -151,7 +162,8 @@ std::optional<TokenPattern> parse_token(Validator& v, const json& t, const std::
         if (first && s.find('/') != std::string::npos) {
             v.error(ptr, fld,
                     "the first token is matched against the program's name without its "
-                    "directory; write \"" + s.substr(s.rfind('/') + 1) + "\"");
+                    "directory; write \"" +
+                        s.substr(s.rfind('/') + 1) + "\"");
             return false;
         }
         return true;
@@ -242,7 +254,8 @@ std::optional<PathGlob> parse_path_glob(Validator& v, const json& g, const std::
     }
     // gitignore: a relative glob without a '/' (other than a trailing one) matches at any depth.
     const std::string trimmed = text.back() == '/' ? text.substr(0, text.size() - 1) : text;
-    if (!pg.absolute && trimmed.find('/') == std::string::npos) pg.parts.insert(pg.parts.begin(), "**");
+    if (!pg.absolute && trimmed.find('/') == std::string::npos)
+        pg.parts.insert(pg.parts.begin(), "**");
     if (pg.parts.empty() && !pg.absolute) {
         v.error(pointer, field, "empty path glob");
         return std::nullopt;
@@ -287,7 +300,8 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
         if (auto dec = parse_decision(*d))
             rule.decision = *dec;
         else {
-            v.error(ptr + "/decision", fld + ".decision", in_quotes(*d) + " is not allow, ask or deny");
+            v.error(ptr + "/decision", fld + ".decision",
+                    in_quotes(*d) + " is not allow, ask or deny");
             fail();
         }
     } else {
@@ -323,7 +337,8 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
         }
         if (!a.is_array() || a.empty() || a.size() > kMaxArgvPattern) {
             v.error(ptr + "/argv", fld + ".argv",
-                    "expected a non-empty array of tokens (at most " + std::to_string(kMaxArgvPattern) + ")");
+                    "expected a non-empty array of tokens (at most " +
+                        std::to_string(kMaxArgvPattern) + ")");
             fail();
         } else {
             int rests = 0;
@@ -376,7 +391,8 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
         }
     }
     if (r.contains("risk_at_least")) {
-        if (auto s = v.string_field(r["risk_at_least"], ptr + "/risk_at_least", fld + ".risk_at_least")) {
+        if (auto s = v.string_field(r["risk_at_least"], ptr + "/risk_at_least",
+                                    fld + ".risk_at_least")) {
             if (auto l = guard::parse_level(*s))
                 rule.risk_at_least = *l;
             else {
@@ -436,47 +452,58 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
 void parse_sandbox(Validator& v, const json& s, LayerSettings& out) {
     const std::string ptr = "/sandbox";
     if (!s.is_object()) return v.error(ptr, "sandbox", "expected an object");
-    v.check_keys(s, ptr, "sandbox",
-                 {"adapter", "required", "network", "writable_roots", "deny_read", "protected_paths"});
+    v.check_keys(
+        s, ptr, "sandbox",
+        {"adapter", "required", "network", "writable_roots", "deny_read", "protected_paths"});
     if (s.contains("adapter")) {
         if (auto a = v.string_field(s["adapter"], ptr + "/adapter", "sandbox.adapter")) {
-            if (*a == "auto" || *a == "bwrap" || *a == "seccomp" || *a == "seatbelt" || *a == "none")
+            if (*a == "auto" || *a == "bwrap" || *a == "seccomp" || *a == "seatbelt" ||
+                *a == "none")
                 out.adapter = *a;
             else
                 v.error(ptr + "/adapter", "sandbox.adapter",
                         in_quotes(*a) + " is not auto, bwrap, seccomp, seatbelt or none");
         }
     }
-    if (s.contains("required")) out.required = v.bool_field(s["required"], ptr + "/required", "sandbox.required");
+    if (s.contains("required"))
+        out.required = v.bool_field(s["required"], ptr + "/required", "sandbox.required");
     if (s.contains("network")) {
         if (auto n = v.string_field(s["network"], ptr + "/network", "sandbox.network")) {
             if (*n == "on" || *n == "off")
                 out.network = *n == "on";
             else
-                v.error(ptr + "/network", "sandbox.network", in_quotes(*n) + " is not \"on\" or \"off\"");
+                v.error(ptr + "/network", "sandbox.network",
+                        in_quotes(*n) + " is not \"on\" or \"off\"");
         }
     }
     if (s.contains("writable_roots"))
-        out.writable_roots = v.string_list(s["writable_roots"], ptr + "/writable_roots", "sandbox.writable_roots");
+        out.writable_roots =
+            v.string_list(s["writable_roots"], ptr + "/writable_roots", "sandbox.writable_roots");
     if (s.contains("deny_read"))
         out.deny_read = v.string_list(s["deny_read"], ptr + "/deny_read", "sandbox.deny_read");
     if (s.contains("protected_paths"))
-        out.protected_paths = v.string_list(s["protected_paths"], ptr + "/protected_paths", "sandbox.protected_paths");
+        out.protected_paths = v.string_list(s["protected_paths"], ptr + "/protected_paths",
+                                            "sandbox.protected_paths");
 }
 
 void parse_limits(Validator& v, const json& l, LayerSettings& out) {
     const std::string ptr = "/limits";
     if (!l.is_object()) return v.error(ptr, "limits", "expected an object");
-    v.check_keys(l, ptr, "limits", {"timeout_seconds", "output_bytes", "memory_bytes", "max_processes"});
+    v.check_keys(l, ptr, "limits",
+                 {"timeout_seconds", "output_bytes", "memory_bytes", "max_processes"});
     if (l.contains("timeout_seconds"))
-        if (auto n = v.int_field(l["timeout_seconds"], ptr + "/timeout_seconds", "limits.timeout_seconds", 1, 7 * 86400))
+        if (auto n = v.int_field(l["timeout_seconds"], ptr + "/timeout_seconds",
+                                 "limits.timeout_seconds", 1, 7 * 86400))
             out.timeout_seconds = static_cast<int>(*n);
     if (l.contains("output_bytes"))
-        out.output_bytes = v.int_field(l["output_bytes"], ptr + "/output_bytes", "limits.output_bytes", 1, 1ull << 40);
+        out.output_bytes = v.int_field(l["output_bytes"], ptr + "/output_bytes",
+                                       "limits.output_bytes", 1, 1ull << 40);
     if (l.contains("memory_bytes"))
-        out.memory_bytes = v.int_field(l["memory_bytes"], ptr + "/memory_bytes", "limits.memory_bytes", 1ull << 20, 1ull << 50);
+        out.memory_bytes = v.int_field(l["memory_bytes"], ptr + "/memory_bytes",
+                                       "limits.memory_bytes", 1ull << 20, 1ull << 50);
     if (l.contains("max_processes"))
-        if (auto n = v.int_field(l["max_processes"], ptr + "/max_processes", "limits.max_processes", 1, 1 << 20))
+        if (auto n = v.int_field(l["max_processes"], ptr + "/max_processes", "limits.max_processes",
+                                 1, 1 << 20))
             out.max_processes = static_cast<int>(*n);
 }
 
@@ -485,10 +512,12 @@ void parse_approvals(Validator& v, const json& a, LayerSettings& out) {
     if (!a.is_object()) return v.error(ptr, "approvals", "expected an object");
     v.check_keys(a, ptr, "approvals", {"max_repeated_denials", "timeout_seconds"});
     if (a.contains("max_repeated_denials"))
-        if (auto n = v.int_field(a["max_repeated_denials"], ptr + "/max_repeated_denials", "approvals.max_repeated_denials", 1, 1000))
+        if (auto n = v.int_field(a["max_repeated_denials"], ptr + "/max_repeated_denials",
+                                 "approvals.max_repeated_denials", 1, 1000))
             out.max_repeated_denials = static_cast<int>(*n);
     if (a.contains("timeout_seconds"))
-        if (auto n = v.int_field(a["timeout_seconds"], ptr + "/timeout_seconds", "approvals.timeout_seconds", 1, 86400))
+        if (auto n = v.int_field(a["timeout_seconds"], ptr + "/timeout_seconds",
+                                 "approvals.timeout_seconds", 1, 86400))
             out.approval_timeout_seconds = static_cast<int>(*n);
 }
 
@@ -501,7 +530,8 @@ void parse_env(Validator& v, const json& e, LayerSettings& out) {
             bool good = true;
             for (std::size_t i = 0; i < keys->size(); ++i) {
                 if (!is_env_name((*keys)[i])) {
-                    v.error(ptr + "/allow/" + std::to_string(i), "env.allow[" + std::to_string(i) + "]",
+                    v.error(ptr + "/allow/" + std::to_string(i),
+                            "env.allow[" + std::to_string(i) + "]",
                             in_quotes((*keys)[i]) + " is not a variable name");
                     good = false;
                 }

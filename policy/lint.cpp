@@ -28,7 +28,8 @@ bool token_covers(const TokenPattern& d, const TokenPattern& a) {
     for (const auto& text : a.texts) {
         if (detail::has_glob_chars(text) && a.kind == Kind::alternatives) {
             bool same = false;
-            for (const auto& t : d.texts) same = same || t == text;
+            for (const auto& t : d.texts)
+                same = same || t == text;
             if (!same) return false;
             continue;
         }
@@ -58,7 +59,8 @@ bool shadows(const Rule& d, const Rule& a) {
     if (!d.path.empty()) {
         if (a.path.empty()) return false;
         std::set<std::string> dp;
-        for (const auto& g : d.path) dp.insert(g.text);
+        for (const auto& g : d.path)
+            dp.insert(g.text);
         for (const auto& g : a.path)
             if (!dp.count(g.text) && !(d.path.size() == 1 && d.path[0].text == "**")) return false;
     }
@@ -69,8 +71,9 @@ bool shadows(const Rule& d, const Rule& a) {
 
 const std::set<std::string>& risky_programs() {
     static const std::set<std::string> names = {
-        "sh", "bash", "zsh", "dash", "ksh", "fish", "env", "sudo", "su", "doas", "python",
-        "python3", "perl", "ruby", "node", "php", "xargs", "eval", "exec", "nohup", "busybox"};
+        "sh",   "bash", "zsh",   "dash",   "ksh",     "fish",  "env",
+        "sudo", "su",   "doas",  "python", "python3", "perl",  "ruby",
+        "node", "php",  "xargs", "eval",   "exec",    "nohup", "busybox"};
     return names;
 }
 
@@ -79,18 +82,23 @@ void over_broad(const Rule& r, std::vector<Finding>& out) {
     auto warn = [&](const std::string& message) {
         out.push_back({Finding::Severity::warning, "over-broad", r.where, r.field, message});
     };
-    if (!r.has_matchers()) return warn("allows every call" + std::string(r.tool ? " of its tool" : ""));
+    if (!r.has_matchers())
+        return warn("allows every call" + std::string(r.tool ? " of its tool" : ""));
     if (!r.has_argv) return;
     const TokenPattern& first = r.argv.front();
     if (first.kind == Kind::any_rest || first.kind == Kind::any_one ||
-        (first.kind == Kind::glob && first.texts.front().find_first_not_of('*') == std::string::npos))
+        (first.kind == Kind::glob &&
+         first.texts.front().find_first_not_of('*') == std::string::npos))
         return warn("allows any program");
-    if (first.kind == Kind::glob) return warn("allows every program matching \"" + first.texts.front() + "\"");
+    if (first.kind == Kind::glob)
+        return warn("allows every program matching \"" + first.texts.front() + "\"");
     for (const auto& name : first.texts) {
         if (!risky_programs().count(name)) continue;
-        const bool prefix_only = !r.exact || (r.argv.size() > 1 && r.argv.back().kind == Kind::any_rest);
+        const bool prefix_only =
+            !r.exact || (r.argv.size() > 1 && r.argv.back().kind == Kind::any_rest);
         if (prefix_only)
-            warn("allows \"" + name + "\" with any arguments: it runs arbitrary code; use \"exact\" or a narrower rule");
+            warn("allows \"" + name +
+                 "\" with any arguments: it runs arbitrary code; use \"exact\" or a narrower rule");
     }
 }
 
@@ -111,8 +119,8 @@ std::vector<Finding> lint_policy(std::string_view text, const std::string& name,
         const Rule& a = rules[i];
         over_broad(a, findings);
         if (a.require_escalated && a.decision == Decision::deny)
-            findings.push_back({Finding::Severity::warning, "no-effect", a.where, a.field + ".require_escalated",
-                                "has no effect on a deny rule"});
+            findings.push_back({Finding::Severity::warning, "no-effect", a.where,
+                                a.field + ".require_escalated", "has no effect on a deny rule"});
         if (a.decision != Decision::allow || a.require_escalated) continue;
         for (std::size_t j = 0; j < rules.size(); ++j) {
             if (i == j || !shadows(rules[j], a)) continue;

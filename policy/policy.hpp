@@ -14,9 +14,9 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "guard/guard.hpp"
-#include "policy/findings.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
+#include "policy/findings.hpp"
 
 namespace airlock::policy {
 
@@ -47,8 +47,8 @@ struct ApprovalSettings {
 };
 
 struct EnvSettings {
-    std::vector<std::string> allow;           // keys passed through from airlock's environment
-    std::map<std::string, std::string> set;   // fixed values
+    std::vector<std::string> allow;          // keys passed through from airlock's environment
+    std::map<std::string, std::string> set;  // fixed values
 };
 
 struct RuleMatch {
@@ -61,8 +61,8 @@ struct RuleMatch {
 
 struct Verdict {
     Decision decision = Decision::deny;
-    std::string rule;    // the winning rule
-    std::string reason;  // its reason
+    std::string rule;                // the winning rule
+    std::string reason;              // its reason
     std::vector<RuleMatch> matched;  // every rule that matched, per segment
     // A matched rule has "require_escalated": the call must be asked every time (an approval
     // must not be answered from a session cache).
@@ -71,10 +71,10 @@ struct Verdict {
 
 // Where policy layers come from, lowest first. All are optional.
 struct LoadOptions {
-    bool builtin = true;                            // the compiled-in default policy
+    bool builtin = true;                                  // the compiled-in default policy
     std::optional<std::filesystem::path> user_file;       // ~/.config/airlock/policy.json
     std::optional<std::filesystem::path> workspace_file;  // <workspace>/.airlock/policy.json
-    std::vector<std::filesystem::path> files;       // --policy FILE..., in order
+    std::vector<std::filesystem::path> files;             // --policy FILE..., in order
     // Workspace that relative path globs resolve against; empty means the current directory.
     std::filesystem::path workspace;
 };
@@ -86,7 +86,7 @@ LoadOptions standard_load_options(const std::filesystem::path& workspace,
                                   std::vector<std::filesystem::path> files, bool builtin);
 
 class PolicyStack {
-public:
+  public:
     // Loads, validates and compiles every layer. Any error (I/O, syntax, unknown field, bad
     // value, failing example) is an Error naming "FILE:LINE:COL" and the offending field.
     static Result<PolicyStack> load(const LoadOptions& options);
@@ -121,7 +121,7 @@ public:
 
     struct Impl;  // opaque: the compiled layers (policy/stack_impl.hpp, internal)
 
-private:
+  private:
     explicit PolicyStack(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -63,7 +63,9 @@ Error to_error(const std::vector<Finding>& findings) {
 
 }  // namespace
 
-std::string_view builtin_policy_text() { return detail::kBuiltinPolicy; }
+std::string_view builtin_policy_text() {
+    return detail::kBuiltinPolicy;
+}
 
 LoadOptions standard_load_options(const fs::path& workspace, std::vector<fs::path> files,
                                   bool builtin) {
@@ -119,7 +121,10 @@ std::optional<PolicyStack> PolicyStack::compile(
     const std::vector<std::pair<std::string, std::string>>& texts, const fs::path& workspace,
     std::vector<Finding>& findings) {
     const std::size_t errors_before = findings.size();
-    auto failed = [&] { return has_errors({findings.begin() + static_cast<std::ptrdiff_t>(errors_before), findings.end()}); };
+    auto failed = [&] {
+        return has_errors(
+            {findings.begin() + static_cast<std::ptrdiff_t>(errors_before), findings.end()});
+    };
     if (texts.size() > kMaxLayers) {
         findings.push_back({Finding::Severity::error, "schema", "policy", "",
                             "more than " + std::to_string(kMaxLayers) + " policy layers"});
@@ -148,23 +153,27 @@ std::optional<PolicyStack> PolicyStack::compile(
         std::string where = "policy";
         for (const auto& l : layers)
             if (l.guard) where = l.guard_where;
-        findings.push_back({Finding::Severity::error, "schema", where, "guard", guard.error().describe()});
+        findings.push_back(
+            {Finding::Severity::error, "schema", where, "guard", guard.error().describe()});
         return std::nullopt;
     }
     impl->guard = std::move(*guard);
 
     std::set<std::string> known_reasons;
-    for (const auto& r : impl->guard.rules()) known_reasons.insert(r.id);
+    for (const auto& r : impl->guard.rules())
+        known_reasons.insert(r.id);
     for (auto& layer : layers) {
         impl->layer_names.push_back(layer.name);
         impl->layer_defaults.push_back(layer.default_decision);
         for (auto& rule : layer.rules) {
             // An unknown guard rule id would silently never match. (Checked when the guard
             // publishes its catalog.)
-            if (rule.risk_reason && !known_reasons.empty() && !known_reasons.count(*rule.risk_reason))
+            if (rule.risk_reason && !known_reasons.empty() &&
+                !known_reasons.count(*rule.risk_reason))
                 findings.push_back({Finding::Severity::error, "schema", rule.where,
                                     rule.field + ".risk_reason",
-                                    "\"" + *rule.risk_reason + "\" is not a guard rule id (see `airlock guard rules`)"});
+                                    "\"" + *rule.risk_reason +
+                                        "\" is not a guard rule id (see `airlock guard rules`)"});
             impl->rules.push_back(std::move(rule));
         }
     }
@@ -176,14 +185,32 @@ std::optional<PolicyStack> PolicyStack::compile(
     return PolicyStack(std::move(impl));
 }
 
-const guard::Guard& PolicyStack::guard() const { return impl_->guard; }
-const SandboxSettings& PolicyStack::sandbox() const { return impl_->settings.sandbox; }
-const Limits& PolicyStack::limits() const { return impl_->settings.limits; }
-const ApprovalSettings& PolicyStack::approvals() const { return impl_->settings.approvals; }
-const EnvSettings& PolicyStack::env() const { return impl_->settings.env; }
-std::string PolicyStack::digest() const { return impl_->digest; }
-std::vector<std::string> PolicyStack::layer_names() const { return impl_->layer_names; }
-const fs::path& PolicyStack::workspace() const { return impl_->environment.workspace; }
-std::size_t PolicyStack::rule_count() const { return impl_->rules.size(); }
+const guard::Guard& PolicyStack::guard() const {
+    return impl_->guard;
+}
+const SandboxSettings& PolicyStack::sandbox() const {
+    return impl_->settings.sandbox;
+}
+const Limits& PolicyStack::limits() const {
+    return impl_->settings.limits;
+}
+const ApprovalSettings& PolicyStack::approvals() const {
+    return impl_->settings.approvals;
+}
+const EnvSettings& PolicyStack::env() const {
+    return impl_->settings.env;
+}
+std::string PolicyStack::digest() const {
+    return impl_->digest;
+}
+std::vector<std::string> PolicyStack::layer_names() const {
+    return impl_->layer_names;
+}
+const fs::path& PolicyStack::workspace() const {
+    return impl_->environment.workspace;
+}
+std::size_t PolicyStack::rule_count() const {
+    return impl_->rules.size();
+}
 
 }  // namespace airlock::policy

@@ -6,10 +6,14 @@ namespace airlock::policy::detail {
 
 bool TokenPattern::matches(std::string_view token) const {
     switch (kind) {
-        case Kind::literal: return token == texts.front();
-        case Kind::glob: return glob_match(texts.front(), token);
-        case Kind::any_one: return true;
-        case Kind::any_rest: return true;
+        case Kind::literal:
+            return token == texts.front();
+        case Kind::glob:
+            return glob_match(texts.front(), token);
+        case Kind::any_one:
+            return true;
+        case Kind::any_rest:
+            return true;
         case Kind::alternatives:
             for (const auto& t : texts)
                 if (has_glob_chars(t) ? glob_match(t, token) : token == t) return true;

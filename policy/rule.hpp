@@ -18,7 +18,8 @@ namespace airlock::policy::detail {
 struct TokenPattern {
     enum class Kind { literal, glob, any_one, any_rest, alternatives };
     Kind kind = Kind::literal;
-    std::vector<std::string> texts;  // literal/glob: one entry; alternatives: each (literal or glob)
+    std::vector<std::string>
+        texts;  // literal/glob: one entry; alternatives: each (literal or glob)
 
     bool matches(std::string_view token) const;
     bool is_plain_literal() const { return kind == Kind::literal; }
@@ -52,13 +53,11 @@ struct Rule {
     std::optional<std::string> risk_reason;
     bool require_escalated = false;
     std::vector<Example> examples;
-    std::string where;   // FILE:LINE:COL of the rule object
-    std::string field;   // "rules[3]"
+    std::string where;  // FILE:LINE:COL of the rule object
+    std::string field;  // "rules[3]"
     std::size_t layer = 0;
 
-    bool has_matchers() const {
-        return has_argv || !path.empty() || risk_at_least || risk_reason;
-    }
+    bool has_matchers() const { return has_argv || !path.empty() || risk_at_least || risk_reason; }
 };
 
 bool argv_matches(const Rule& rule, const std::vector<std::string>& argv);

@@ -17,7 +17,8 @@ RuleIndex::RuleIndex(const std::vector<Rule>& rules) {
             by_program_[first.texts.front()].push_back(i);
         } else if (first.kind == TokenPattern::Kind::alternatives) {
             bool all_literal = true;
-            for (const auto& t : first.texts) all_literal = all_literal && !has_glob_chars(t);
+            for (const auto& t : first.texts)
+                all_literal = all_literal && !has_glob_chars(t);
             if (!all_literal) {
                 any_program_.push_back(i);
                 continue;

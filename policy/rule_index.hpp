@@ -17,7 +17,7 @@ struct StringHash {
 };
 
 class RuleIndex {
-public:
+  public:
     // Stores indices into `rules`.
     explicit RuleIndex(const std::vector<Rule>& rules);
     RuleIndex() = default;
@@ -27,19 +27,24 @@ public:
     template <class Visit>
     void for_segment(std::string_view program, Visit&& visit) const {
         if (auto it = by_program_.find(program); it != by_program_.end())
-            for (auto i : it->second) visit(i);
-        for (auto i : any_program_) visit(i);
-        for (auto i : without_argv_[static_cast<int>(Tool::shell_exec)]) visit(i);
+            for (auto i : it->second)
+                visit(i);
+        for (auto i : any_program_)
+            visit(i);
+        for (auto i : without_argv_[static_cast<int>(Tool::shell_exec)])
+            visit(i);
     }
 
     // Rules that may match a call of a file tool (only rules without argv can).
     template <class Visit>
     void for_file_tool(Tool tool, Visit&& visit) const {
-        for (auto i : without_argv_[static_cast<int>(tool)]) visit(i);
+        for (auto i : without_argv_[static_cast<int>(tool)])
+            visit(i);
     }
 
-private:
-    std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> by_program_;
+  private:
+    std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>
+        by_program_;
     std::vector<std::uint32_t> any_program_;      // argv rules whose first token is not literal
     std::vector<std::uint32_t> without_argv_[3];  // per tool
 };

@@ -69,11 +69,13 @@ void merge_json(nlohmann::json& into, const nlohmann::json& from, const std::str
         } else if (into[key].is_object() && value.is_object()) {
             merge_json(into[key], value, field, layer, where, findings);
         } else if (into[key].is_array() && value.is_array()) {
-            for (const auto& item : value) into[key].push_back(item);
+            for (const auto& item : value)
+                into[key].push_back(item);
         } else if (into[key] != value) {
             findings.push_back({Finding::Severity::error, "conflict", where, field,
                                 "set differently by an earlier layer; layers cannot override "
-                                "each other's guard settings (" + layer + ")"});
+                                "each other's guard settings (" +
+                                    layer + ")"});
         }
     }
 }

@@ -38,7 +38,8 @@ CallPath resolve(const std::string& written, const fs::path& base, const Environ
 bool names_a_file(const guard::Redirect& r) {
     if (r.op.rfind("<<", 0) == 0) return false;
     if (r.op.find('&') != std::string::npos) {
-        const bool fd_or_close = !r.target.empty() &&
+        const bool fd_or_close =
+            !r.target.empty() &&
             (r.target == "-" || std::all_of(r.target.begin(), r.target.end(),
                                             [](char c) { return c >= '0' && c <= '9'; }));
         if (fd_or_close || r.target.empty()) return false;
@@ -53,7 +54,8 @@ std::vector<Subject> subjects_for(const ToolCall& call, const guard::Assessment&
     std::vector<Subject> out;
     // Risk that no reason explains applies everywhere: never lower than what the guard said.
     guard::Level explained = guard::Level::low;
-    for (const auto& r : a.reasons) explained = std::max(explained, r.level);
+    for (const auto& r : a.reasons)
+        explained = std::max(explained, r.level);
     const guard::Level unexplained = a.level > explained ? a.level : guard::Level::low;
 
     if (call.tool != Tool::shell_exec) {
@@ -118,7 +120,8 @@ bool rule_matches(const Rule& rule, Tool tool, const Subject& s) {
     if (rule.has_argv && (!s.argv || !argv_matches(rule, *s.argv))) return false;
     if (!rule.path.empty()) {
         bool any = false;
-        for (const auto& p : s.paths) any = any || path_matches(rule, p);
+        for (const auto& p : s.paths)
+            any = any || path_matches(rule, p);
         if (!any) return false;
     }
     if (rule.risk_reason && !s.has_reason(*rule.risk_reason)) return false;

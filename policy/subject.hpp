@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "guard/guard.hpp"
-#include "policy/rule.hpp"
 #include "platform/tool_call.hpp"
+#include "policy/rule.hpp"
 
 namespace airlock::policy::detail {
 
 struct CallPath {
-    std::vector<std::string> absolute;                // components of the absolute path
+    std::vector<std::string> absolute;                 // components of the absolute path
     std::optional<std::vector<std::string>> relative;  // components under the workspace root
     bool dynamic = false;  // not known statically (an expansion): matches deny/ask rules only
 };

@@ -52,7 +52,8 @@ TEST_CASE("no matching rule: the default applies and is reported") {
     CHECK(decide(p, {"ls", "-l"}) == Decision::allow);
 
     // No layer sets a default: an unmatched call is asked (fail closed).
-    auto bare = load({{"p", R"({"version": 1, "rules": [{"id": "ls", "decision": "allow", "argv": ["ls"]}]})"}});
+    auto bare = load(
+        {{"p", R"({"version": 1, "rules": [{"id": "ls", "decision": "allow", "argv": ["ls"]}]})"}});
     CHECK(decide(bare, {"make"}) == Decision::ask);
     CHECK(decide(bare, {"ls"}) == Decision::allow);
 }
@@ -82,7 +83,7 @@ TEST_CASE("alternatives, *, ** and globs inside tokens") {
     CHECK(decide(p, {"kubectl", "-n", "delete", "pod"}) == Decision::deny);
     CHECK(decide(p, {"kubectl", "delete"}) == Decision::allow);  // "*" is exactly one token
     CHECK(decide(p, {"npm", "install", "x", "--force"}) == Decision::deny);
-    CHECK(decide(p, {"npm", "--force"}) == Decision::deny);  // "**" may be empty
+    CHECK(decide(p, {"npm", "--force"}) == Decision::deny);        // "**" may be empty
     CHECK(decide(p, {"npm", "--force", "x"}) == Decision::allow);  // exact: must end there
     CHECK(decide(p, {"make", "deploy-prod"}) == Decision::deny);
     CHECK(decide(p, {"make", "test"}) == Decision::allow);
@@ -107,7 +108,8 @@ TEST_CASE("precedence across segments: a call is allowed only if every segment i
     for (const auto& m : unmatched.matched)
         default_on_segment_1 = default_on_segment_1 || (m.rule == "<default>" && m.segment == 1);
     CHECK(default_on_segment_1);
-    auto denied = p.evaluate(call, assessment({segment({"ls"}), segment({"curl", "x"}), segment({"wc"})}));
+    auto denied =
+        p.evaluate(call, assessment({segment({"ls"}), segment({"curl", "x"}), segment({"wc"})}));
     CHECK(denied.decision == Decision::deny);
     CHECK(denied.rule == "curl");
     REQUIRE(denied.matched.size() == 3);
@@ -135,7 +137,8 @@ TEST_CASE("precedence across layers: a later layer restricts but never lifts") {
     auto npm = check(s, argv_call({"npm", "install"}));
     CHECK(npm.rule == "<default>");
     bool from_strict = false;
-    for (const auto& m : npm.matched) from_strict = from_strict || (m.rule == "<default>" && m.layer == "strict");
+    for (const auto& m : npm.matched)
+        from_strict = from_strict || (m.rule == "<default>" && m.layer == "strict");
     CHECK(from_strict);
     // ... while a rule of a layer below it (the base's "ls") does count.
     CHECK(decide(s, {"ls"}) == Decision::allow);
@@ -193,16 +196,19 @@ TEST_CASE("path globs for file tools, resolved against the workspace") {
         {"id": "ssh", "decision": "deny", "path": "~/.ssh/**"},
         {"id": "anchored", "decision": "ask", "tool": "file_read", "path": "config/*.key"},
         {"id": "abs-ws", "decision": "ask", "tool": "file_read", "path": "/work-space/project/secret"}]})"}});
-    auto decide_file = [&](Tool t, const char* path) { return check(p, file_call(t, path)).decision; };
+    auto decide_file = [&](Tool t, const char* path) {
+        return check(p, file_call(t, path)).decision;
+    };
     CHECK(decide_file(Tool::file_read, ".env") == Decision::deny);
     CHECK(decide_file(Tool::file_write, "a/b/.env") == Decision::deny);
     CHECK(decide_file(Tool::file_write, "a/b/env") == Decision::allow);
-    CHECK(decide_file(Tool::file_write, ".git/hooks/pre-commit") == Decision::ask);  // dir covers contents
+    CHECK(decide_file(Tool::file_write, ".git/hooks/pre-commit") ==
+          Decision::ask);                                                   // dir covers contents
     CHECK(decide_file(Tool::file_read, ".git/config") == Decision::allow);  // tool: file_write only
     CHECK(decide_file(Tool::file_write, ".gitignore") == Decision::allow);
     CHECK(decide_file(Tool::file_read, "config/server.key") == Decision::ask);
     CHECK(decide_file(Tool::file_read, "sub/config/server.key") == Decision::allow);  // anchored
-    CHECK(decide_file(Tool::file_read, "secret") == Decision::ask);  // absolute glob inside ws
+    CHECK(decide_file(Tool::file_read, "secret") == Decision::ask);      // absolute glob inside ws
     CHECK(decide_file(Tool::file_read, "x/../.env") == Decision::deny);  // lexically normalised
     // argv rules never match file tools.
     auto q = load({{"q", R"({"version": 1, "default": "allow", "rules": [
@@ -262,7 +268,8 @@ TEST_CASE("the built-in policy: read-only tools allowed, credentials asked") {
     CHECK(ls.decision == Decision::allow);
     CHECK(ls.rule == "allow-read-only-tools");
     CHECK(check(p, file_call(Tool::file_read, "app/.env")).decision == Decision::ask);
-    CHECK(check(p, file_call(Tool::file_write, ".git/hooks/post-checkout")).rule == "ask-write-git-internals");
+    CHECK(check(p, file_call(Tool::file_write, ".git/hooks/post-checkout")).rule ==
+          "ask-write-git-internals");
     CHECK(check(p, file_call(Tool::file_write, "src/main.c")).decision == Decision::allow);
 }
 
@@ -289,9 +296,10 @@ TEST_CASE("wrappers and env prefixes do not defeat an argv rule" *
         CAPTURE(s);
         CHECK(check(p, shell_call(s)).decision == Decision::deny);
     }
-    for (const std::vector<std::string>& argv :
-         {std::vector<std::string>{"/usr/bin/git", "push"}, {"env", "X=1", "git", "push"},
-          {"sh", "-c", "git push"}, {"timeout", "5", "git", "push"}}) {
+    for (const std::vector<std::string>& argv : {std::vector<std::string>{"/usr/bin/git", "push"},
+                                                 {"env", "X=1", "git", "push"},
+                                                 {"sh", "-c", "git push"},
+                                                 {"timeout", "5", "git", "push"}}) {
         CAPTURE(argv.front());
         CHECK(check(p, argv_call(argv)).decision == Decision::deny);
     }

@@ -35,7 +35,8 @@ TEST_CASE("load errors name file, line, column and field") {
          "p.json:1:39: colour: unknown field; expected one of: version, default, rules, guard, "
          "sandbox, limits, approvals, env"},
         {"{\"rules\": []}", "p.json:1:1: version: missing; write \"version\": 1"},
-        {"{\"version\": 2}", "p.json:1:13: version: unsupported version; this airlock reads version 1"},
+        {"{\"version\": 2}",
+         "p.json:1:13: version: unsupported version; this airlock reads version 1"},
         {"{\"version\": 1, \"default\": \"maybe\"}",
          "p.json:1:27: default: \"maybe\" is not allow, ask or deny"},
         {"{\"version\": 1,\n \"rules\": [\n  {\"id\": \"r\", \"decision\": \"nope\"}]}",
@@ -44,29 +45,38 @@ TEST_CASE("load errors name file, line, column and field") {
          "p.json:1:26: rules[0]: missing \"id\""},
         {"{\"version\": 1, \"rules\": [{\"id\": \"r\"}]}",
          "p.json:1:26: rules[0]: missing \"decision\" (allow, ask or deny)"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": [\"git\"], "
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": "
+         "[\"git\"], "
          "\"prefix\": true}]}",
-         "p.json:1:85: rules[0].prefix: unknown field; expected one of: id, decision, tool, reason, "
+         "p.json:1:85: rules[0].prefix: unknown field; expected one of: id, decision, tool, "
+         "reason, "
          "argv, exact, path, risk_at_least, risk_reason, require_escalated, examples"},
         {"{\"version\": 1, \"rules\": [{\"id\": \"a\", \"decision\": \"deny\"}, {\"id\": \"a\", "
          "\"decision\": \"ask\"}]}",
          "p.json:1:66: rules[1].id: duplicate id \"a\" (first used by rules[0])"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"tool\": \"ftp\"}]}",
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"tool\": "
+         "\"ftp\"}]}",
          "p.json:1:66: rules[0].tool: \"ftp\" is not shell_exec, file_write, file_read or \"*\""},
         {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": []}]}",
          "p.json:1:58: rules[0].argv: expected a non-empty array of tokens (at most 256)"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": [\"/usr/bin/git\"]}]}",
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": "
+         "[\"/usr/bin/git\"]}]}",
          "p.json:1:67: rules[0].argv[0]: the first token is matched against the program's name "
          "without its directory; write \"git\""},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": [\"git\", [\"**\"]]}]}",
-         "p.json:1:75: rules[0].argv[1][0]: \"**\" cannot be an alternative; use it as a token of its own"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": [\"a[b\"]}]}",
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": [\"git\", "
+         "[\"**\"]]}]}",
+         "p.json:1:75: rules[0].argv[1][0]: \"**\" cannot be an alternative; use it as a token of "
+         "its own"},
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"argv\": "
+         "[\"a[b\"]}]}",
          "p.json:1:67: rules[0].argv[0]: unterminated '[' in glob \"a[b\""},
         {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"exact\": true}]}",
          "p.json:1:67: rules[0].exact: \"exact\" needs an \"argv\" pattern"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"path\": \"~bob/x\"}]}",
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"path\": "
+         "\"~bob/x\"}]}",
          "p.json:1:66: rules[0].path: only \"~/\" (the current user's home) is supported"},
-        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"risk_at_least\": \"severe\"}]}",
+        {"{\"version\": 1, \"rules\": [{\"id\": \"r\", \"decision\": \"deny\", \"risk_at_least\": "
+         "\"severe\"}]}",
          "p.json:1:75: rules[0].risk_at_least: \"severe\" is not low, medium, high or critical"},
         {"{\"version\": 1, \"sandbox\": {\"network\": true}}",
          "p.json:1:39: sandbox.network: expected a string"},
@@ -93,7 +103,8 @@ TEST_CASE("load errors name file, line, column and field") {
 
 TEST_CASE("every error of a file is reported, and the stack is never partial") {
     const std::string text =
-        "{\"version\": 1, \"rules\": [{\"id\": \"ok\", \"decision\": \"deny\", \"argv\": [\"rm\"]},\n"
+        "{\"version\": 1, \"rules\": [{\"id\": \"ok\", \"decision\": \"deny\", \"argv\": "
+        "[\"rm\"]},\n"
         " {\"id\": \"bad1\", \"decision\": \"x\"},\n {\"id\": \"bad2\", \"decision\": \"y\"}]}";
     auto r = PolicyStack::from_texts({{"p.json", text}}, test_workspace());
     REQUIRE_FALSE(r.ok());
@@ -181,14 +192,16 @@ TEST_CASE("settings with no strictest answer are errors") {
     CHECK(load_error({{"a", R"({"version": 1, "sandbox": {"adapter": "bwrap"}})"},
                       {"b", R"({"version": 1, "sandbox": {"adapter": "seccomp"}})"}}) ==
           "b: sandbox.adapter: \"seccomp\" conflicts with \"bwrap\" chosen by a");
-    const std::string err = load_error({{"a", R"({"version": 1, "env": {"set": {"K": "secret1"}}})"},
-                                        {"b", R"({"version": 1, "env": {"set": {"K": "secret2"}}})"}});
+    const std::string err =
+        load_error({{"a", R"({"version": 1, "env": {"set": {"K": "secret1"}}})"},
+                    {"b", R"({"version": 1, "env": {"set": {"K": "secret2"}}})"}});
     CHECK(err == "b: env.set.K: set to a different value by a");
     CHECK(err.find("secret") == std::string::npos);  // values are never echoed
 }
 
 TEST_CASE("load(): missing user/workspace files are skipped, a missing --policy file is an error") {
-    const fs::path dir = fs::temp_directory_path() / ("airlock-policy-load-" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("airlock-policy-load-" + std::to_string(::getpid()));
     fs::create_directories(dir);
     airlock::policy::LoadOptions o;
     o.user_file = dir / "nope-user.json";
@@ -208,7 +221,8 @@ TEST_CASE("load(): missing user/workspace files are skipped, a missing --policy 
     std::ofstream(dir / "nope-ws.json") << "{\"version\": 1}";
     auto layered = PolicyStack::load(o);
     REQUIRE(layered.ok());
-    CHECK(layered->layer_names() == std::vector<std::string>{"builtin", (dir / "nope-ws.json").string(),
+    CHECK(layered->layer_names() == std::vector<std::string>{"builtin",
+                                                             (dir / "nope-ws.json").string(),
                                                              (dir / "extra.json").string()});
     o.builtin = false;
     auto bare = PolicyStack::load(o);

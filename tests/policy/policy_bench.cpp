@@ -55,10 +55,11 @@ int main() {
         std::size_t sink = 0;
         const int iterations = 2'000'000;
         const auto t1 = Clock::now();
-        for (int i = 0; i < iterations; ++i) sink += stack->evaluate(call, assessment).matched.size();
+        for (int i = 0; i < iterations; ++i)
+            sink += stack->evaluate(call, assessment).matched.size();
         const double s = seconds_since(t1);
-        std::printf("%-8d %-14.0f %-12.0f %.1f%s\n", n, iterations / s, s / iterations * 1e9, load_ms,
-                    sink == 0 ? " (no match?)" : "");
+        std::printf("%-8d %-14.0f %-12.0f %.1f%s\n", n, iterations / s, s / iterations * 1e9,
+                    load_ms, sink == 0 ? " (no match?)" : "");
     }
     return 0;
 }

@@ -10,12 +10,14 @@
 
 namespace policy_test {
 
-using airlock::ToolCall;
 using airlock::Tool;
+using airlock::ToolCall;
 using airlock::policy::Decision;
 using airlock::policy::PolicyStack;
 
-inline std::filesystem::path test_workspace() { return "/work-space/project"; }
+inline std::filesystem::path test_workspace() {
+    return "/work-space/project";
+}
 
 inline PolicyStack load(std::vector<std::pair<std::string, std::string>> layers) {
     auto r = PolicyStack::from_texts(layers, test_workspace());
@@ -68,6 +70,8 @@ inline airlock::guard::Assessment assessment(std::vector<airlock::guard::Segment
 }
 
 // True once the guard's real shell parser is in: tests that need it are skipped before.
-inline bool guard_parses_shell() { return airlock::guard::parse_shell("true").complete; }
+inline bool guard_parses_shell() {
+    return airlock::guard::parse_shell("true").complete;
+}
 
 }  // namespace policy_test
