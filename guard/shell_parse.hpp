@@ -1,6 +1,7 @@
 // A shell-aware view of a command: what programs run, with which arguments and redirections.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,13 +26,26 @@ struct Segment {
     int depth = 0;         // 0 top level; +1 inside sh -c, $(...), `...`, <(...)
     int pipeline = 0;      // index of the pipeline this segment belongs to
     int pipe_position = 0; // position inside that pipeline (0 = first)
+    // Added fields (additive to the original interface):
+    bool program_dynamic = false;  // the program name itself comes from an expansion
+    bool background = false;       // run with `&`
+    int parent = -1;       // segment whose words hold the substitution that produced this one
+    std::string function;  // name of the shell function whose body holds this command
 };
+// A segment with an empty argv carries redirections that belong to no program
+// (`> /dev/sda`, `(cmd) > file`, `bash -c '...' > file`).
 
 struct Parse {
     std::vector<Segment> segments;
     bool complete = true;               // false when some input was not understood
     std::vector<std::string> problems;  // why not complete (unterminated quote, depth limit...)
 };
+
+// Limits that keep parsing linear and bounded; input beyond them is reported incomplete.
+inline constexpr std::size_t kMaxScriptBytes = 1024 * 1024;  // larger scripts are not parsed
+inline constexpr int kMaxDepth = 8;          // sh -c / $(...) / `...` / <(...) / eval levels
+inline constexpr int kMaxNesting = 64;       // groups and substitutions on the parser's stack
+inline constexpr std::size_t kMaxSegments = 4096;
 
 // Parses a shell string (as `/bin/sh -c` would run it).
 Parse parse_shell(std::string_view script);

@@ -16,6 +16,7 @@
 #include "guard/guard.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
+#include "policy/findings.hpp"
 
 namespace airlock::policy {
 
@@ -46,8 +47,8 @@ struct ApprovalSettings {
 };
 
 struct EnvSettings {
-    std::vector<std::string> allow;           // keys passed through from airlock's environment
-    std::map<std::string, std::string> set;   // fixed values
+    std::vector<std::string> allow;          // keys passed through from airlock's environment
+    std::map<std::string, std::string> set;  // fixed values
 };
 
 struct RuleMatch {
@@ -60,27 +61,47 @@ struct RuleMatch {
 
 struct Verdict {
     Decision decision = Decision::deny;
-    std::string rule;    // the winning rule
-    std::string reason;  // its reason
+    std::string rule;                // the winning rule
+    std::string reason;              // its reason
     std::vector<RuleMatch> matched;  // every rule that matched, per segment
+    // A matched rule has "require_escalated": the call must be asked every time (an approval
+    // must not be answered from a session cache).
+    bool always_ask = false;
 };
 
 // Where policy layers come from, lowest first. All are optional.
 struct LoadOptions {
-    bool builtin = true;                            // the compiled-in default policy
+    bool builtin = true;                                  // the compiled-in default policy
     std::optional<std::filesystem::path> user_file;       // ~/.config/airlock/policy.json
     std::optional<std::filesystem::path> workspace_file;  // <workspace>/.airlock/policy.json
-    std::vector<std::filesystem::path> files;       // --policy FILE..., in order
+    std::vector<std::filesystem::path> files;             // --policy FILE..., in order
+    // Workspace that relative path globs resolve against; empty means the current directory.
+    std::filesystem::path workspace;
 };
 
+// The standard layers for a workspace: built-in (unless `builtin` is false), the user's file
+// ($XDG_CONFIG_HOME/airlock/policy.json or ~/.config/airlock/policy.json), the workspace's
+// .airlock/policy.json, then `files`. Missing user/workspace files are skipped at load.
+LoadOptions standard_load_options(const std::filesystem::path& workspace,
+                                  std::vector<std::filesystem::path> files, bool builtin);
+
 class PolicyStack {
-public:
+  public:
     // Loads, validates and compiles every layer. Any error (I/O, syntax, unknown field, bad
     // value, failing example) is an Error naming "FILE:LINE:COL" and the offending field.
     static Result<PolicyStack> load(const LoadOptions& options);
     // Same, from texts (name, text) — used by tests and for the built-in policy.
     static Result<PolicyStack> from_texts(
         const std::vector<std::pair<std::string, std::string>>& layers);
+    static Result<PolicyStack> from_texts(
+        const std::vector<std::pair<std::string, std::string>>& layers,
+        const std::filesystem::path& workspace);
+
+    // Same again, collecting every problem (errors and nothing else) instead of stopping at
+    // the first: what `airlock policy lint` reports. Empty when any error was found.
+    static std::optional<PolicyStack> compile(
+        const std::vector<std::pair<std::string, std::string>>& layers,
+        const std::filesystem::path& workspace, std::vector<Finding>& findings);
 
     const guard::Guard& guard() const;
     Verdict evaluate(const ToolCall& call, const guard::Assessment& assessment) const;
@@ -91,13 +112,16 @@ public:
     const EnvSettings& env() const;
     std::string digest() const;  // sha256 over the layers' texts, in order
     std::vector<std::string> layer_names() const;
+    const std::filesystem::path& workspace() const;  // absolute; what path globs resolve against
+    std::size_t rule_count() const;
 
     PolicyStack(PolicyStack&&) noexcept;
     PolicyStack& operator=(PolicyStack&&) noexcept;
     ~PolicyStack();
 
-private:
-    struct Impl;
+    struct Impl;  // opaque: the compiled layers (policy/stack_impl.hpp, internal)
+
+  private:
     explicit PolicyStack(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,60 @@
+// Examples are checked against their rule alone, with the stack's guard: a "match" example
+// must be matched by the rule in at least one segment, a "not_match" example in none. Other
+// rules and layers play no part, so an example keeps its meaning wherever the file is used.
+#include "policy/call_json.hpp"
+#include "policy/stack_impl.hpp"
+
+namespace airlock::policy::detail {
+
+namespace {
+
+Result<ToolCall> example_call(const Rule& rule, const nlohmann::json& e) {
+    if (e.is_string()) {
+        ToolCall call;
+        if (rule.tool == Tool::file_write || rule.tool == Tool::file_read) {
+            call.tool = *rule.tool;
+            call.path = e.get<std::string>();
+        } else {
+            call.shell = e.get<std::string>();
+        }
+        if (e.get<std::string>().empty())
+            return make_error("policy", "an example must not be empty");
+        return call;
+    }
+    if (e.is_array()) {
+        nlohmann::json o = {{"argv", e}};
+        return call_from_json(o);
+    }
+    if (e.is_object()) return call_from_json(e);
+    return make_error(
+        "policy", "an example is a shell string, an argv array or a call object {\"tool\", ...}");
+}
+
+}  // namespace
+
+void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings) {
+    for (const auto& rule : impl.rules) {
+        for (const auto& ex : rule.examples) {
+            auto call = example_call(rule, ex.call);
+            if (!call) {
+                findings.push_back({Finding::Severity::error, "example", ex.where, ex.field,
+                                    call.error().message});
+                continue;
+            }
+            const guard::Assessment a = impl.guard.assess(*call, impl.environment.workspace);
+            bool matched = false;
+            for (const auto& s : subjects_for(*call, a, impl.environment))
+                matched = matched || rule_matches(rule, call->tool, s);
+            if (matched == ex.expect_match) continue;
+            std::string msg =
+                "example " + ex.call.dump() +
+                (ex.expect_match ? " is not matched by rule \"" : " is matched by rule \"") +
+                rule.id + "\"";
+            if (!a.parse.complete && call->tool == Tool::shell_exec)
+                msg += " (the guard did not fully understand it)";
+            findings.push_back({Finding::Severity::error, "example", ex.where, ex.field, msg});
+        }
+    }
+}
+
+}  // namespace airlock::policy::detail
