@@ -51,22 +51,12 @@ void add_common(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
     }
 }
 
-std::optional<fs::path> config_home_policy() {
-    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
-        return fs::path(xdg) / "airlock" / "policy.json";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return fs::path(home) / ".config" / "airlock" / "policy.json";
-    return std::nullopt;
-}
-
 exec::SessionOptions session_options(const CommonOptions& o, bool passthrough, bool dry_run) {
     exec::SessionOptions s;
     s.workspace = o.workspace.empty() ? fs::current_path() : fs::path(o.workspace);
-    s.policy.builtin = !o.no_builtin_policy;
-    s.policy.user_file = config_home_policy();
-    s.policy.workspace_file = s.workspace / ".airlock" / "policy.json";
-    for (const auto& p : o.policies)
-        s.policy.files.emplace_back(p);
+    s.policy = policy::standard_load_options(
+        s.workspace, std::vector<fs::path>(o.policies.begin(), o.policies.end()),
+        !o.no_builtin_policy);
     s.approve = o.approve;
     s.sandbox = o.sandbox;
     s.timeout_seconds = o.timeout;

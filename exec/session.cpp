@@ -183,6 +183,7 @@ void Session::start() {
             {"pid", ::getpid()},
             {"workspace", workspace_.string()}});
 
+    options_.policy.workspace = workspace_;  // relative path globs resolve against it
     auto loaded = policy::PolicyStack::load(options_.policy);
     if (!loaded) {
         startup_error_ = loaded.error();
