@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/pidfd.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -95,6 +95,16 @@ class SigpipeBlocked {
     ::_exit(127);
 }
 
+// Readable once the child exits; -1 where unsupported (then stdout's EOF has to do).
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
 void set_nonblocking(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -170,7 +180,7 @@ Result<ChildRun> run_child(const std::string& program, const std::string& input,
     UniqueFd from_child = std::move((*out)[0]);
     set_nonblocking(to_child.get());
     set_nonblocking(from_child.get());
-    UniqueFd exited(static_cast<int>(::pidfd_open(pid, 0)));  // may be unsupported: then -1
+    UniqueFd exited(open_pidfd(pid));
     bool child_exited = false;
 
     ChildRun run;
