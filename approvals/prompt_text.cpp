@@ -35,7 +35,7 @@ const char* level_colour(guard::Level level) {
 
 std::string field(const Paint& paint, const char* name, const std::string& value) {
     std::string label = name;
-    label.resize(9, ' ');
+    label.resize(10, ' ');
     return "  " + paint("1", label) + value + "\n";
 }
 
@@ -60,7 +60,7 @@ std::string command_lines(const ToolCall& call, const Paint& paint) {
         if (!script.binary && script.lines.size() == 1 && script.omitted_lines == 0)
             return field(paint, "command", paint("1", script.lines.front()) + "  (via /bin/sh -c)");
         return field(paint, "command", "shell script (via /bin/sh -c):") +
-               preview_block(script, "           ");
+               preview_block(script, "            ");
     }
     return field(paint, "command", paint("1", printable(shell_words(call.argv))));
 }
@@ -70,7 +70,7 @@ std::string risk_text(const guard::Assessment& risk, const Paint& paint) {
 }
 
 std::string reason_line(const guard::Reason& r, const Paint& paint) {
-    return "           - " + printable(r.id) + " (" +
+    return "            - " + printable(r.id) + " (" +
            paint(level_colour(r.level), std::string(guard::level_name(r.level))) +
            "): " + printable(r.message) + "\n";
 }
@@ -101,7 +101,7 @@ std::string render_summary(const ApprovalRequest& request, const PromptStyle& st
             out += field(paint, "path", paint("1", printable(call.path)));
             out += field(paint, "content", std::to_string(call.content.size()) + " bytes");
             out += preview_block(preview_text(call.content, kPreviewLines, kPreviewColumns),
-                                 "           ");
+                                 "            ");
             break;
         case Tool::file_read: {
             std::string what = paint("1", printable(call.path));
@@ -116,7 +116,7 @@ std::string render_summary(const ApprovalRequest& request, const PromptStyle& st
     for (std::size_t i = 0; i < request.risk.reasons.size() && i < kSummaryReasons; ++i)
         out += reason_line(request.risk.reasons[i], paint);
     if (request.risk.reasons.size() > kSummaryReasons) {
-        out += "           ... " + std::to_string(request.risk.reasons.size() - kSummaryReasons) +
+        out += "            ... " + std::to_string(request.risk.reasons.size() - kSummaryReasons) +
                " more (? for details)\n";
     }
     out += field(paint, "policy", policy_text(request.verdict));
@@ -171,7 +171,7 @@ std::string render_details(const ApprovalRequest& request, const PromptStyle& st
         out += reason_line(r, paint);
     out += field(paint, "policy", policy_text(request.verdict));
     for (const auto& m : request.verdict.matched) {
-        out += "           - " + printable(m.rule) + " -> " +
+        out += "            - " + printable(m.rule) + " -> " +
                std::string(policy::decision_name(m.decision)) + " (" + printable(m.layer) + ")";
         if (!m.reason.empty()) out += ": " + printable(m.reason);
         out += "\n";
