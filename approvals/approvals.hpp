@@ -53,7 +53,7 @@ class Provider {
 struct ProviderOptions {
     int timeout_seconds = 300;  // tty and exec: no answer in time -> timed_out (must be > 0)
     // tty: colour. nullopt = automatic (TERM set and not "dumb", NO_COLOR unset or empty).
-    std::optional<bool> color;
+    std::optional<bool> color{};
 };
 
 // "tty", "deny", "allow", "exec:PROGRAM". A provider that cannot work here (no terminal, missing

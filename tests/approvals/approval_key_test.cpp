@@ -51,6 +51,11 @@ TEST_CASE("approval key: documented test vector for file_write") {
           "e002461aa718b66e51b6e61501e7faeb7ff77daab79ab8d6b634cad5031c487f");
 }
 
+TEST_CASE("approval key: the key in the documented exec request example") {
+    CHECK(approval_key(shell_call({"rm", "-rf", "build"}, "src"), {"HOME", "PATH"}) ==
+          "5021acd61c2927446d9525172ecedf65cbb766691cedb504e1adbd7bc4635794");
+}
+
 TEST_CASE("approval key: lowercase hex sha256 of the canonical text") {
     const ToolCall call = shell_call({"ls", "-la"}, "src");
     const std::string key = approval_key(call, {"LANG"});
