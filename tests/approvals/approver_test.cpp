@@ -164,7 +164,7 @@ TEST_CASE("approver: denials of different keys do not trip the loop guard") {
     CHECK_FALSE(approver.run_aborted());
 }
 
-TEST_CASE("approver: the loop guard limit comes from the settings; timed_out counts") {
+TEST_CASE("approver: the loop guard limit comes from the settings, and timed_out counts") {
     Fixture f;
     Approver approver = f.make(3);
     f.answers({D::timed_out, D::denied, D::timed_out});
