@@ -89,7 +89,7 @@ class TtyProvider final : public Provider {
                 // An escape sequence (arrow keys, function keys) is never an answer.
                 if (key == kEscape) break;
                 if (auto answer = answer_for(key, request)) {
-                    write_all(fd, std::string(echo_for(answer->decision)) + "\n");
+                    write_all(fd, key_shown(key) + std::string(echo_for(answer->decision)) + "\n");
                     return *answer;
                 }
             }
@@ -127,16 +127,29 @@ class TtyProvider final : public Provider {
         }
     }
 
+    static std::string key_shown(char key) {
+        switch (key) {
+            case kCtrlC:
+                return "^C";
+            case kCtrlD:
+                return "^D";
+            case kCtrlBackslash:
+                return "^\\";
+            default:
+                return std::string(1, key);
+        }
+    }
+
     static std::string_view echo_for(ApprovalDecision d) {
         switch (d) {
             case ApprovalDecision::approved:
-                return "y\n  -> approved once";
+                return "\n  -> approved once";
             case ApprovalDecision::approved_for_session:
-                return "s\n  -> approved for this session (this exact request)";
+                return "\n  -> approved for this session (this exact request)";
             case ApprovalDecision::denied:
-                return "n\n  -> denied";
+                return "\n  -> denied";
             case ApprovalDecision::abort:
-                return "a\n  -> denied, and the run is aborted";
+                return "\n  -> denied, and the run is aborted";
             case ApprovalDecision::timed_out:
                 return "\n  -> timed out";
         }
