@@ -1,9 +1,11 @@
 // Approvals: who answers when the policy says "ask", and what an approval covers.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,6 +23,8 @@ namespace airlock::approvals {
 enum class ApprovalDecision { approved, approved_for_session, denied, abort, timed_out };
 
 std::string_view decision_name(ApprovalDecision decision);
+// The inverse of decision_name; nullopt for anything else (including different case).
+std::optional<ApprovalDecision> parse_decision(std::string_view name);
 bool grants(ApprovalDecision decision);  // approved or approved_for_session
 
 // Everything a person needs to decide, as plain data. Never contains env values.
@@ -47,7 +51,9 @@ class Provider {
 };
 
 struct ProviderOptions {
-    int timeout_seconds = 300;
+    int timeout_seconds = 300;  // tty and exec: no answer in time -> timed_out (must be > 0)
+    // tty: colour. nullopt = automatic (TERM set and not "dumb", NO_COLOR unset or empty).
+    std::optional<bool> color{};
 };
 
 // "tty", "deny", "allow", "exec:PROGRAM". A provider that cannot work here (no terminal, missing
@@ -59,7 +65,15 @@ Result<std::unique_ptr<Provider>> make_provider(std::string_view spec,
 std::string default_provider_spec();
 
 // sha256(canonical_json({"tool": ..., "request": sanitized_request})), lowercase hex.
+// The exact form is in docs/APPROVALS.md; env_keys are sorted and deduplicated here.
 std::string approval_key(const ToolCall& call, const std::vector<std::string>& env_keys);
+
+// The request object inside the key: what an approval covers, without secrets.
+//   shell_exec: {"argv": effective argv, "cwd": cwd ("" for the workspace root), "env_keys": [...]}
+//   file_write: {"path", "sha256" of the content, "size" in bytes}
+//   file_read:  {"path", "max_bytes" (only when set)}
+// A string that is not valid UTF-8 appears as {"hex": "<lowercase hex of its bytes>"}.
+nlohmann::json sanitized_request(const ToolCall& call, const std::vector<std::string>& env_keys);
 
 struct Outcome {
     ApprovalAnswer answer;
@@ -68,21 +82,32 @@ struct Outcome {
 };
 
 // Per run (or per server session): the session cache and the loop guard around a provider.
-// Thread-safe: concurrent calls may ask at once.
+// Thread-safe: concurrent calls may ask at once; the mutex is never held while a provider asks.
+// Concurrent asks for the same key are serialised: the later one waits for the pending answer,
+// then is answered from the session cache (if that answer was approved_for_session) or asked.
 class Approver {
   public:
     Approver(std::unique_ptr<Provider> provider, policy::ApprovalSettings settings);
+    // The key is recomputed from request.call and request.env_keys; request.key is not trusted.
+    // Once the run is aborted every decision is `denied` without asking.
     Outcome decide(const ApprovalRequest& request);
     bool run_aborted() const;  // abort answered, or the loop guard tripped
+    // "" while the run goes on, "abort" (a provider answered abort) or "loop_guard".
+    std::string abort_reason() const;
     std::string provider_name() const;
 
   private:
+    Outcome refused_locked() const;
+
     std::unique_ptr<Provider> provider_;
     policy::ApprovalSettings settings_;
     mutable std::mutex mutex_;
+    std::condition_variable answered_;  // a pending ask finished
+    std::set<std::string> pending_keys_;
     std::set<std::string> session_keys_;
     std::map<std::string, int> denials_;
     bool aborted_ = false;
+    std::string abort_reason_;
 };
 
 }  // namespace airlock::approvals
