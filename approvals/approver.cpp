@@ -29,7 +29,8 @@ Outcome Approver::decide(const ApprovalRequest& original) {
     // Wait while the same key is being asked: its answer may settle this one too.
     answered_.wait(lock, [&] { return aborted_ || !pending_keys_.contains(key); });
     if (aborted_) return refused_locked();
-    if (session_keys_.contains(key)) {
+    // A rule with require_escalated is asked every time: no earlier answer covers it.
+    if (!request.verdict.always_ask && session_keys_.contains(key)) {
         Outcome o;
         o.from_session_cache = true;
         o.answer = {ApprovalDecision::approved, "approved earlier for this session",

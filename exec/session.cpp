@@ -268,7 +268,8 @@ Session::Stop Session::check_run_state(Call& c) {
                        startup_error_->describe());
     if (approver_->run_aborted())
         return blocked(c, Status::aborted, kExitBlocked, "approval",
-                       "this run was aborted earlier; no further calls are accepted");
+                       approver_->abort_reason() +
+                           ": this run was aborted earlier; no further calls are accepted");
     return std::nullopt;
 }
 
