@@ -22,6 +22,8 @@ std::string_view status_name(Status status) {
             return "invalid";
         case Status::error:
             return "error";
+        case Status::cancelled:
+            return "cancelled";
     }
     return "error";
 }
@@ -71,6 +73,8 @@ std::string block_message(const CallResult& r) {
             if (r.exit_code == kExitNotFound || r.exit_code == kExitBlocked)
                 return "airlock: " + r.message;
             return {};
+        case Status::cancelled:
+            return "airlock: cancelled: " + r.message;
         case Status::ok:
             return {};
     }

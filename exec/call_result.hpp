@@ -23,7 +23,8 @@ enum class Status {
     aborted,
     sandbox_denied,
     invalid,
-    error
+    error,
+    cancelled,  // the caller withdrew the call (MCP notifications/cancelled)
 };
 
 std::string_view status_name(Status status);
@@ -34,6 +35,7 @@ inline constexpr int kExitTimeout = 124;
 inline constexpr int kExitError = 125;
 inline constexpr int kExitBlocked = 126;
 inline constexpr int kExitNotFound = 127;
+inline constexpr int kExitCancelled = 130;  // like an interrupted command
 
 struct ApprovalRecord {
     std::string provider;

@@ -254,11 +254,18 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
             wait_ms = static_cast<int>(std::min<long long>(left, 1000LL * 3600));
         }
         if (!pidfd.valid() && !exited) wait_ms = wait_ms < 0 ? 20 : std::min(wait_ms, 20);
-        std::array<pollfd, 3> pfds{pollfd{out_open ? out_fd : -1, POLLIN, 0},
+        std::array<pollfd, 4> pfds{pollfd{out_open ? out_fd : -1, POLLIN, 0},
                                    pollfd{err_open ? err_fd : -1, POLLIN, 0},
-                                   pollfd{exited ? -1 : pidfd.get(), POLLIN, 0}};
+                                   pollfd{exited ? -1 : pidfd.get(), POLLIN, 0},
+                                   pollfd{outcome.cancelled ? -1 : limits.cancel_fd, POLLIN, 0}};
         const int r = ::poll(pfds.data(), pfds.size(), wait_ms);
         if (r < 0 && errno != EINTR) break;
+        if (!outcome.cancelled && (pfds[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+            outcome.cancelled = true;
+            ::kill(-pid, SIGKILL);
+            ::kill(pid, SIGKILL);
+            if (spec.kill_descendants) spec.kill_descendants();
+        }
         if (out_open && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
             out_open = drain(out_fd, outcome.stdout_bytes, outcome.stdout_truncated,
                              limits.output_bytes, limits.passthrough ? STDOUT_FILENO : -1);

@@ -40,12 +40,14 @@ struct RunLimits {
     std::chrono::milliseconds timeout{120000};
     std::uint64_t output_bytes = 1024 * 1024;  // kept per stream; the rest is drained and dropped
     bool passthrough = false;  // also forward the child's output to airlock's stdout/stderr
+    int cancel_fd = -1;  // readable (e.g. an eventfd that was written) = kill the child now
 };
 
 struct ProcessOutcome {
     int exit_code = 0;    // the child's status, 128+N for a signal
     int term_signal = 0;  // N when killed by a signal
     bool timed_out = false;
+    bool cancelled = false;
     std::string stdout_bytes;
     std::string stderr_bytes;
     bool stdout_truncated = false;

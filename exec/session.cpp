@@ -1,6 +1,7 @@
 #include "exec/session.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ struct Session::Call {
     std::vector<std::string> command;                      // argv as it will run
     fs::path resolved_program;                             // where argv[0] was found
     std::optional<sandbox::Profile> profile;
+    int cancel_fd = -1;
     long long timeout_ms = 0;
     std::optional<sandbox::CgroupLeaf> cgroup;  // per-call pids cgroup, when the host has one
     bool nproc_rlimit = false;                  // otherwise RLIMIT_NPROC, when it can bind
@@ -197,8 +199,10 @@ void Session::start() {
 
     const std::string spec =
         options_.approve.empty() ? approvals::default_provider_spec() : options_.approve;
-    auto provider = approvals::make_provider(
-        spec, approvals::ProviderOptions{policy_->approvals().timeout_seconds});
+    approvals::ProviderOptions provider_options{};
+    provider_options.timeout_seconds = policy_->approvals().timeout_seconds;
+    auto provider = options_.make_provider ? options_.make_provider(provider_options)
+                                           : approvals::make_provider(spec, provider_options);
     if (!provider) {
         startup_error_ = provider.error();
         record("config_error", "",
@@ -244,9 +248,10 @@ CallResult Session::reject(const std::string& tool, const Error& error) {
 }
 
 // The pipeline. Each stage either lets the call continue or stops it with a result.
-CallResult Session::handle(ToolCall call) {
+CallResult Session::handle(ToolCall call, int cancel_fd) {
     Call c;
     c.call = std::move(call);
+    c.cancel_fd = cancel_fd;
     c.call.call_id = "c" + std::to_string(++next_call_);
     c.result.run_id = run_id_;
     c.result.wal = wal_path();
@@ -539,7 +544,15 @@ Session::Stop Session::execute(Call& c) {
            {{"adapter", sandbox::adapter_name(c.profile->adapter)}, {"timeout_ms", timeout_ms}});
     if (wal_) (void)wal_->sync();  // what is about to run is on disk before it runs
 
+    if (c.cancel_fd >= 0) {
+        pollfd p{c.cancel_fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0) {
+            record("exec_not_started", c.call.call_id, {{"message", "cancelled before it ran"}});
+            return blocked(c, Status::cancelled, kExitCancelled, "exec", "cancelled before it ran");
+        }
+    }
     RunLimits run_limits;
+    run_limits.cancel_fd = c.cancel_fd;
     run_limits.timeout = std::chrono::milliseconds(timeout_ms);
     run_limits.output_bytes = limits.output_bytes;
     run_limits.passthrough = options_.passthrough;
@@ -579,6 +592,7 @@ Session::Stop Session::execute(Call& c) {
            {{"exit_code", out.exit_code},
             {"signal", out.term_signal},
             {"timed_out", out.timed_out},
+            {"cancelled", out.cancelled},
             {"duration_ms", static_cast<long long>(out.seconds * 1000)},
             {"stdout", output_summary(out.stdout_bytes, out.stdout_truncated)},
             {"stderr", output_summary(out.stderr_bytes, out.stderr_truncated)}});
@@ -586,7 +600,12 @@ Session::Stop Session::execute(Call& c) {
     c.result.stderr_bytes = std::move(out.stderr_bytes);
     c.result.stdout_truncated = out.stdout_truncated;
     c.result.stderr_truncated = out.stderr_truncated;
-    if (out.timed_out) {
+    if (out.cancelled) {
+        c.result.status = Status::cancelled;
+        c.result.exit_code = kExitCancelled;
+        c.result.stage = "exec";
+        c.result.message = "the caller cancelled the call; its process tree was killed";
+    } else if (out.timed_out) {
         c.result.status = Status::timeout;
         c.result.exit_code = kExitTimeout;
         c.result.stage = "exec";

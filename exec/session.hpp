@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct SessionOptions {
     std::optional<int> timeout_seconds;  // can only shorten the policy's limit
     bool passthrough = false;            // stream the child's output to airlock's own
     bool dry_run = false;                // plan only: no WAL, no approval, nothing executed
+    // Builds the approval provider instead of `approve` (the MCP server's elicitation).
+    std::function<Result<std::unique_ptr<approvals::Provider>>(const approvals::ProviderOptions&)>
+        make_provider;
 };
 
 class Session {
@@ -40,7 +44,9 @@ class Session {
 
     // Records a call that was rejected before it could be decoded (unknown tool, bad args).
     CallResult reject(const std::string& tool, const Error& error);
-    CallResult handle(ToolCall call);
+    // Thread-safe: several calls may be handled at once. `cancel_fd` (optional) becomes
+    // readable when the caller withdraws the call; a running command is then killed.
+    CallResult handle(ToolCall call, int cancel_fd = -1);
 
     // Writes the run's final record (run_finished, or run_aborted) once.
     void finish();
