@@ -18,6 +18,7 @@
 #include "platform/workspace_path.hpp"
 #include "sandbox/bwrap.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/placeholders.hpp"
 #include "sandbox/profile.hpp"
 
 extern char** environ;
@@ -39,7 +40,8 @@ struct Session::Call {
     std::optional<sandbox::Profile> profile;
     int cancel_fd = -1;
     long long timeout_ms = 0;
-    std::optional<sandbox::CgroupLeaf> cgroup;  // per-call pids cgroup, when the host has one
+    std::optional<sandbox::CgroupLeaf> cgroup;
+    std::optional<sandbox::PlaceholderLease> placeholders;  // released after the command  // per-call pids cgroup, when the host has one
     bool nproc_rlimit = false;                  // otherwise RLIMIT_NPROC, when it can bind
 };
 
@@ -422,6 +424,15 @@ Session::Stop Session::prepare_sandbox(Call& c) {
                        profile.error().describe());
     }
     c.profile = std::move(profile).value();
+    if (!options_.dry_run) {
+        auto lease = sandbox::PlaceholderLease::acquire(sandbox::placeholder_lock_dir(workspace_),
+                                                        c.profile->blocked);
+        if (!lease) {
+            record("sandbox_denied", c.call.call_id, {{"message", lease.error().describe()}});
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", lease.error().describe());
+        }
+        c.placeholders.emplace(std::move(lease).value());
+    }
 
     const policy::Limits& limits = policy_->limits();
     c.timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;

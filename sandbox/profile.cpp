@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
+
+#include "platform/workspace_path.hpp"
+#include "sandbox/paths.hpp"
+#include "sandbox/placeholders.hpp"
 
 namespace airlock::sandbox {
 
@@ -81,6 +86,29 @@ Result<Adapter> choose_adapter(const SandboxRequest& request) {
                                      "\" (expected auto, bwrap, seccomp, seatbelt or none)");
 }
 
+fs::path placeholder_lock_dir(const fs::path& workspace) {
+    return workspace / ".airlock" / "placeholders";
+}
+
+namespace {
+
+bool inside_any(const fs::path& path, const std::vector<fs::path>& roots) {
+    return std::any_of(roots.begin(), roots.end(),
+                       [&](const fs::path& root) { return is_within(path, root); });
+}
+
+// Paths that are private inside the sandbox already (/tmp is a fresh tmpfs, /dev and /proc
+// are new): masking the host's copy there is meaningless.
+bool private_in_sandbox(const fs::path& path) {
+    return is_within(path, "/tmp") || is_within(path, "/dev") || is_within(path, "/proc");
+}
+
+void add_unique(std::vector<fs::path>& list, const fs::path& path) {
+    if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(path);
+}
+
+}  // namespace
+
 Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     if (request.workspace.empty() || !request.workspace.is_absolute())
         return make_error("sandbox", "workspace must be an absolute path");
@@ -94,10 +122,43 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
     p.env = request.env;
     p.writable.push_back(request.workspace);
-    for (const auto& root : request.writable_roots)
-        p.writable.push_back(root);
+    for (const auto& spec : request.writable_roots) {
+        // A writable root that is a symlink is bound at its target, never at the link.
+        auto root = resolve_profile_path(spec, request.workspace, request.home);
+        if (!root) return root.error();
+        if (!root->exists || !root->is_directory)
+            return make_error("sandbox", "writable root \"" + spec + "\" is not an existing directory");
+        if (root->path == root->path.root_path())
+            return make_error("sandbox", "the root directory cannot be a writable root");
+        add_unique(p.writable, root->path);
+    }
     // airlock's own state (the WAL) stays read-only inside the sandbox.
     p.read_only.push_back(request.workspace / ".airlock");
+
+    const fs::path lock_dir = placeholder_lock_dir(request.workspace);
+    for (const auto& spec : request.protected_paths) {
+        // A relative protected path applies inside every writable root.
+        std::vector<fs::path> bases;
+        if (fs::path(spec).is_relative() && spec.rfind("~", 0) != 0) bases = p.writable;
+        else bases = {request.workspace};
+        for (const auto& base : bases) {
+            auto r = resolve_profile_path(spec, base, request.home);
+            if (!r) return r.error();
+            if (r->exists) {
+                if (!inside_any(r->path, p.writable)) continue;  // read-only already
+                if (is_known_placeholder(lock_dir, r->path)) add_unique(p.blocked, r->path);
+                else add_unique(p.read_only, r->path);
+            } else if (inside_any(*r->first_missing, p.writable)) {
+                add_unique(p.blocked, *r->first_missing);
+            }
+        }
+    }
+    for (const auto& spec : request.deny_read) {
+        auto r = resolve_profile_path(spec, request.workspace, request.home);
+        if (!r) return r.error();
+        if (!r->exists || private_in_sandbox(r->path)) continue;  // nothing to read there
+        add_unique(p.hidden, r->path);
+    }
 
     if (adapter == Adapter::none) {
         p.new_session = true;
@@ -105,6 +166,9 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         p.drop_capabilities = false;
         p.no_new_privs = false;
         p.network = true;
+        p.read_only.clear();
+        p.blocked.clear();
+        p.hidden.clear();
         return p;
     }
 
@@ -115,11 +179,20 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.mounts.push_back({"dev", {}, "/dev"});
     p.mounts.push_back({"proc", {}, "/proc"});
     p.mounts.push_back({"tmpfs", {}, "/tmp"});
-    for (const auto& w : p.writable)
-        p.mounts.push_back({"bind", w, w});
+    for (const auto& w : p.writable) p.mounts.push_back({"bind", w, w});
     for (const auto& r : p.read_only) {
         std::error_code ec;
         if (fs::exists(r, ec)) p.mounts.push_back({"ro-bind", r, r});
+    }
+    for (const auto& b : p.blocked) p.mounts.push_back({"ro-bind", "/dev/null", b});
+    for (const auto& h : p.hidden) {
+        std::error_code ec;
+        if (fs::is_directory(h, ec)) {
+            p.mounts.push_back({"tmpfs", {}, h});
+            p.mounts.push_back({"remount-ro", {}, h});
+        } else {
+            p.mounts.push_back({"ro-bind", "/dev/null", h});
+        }
     }
     return p;
 }
@@ -131,11 +204,17 @@ nlohmann::json effective(const Profile& p) {
     nlohmann::json read_only = nlohmann::json::array();
     for (const auto& r : p.read_only)
         read_only.push_back(r.string());
+    for (const auto& b : p.blocked)
+        read_only.push_back(b.string());
+    nlohmann::json hidden = nlohmann::json::array();
+    for (const auto& h : p.hidden)
+        hidden.push_back(h.string());
     const bool confined = p.adapter != Adapter::none;
     return {
         {"filesystem", confined ? nlohmann::json{{"root", "read-only"},
                                                  {"writable", writable},
                                                  {"read_only", read_only},
+                                                 {"hidden", hidden},
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},

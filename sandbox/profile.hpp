@@ -18,6 +18,9 @@ enum class Adapter { none, bwrap, seccomp, seatbelt };
 
 std::string_view adapter_name(Adapter adapter);
 
+// Where placeholder locks live: "<workspace>/.airlock/placeholders".
+std::filesystem::path placeholder_lock_dir(const std::filesystem::path& workspace);
+
 // What the caller (policy + call) asks of the sandbox.
 struct SandboxRequest {
     std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
@@ -25,7 +28,10 @@ struct SandboxRequest {
     bool network = false;
     std::filesystem::path workspace;  // canonical, absolute
     std::filesystem::path cwd;        // absolute, inside the workspace
-    std::vector<std::filesystem::path> writable_roots;
+    std::vector<std::string> writable_roots;   // besides the workspace (as the policy gives them)
+    std::vector<std::string> deny_read;        // hidden inside the sandbox
+    std::vector<std::string> protected_paths;  // read-only even inside writable roots
+    std::filesystem::path home;                // for "~/" in the lists above
     std::vector<std::pair<std::string, std::string>> env;  // the child's whole environment
 };
 
@@ -43,6 +49,8 @@ struct Profile {
     std::filesystem::path cwd;
     std::vector<std::filesystem::path> writable;   // read-write inside the sandbox
     std::vector<std::filesystem::path> read_only;  // read-only even though under a writable root
+    std::vector<std::filesystem::path> blocked;    // missing protected paths: cannot be created
+    std::vector<std::filesystem::path> hidden;     // deny-read: empty inside the sandbox
     std::vector<MountOp> mounts;
     std::vector<std::string> namespaces;  // "user", "pid", "ipc", "uts", "cgroup", "net"
     bool new_session = true;
