@@ -58,7 +58,9 @@ bool takes_value(const WrapperSpec& spec, std::string_view option) {
     return false;
 }
 
-bool is_assignment(const Word& w) { return w.assign_eq != std::string::npos && !w.quoted; }
+bool is_assignment(const Word& w) {
+    return w.assign_eq != std::string::npos && !w.quoted;
+}
 
 // A NAME=value word given as argv (no shell quoting to tell it apart).
 bool looks_like_assignment(std::string_view text) {
@@ -84,16 +86,16 @@ std::string join_words(const std::vector<Word>& words, std::size_t from, bool& d
 }
 
 class Normaliser {
-public:
+  public:
     Normaliser(NormaliseSink& sink) : sink_(sink) {}
 
     int run(const std::vector<Word>& words, std::size_t i, Segment seg, int level);
 
-private:
+  private:
     // Skips a wrapper's options (and NAME=value words); returns the index of the wrapped
     // command, or words.size() when there is none.
-    std::size_t skip_wrapper(const WrapperSpec& spec, const std::vector<Word>& words,
-                             std::size_t i, Segment& seg);
+    std::size_t skip_wrapper(const WrapperSpec& spec, const std::vector<Word>& words, std::size_t i,
+                             Segment& seg);
     int finish(const std::vector<Word>& words, std::size_t i, Segment seg);
     int run_shell(const std::vector<Word>& words, std::size_t i, Segment seg);
     void run_find_execs(const std::vector<Word>& words, std::size_t i, const Segment& seg,
@@ -129,7 +131,8 @@ std::size_t Normaliser::skip_wrapper(const WrapperSpec& spec, const std::vector<
             ++i;
         }
     }
-    for (int k = 0; k < spec.positional_skip && i < n; ++k) ++i;
+    for (int k = 0; k < spec.positional_skip && i < n; ++k)
+        ++i;
     return i;
 }
 
@@ -187,7 +190,8 @@ void Normaliser::run_find_execs(const std::vector<Word>& words, std::size_t i, c
         const std::string& w = words[k].text;
         if (w != "-exec" && w != "-execdir" && w != "-ok" && w != "-okdir") continue;
         std::size_t end = k + 1;
-        while (end < n && words[end].text != ";" && words[end].text != "+") ++end;
+        while (end < n && words[end].text != ";" && words[end].text != "+")
+            ++end;
         if (end > k + 1) {
             std::vector<Word> inner(words.begin() + static_cast<std::ptrdiff_t>(k + 1),
                                     words.begin() + static_cast<std::ptrdiff_t>(end));
@@ -250,7 +254,8 @@ int Normaliser::run(const std::vector<Word>& words, std::size_t i, Segment seg, 
         if (n == 0) return -1;
         // Only wrappers (`sudo -i`, `env`, `nohup`): the last one is the program.
         std::size_t k = n;
-        while (k > 0 && find_wrapper(program_basename(words[k - 1].text)) == nullptr) --k;
+        while (k > 0 && find_wrapper(program_basename(words[k - 1].text)) == nullptr)
+            --k;
         const std::size_t start = k == 0 ? 0 : k - 1;
         if (!seg.wrappers.empty() && k > 0) seg.wrappers.pop_back();
         return finish(words, start, std::move(seg));
