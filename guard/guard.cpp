@@ -85,6 +85,25 @@ int score_of(const Assessment& a) {
     return static_cast<int>(a.level) * 25 + bonus;
 }
 
+// Known: in the catalog and run from the PATH or a system directory (./configure, a script
+// in the workspace, is not the program of the same name), or a function the script defines.
+bool is_known(const detail::Catalog& cat, const Parse& parse, const Segment& seg) {
+    const std::string& path = seg.program_path;
+    if (path.find('/') != std::string::npos) {
+        static constexpr std::string_view kSystemBins[] = {"/bin/", "/sbin/", "/usr/bin/",
+                                                           "/usr/sbin/", "/usr/local/bin/"};
+        bool system = false;
+        for (auto dir : kSystemBins)
+            system = system || (path.rfind(dir, 0) == 0 &&
+                                path.find('/', dir.size()) == std::string::npos);
+        if (!system) return false;
+    }
+    if (cat.known.contains(seg.argv[0])) return true;
+    for (const auto& f : parse.functions)
+        if (f == seg.argv[0]) return true;
+    return false;
+}
+
 std::string workspace_text(const std::filesystem::path& workspace) {
     std::string w = workspace.lexically_normal().string();
     while (w.size() > 1 && w.back() == '/')
@@ -146,7 +165,7 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
                     }
                 }
             }
-            if (!seg.argv.empty() && !seg.program_dynamic && !cat.known.contains(seg.argv[0]))
+            if (!seg.argv.empty() && !seg.program_dynamic && !is_known(cat, a.parse, seg))
                 add_reason(a, unknown, static_cast<int>(i));
         }
     } else {

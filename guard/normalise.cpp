@@ -186,6 +186,14 @@ int Normaliser::run_shell(const std::vector<Word>& words, std::size_t i, Segment
 void Normaliser::run_find_execs(const std::vector<Word>& words, std::size_t i, const Segment& seg,
                                 int level) {
     const std::size_t n = words.size();
+    Word start;
+    start.text = ".";
+    for (std::size_t k = i + 1; k < n; ++k) {
+        const std::string& w = words[k].text;
+        if (w.empty() || w[0] == '-' || w == "(" || w == "!") break;
+        start = words[k];
+        break;
+    }
     for (std::size_t k = i + 1; k < n; ++k) {
         const std::string& w = words[k].text;
         if (w != "-exec" && w != "-execdir" && w != "-ok" && w != "-okdir") continue;
@@ -195,6 +203,9 @@ void Normaliser::run_find_execs(const std::vector<Word>& words, std::size_t i, c
         if (end > k + 1) {
             std::vector<Word> inner(words.begin() + static_cast<std::ptrdiff_t>(k + 1),
                                     words.begin() + static_cast<std::ptrdiff_t>(end));
+            // {} stands for each path found, the starting point included.
+            for (auto& w : inner)
+                if (w.text == "{}") w = start;
             Segment child;
             child.depth = seg.depth;
             child.pipeline = seg.pipeline;
@@ -235,7 +246,11 @@ int Normaliser::run(const std::vector<Word>& words, std::size_t i, Segment seg, 
             } else {
                 script = script.substr(2);
             }
-            if (script.empty() && s + 1 < n) ++s;
+            if (script.empty() && s + 1 < n) {
+                ++s;
+                script = words[s].text;
+                dynamic = words[s].dynamic;
+            }
             const std::string rest = join_words(words, s + 1, dynamic);
             if (!script.empty() && !rest.empty()) script.push_back(' ');
             script.append(rest);

@@ -39,6 +39,7 @@ struct Parse {
     std::vector<Segment> segments;
     bool complete = true;               // false when some input was not understood
     std::vector<std::string> problems;  // why not complete (unterminated quote, depth limit...)
+    std::vector<std::string> functions;  // added: names of shell functions the script defines
 };
 
 // Limits that keep parsing linear and bounded; input beyond them is reported incomplete.

@@ -358,6 +358,7 @@ void ShellParser::parse_command(Stream& s) {
                     s.take();
             }
             skip_newlines(s);
+            out_.functions.push_back(name);
             auto saved = std::exchange(function_, std::move(name));
             parse_command(s);
             function_ = std::move(saved);
@@ -512,6 +513,7 @@ void ShellParser::parse_simple(Stream& s, std::vector<Word> words) {
                 }
                 s.take();
                 skip_newlines(s);
+                out_.functions.push_back(words[0].text);
                 auto saved = std::exchange(function_, words[0].text);
                 parse_command(s);
                 function_ = std::move(saved);
