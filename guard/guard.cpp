@@ -94,8 +94,8 @@ bool is_known(const detail::Catalog& cat, const Parse& parse, const Segment& seg
                                                            "/usr/sbin/", "/usr/local/bin/"};
         bool system = false;
         for (auto dir : kSystemBins)
-            system = system || (path.rfind(dir, 0) == 0 &&
-                                path.find('/', dir.size()) == std::string::npos);
+            system = system ||
+                     (path.rfind(dir, 0) == 0 && path.find('/', dir.size()) == std::string::npos);
         if (!system) return false;
     }
     if (cat.known.contains(seg.argv[0])) return true;

@@ -37,8 +37,8 @@ struct Segment {
 
 struct Parse {
     std::vector<Segment> segments;
-    bool complete = true;               // false when some input was not understood
-    std::vector<std::string> problems;  // why not complete (unterminated quote, depth limit...)
+    bool complete = true;                // false when some input was not understood
+    std::vector<std::string> problems;   // why not complete (unterminated quote, depth limit...)
     std::vector<std::string> functions;  // added: names of shell functions the script defines
 };
 

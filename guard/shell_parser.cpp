@@ -21,6 +21,9 @@ bool is_prefix_keyword(std::string_view w) {
 bool is_closing_keyword(std::string_view w) {
     return w == "fi" || w == "done" || w == "esac";
 }
+bool starts_command(const Token& t) {
+    return t.kind == TokenKind::word || t.kind == TokenKind::redirect || is_op(t, "(");
+}
 
 }  // namespace
 
@@ -241,8 +244,9 @@ void ShellParser::parse_list(Stream& s, Until until) {
 void ShellParser::parse_and_or(Stream& s) {
     parse_pipeline(s);
     while (!fatal_ && (is_op(s.peek(), "&&") || is_op(s.peek(), "||"))) {
-        s.take();
+        const std::string op = s.take().op;
         skip_newlines(s);
+        if (!starts_command(s.peek())) problem("missing command after '" + op + "'");
         parse_pipeline(s);
     }
 }
@@ -257,6 +261,7 @@ void ShellParser::parse_pipeline(Stream& s) {
         if (fatal_ || !(is_op(s.peek(), "|") || is_op(s.peek(), "|&"))) break;
         s.take();
         skip_newlines(s);
+        if (!starts_command(s.peek())) problem("missing command after '|'");
     }
     for (std::size_t p = 0; p < elements.size(); ++p) {
         std::map<int, int> inner_sizes;
