@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +23,7 @@ std::string_view level_name(Level level);
 std::optional<Level> parse_level(std::string_view name);
 
 struct Reason {
-    std::string id;       // stable rule id, e.g. "rm_recursive_root"
+    std::string id;  // stable rule id, e.g. "rm_recursive_root"
     Level level = Level::low;
     std::string message;  // human readable
     int segment = -1;     // index into Assessment::parse.segments; -1 for the call as a whole
@@ -39,20 +40,32 @@ struct RuleInfo {
     std::string id;
     Level level = Level::low;
     std::string message;
+    // Added fields (additive to the original interface):
+    Tool tool = Tool::shell_exec;               // which tool calls the rule looks at
+    std::string source = "builtin";             // "builtin" or "policy" (a guard extension)
+    std::vector<std::string> trigger_examples;  // shell commands that must match it
+    std::vector<std::string> pass_examples;     // shell commands that must not
 };
 
+namespace detail {
+struct Catalog;
+}
+
 class Guard {
-public:
+  public:
     // The built-in catalog, extended by a policy's `guard` section (may be null).
     static Result<Guard> create(const nlohmann::json* extensions = nullptr);
 
     Assessment assess(const ToolCall& call, const std::filesystem::path& workspace) const;
     const std::vector<RuleInfo>& rules() const { return rules_; }
 
-private:
+  private:
     std::vector<RuleInfo> rules_;
+    std::shared_ptr<const detail::Catalog> catalog_;  // compiled rules, shared by copies
 };
 
+// {"level", "score", "reasons": [...], "segments": [...], "complete", "problems"}
 nlohmann::json to_json(const Assessment& assessment);
+nlohmann::json to_json(const Segment& segment);
 
 }  // namespace airlock::guard

@@ -58,7 +58,9 @@ bool takes_value(const WrapperSpec& spec, std::string_view option) {
     return false;
 }
 
-bool is_assignment(const Word& w) { return w.assign_eq != std::string::npos && !w.quoted; }
+bool is_assignment(const Word& w) {
+    return w.assign_eq != std::string::npos && !w.quoted;
+}
 
 // A NAME=value word given as argv (no shell quoting to tell it apart).
 bool looks_like_assignment(std::string_view text) {
@@ -84,16 +86,16 @@ std::string join_words(const std::vector<Word>& words, std::size_t from, bool& d
 }
 
 class Normaliser {
-public:
+  public:
     Normaliser(NormaliseSink& sink) : sink_(sink) {}
 
     int run(const std::vector<Word>& words, std::size_t i, Segment seg, int level);
 
-private:
+  private:
     // Skips a wrapper's options (and NAME=value words); returns the index of the wrapped
     // command, or words.size() when there is none.
-    std::size_t skip_wrapper(const WrapperSpec& spec, const std::vector<Word>& words,
-                             std::size_t i, Segment& seg);
+    std::size_t skip_wrapper(const WrapperSpec& spec, const std::vector<Word>& words, std::size_t i,
+                             Segment& seg);
     int finish(const std::vector<Word>& words, std::size_t i, Segment seg);
     int run_shell(const std::vector<Word>& words, std::size_t i, Segment seg);
     void run_find_execs(const std::vector<Word>& words, std::size_t i, const Segment& seg,
@@ -129,7 +131,8 @@ std::size_t Normaliser::skip_wrapper(const WrapperSpec& spec, const std::vector<
             ++i;
         }
     }
-    for (int k = 0; k < spec.positional_skip && i < n; ++k) ++i;
+    for (int k = 0; k < spec.positional_skip && i < n; ++k)
+        ++i;
     return i;
 }
 
@@ -183,14 +186,26 @@ int Normaliser::run_shell(const std::vector<Word>& words, std::size_t i, Segment
 void Normaliser::run_find_execs(const std::vector<Word>& words, std::size_t i, const Segment& seg,
                                 int level) {
     const std::size_t n = words.size();
+    Word start;
+    start.text = ".";
+    for (std::size_t k = i + 1; k < n; ++k) {
+        const std::string& w = words[k].text;
+        if (w.empty() || w[0] == '-' || w == "(" || w == "!") break;
+        start = words[k];
+        break;
+    }
     for (std::size_t k = i + 1; k < n; ++k) {
         const std::string& w = words[k].text;
         if (w != "-exec" && w != "-execdir" && w != "-ok" && w != "-okdir") continue;
         std::size_t end = k + 1;
-        while (end < n && words[end].text != ";" && words[end].text != "+") ++end;
+        while (end < n && words[end].text != ";" && words[end].text != "+")
+            ++end;
         if (end > k + 1) {
             std::vector<Word> inner(words.begin() + static_cast<std::ptrdiff_t>(k + 1),
                                     words.begin() + static_cast<std::ptrdiff_t>(end));
+            // {} stands for each path found, the starting point included.
+            for (auto& w : inner)
+                if (w.text == "{}") w = start;
             Segment child;
             child.depth = seg.depth;
             child.pipeline = seg.pipeline;
@@ -231,7 +246,11 @@ int Normaliser::run(const std::vector<Word>& words, std::size_t i, Segment seg, 
             } else {
                 script = script.substr(2);
             }
-            if (script.empty() && s + 1 < n) ++s;
+            if (script.empty() && s + 1 < n) {
+                ++s;
+                script = words[s].text;
+                dynamic = words[s].dynamic;
+            }
             const std::string rest = join_words(words, s + 1, dynamic);
             if (!script.empty() && !rest.empty()) script.push_back(' ');
             script.append(rest);
@@ -250,7 +269,8 @@ int Normaliser::run(const std::vector<Word>& words, std::size_t i, Segment seg, 
         if (n == 0) return -1;
         // Only wrappers (`sudo -i`, `env`, `nohup`): the last one is the program.
         std::size_t k = n;
-        while (k > 0 && find_wrapper(program_basename(words[k - 1].text)) == nullptr) --k;
+        while (k > 0 && find_wrapper(program_basename(words[k - 1].text)) == nullptr)
+            --k;
         const std::size_t start = k == 0 ? 0 : k - 1;
         if (!seg.wrappers.empty() && k > 0) seg.wrappers.pop_back();
         return finish(words, start, std::move(seg));

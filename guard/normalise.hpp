@@ -13,12 +13,13 @@
 namespace airlock::guard::detail {
 
 class NormaliseSink {
-public:
+  public:
     virtual ~NormaliseSink() = default;
     // Appends a finished segment; returns its index.
     virtual int emit(Segment segment) = 0;
     // Parses `script` one level deeper, its segments wrapped in `wrappers`.
-    virtual void nested_script(std::string_view script, const std::vector<std::string>& wrappers) = 0;
+    virtual void nested_script(std::string_view script,
+                               const std::vector<std::string>& wrappers) = 0;
     virtual void problem(std::string what) = 0;
 };
 

@@ -5,7 +5,9 @@
 namespace airlock::guard::detail {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
 bool is_meta(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '&' || c == '|' ||
            c == '(' || c == ')' || c == '<' || c == '>';
@@ -13,8 +15,12 @@ bool is_meta(char c) {
 bool is_name_start(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) {
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -72,7 +78,8 @@ Token Lexer::next() {
         }
         const char c = in_[pos_];
         if (c == '#') {
-            while (pos_ < in_.size() && in_[pos_] != '\n') ++pos_;
+            while (pos_ < in_.size() && in_[pos_] != '\n')
+                ++pos_;
             continue;
         }
         if (c == '\n') {
@@ -114,7 +121,8 @@ Token Lexer::next() {
         }
         if (is_digit(c)) {
             std::size_t end = pos_;
-            while (end < in_.size() && is_digit(in_[end])) ++end;
+            while (end < in_.size() && is_digit(in_[end]))
+                ++end;
             if (end < in_.size() && (in_[end] == '<' || in_[end] == '>') &&
                 !(end + 1 < in_.size() && in_[end + 1] == '(')) {
                 std::string fd(in_.substr(pos_, end - pos_));
@@ -127,8 +135,8 @@ Token Lexer::next() {
 }
 
 Token Lexer::read_redirect(std::string fd) {
-    static constexpr std::string_view kOps[] = {"<<<", "<<-", "<<", "<>", "<&", "<",
-                                                ">>", ">|",  ">&", ">"};
+    static constexpr std::string_view kOps[] = {"<<<", "<<-", "<<", "<>", "<&",
+                                                "<",   ">>",  ">|", ">&", ">"};
     for (std::string_view o : kOps) {
         if (in_.substr(pos_, o.size()) == o) {
             pos_ += o.size();
@@ -268,15 +276,31 @@ void Lexer::read_ansi_c(Word& w) {
         }
         const char e = in_[pos_++];
         switch (e) {
-            case 'a': w.text += '\a'; break;
-            case 'b': w.text += '\b'; break;
+            case 'a':
+                w.text += '\a';
+                break;
+            case 'b':
+                w.text += '\b';
+                break;
             case 'e':
-            case 'E': w.text += '\x1b'; break;
-            case 'f': w.text += '\f'; break;
-            case 'n': w.text += '\n'; break;
-            case 'r': w.text += '\r'; break;
-            case 't': w.text += '\t'; break;
-            case 'v': w.text += '\v'; break;
+            case 'E':
+                w.text += '\x1b';
+                break;
+            case 'f':
+                w.text += '\f';
+                break;
+            case 'n':
+                w.text += '\n';
+                break;
+            case 'r':
+                w.text += '\r';
+                break;
+            case 't':
+                w.text += '\t';
+                break;
+            case 'v':
+                w.text += '\v';
+                break;
             case 'c':
                 if (pos_ < in_.size()) w.text += static_cast<char>(in_[pos_++] & 0x1F);
                 break;
@@ -303,9 +327,8 @@ void Lexer::read_ansi_c(Word& w) {
             default:
                 if (e >= '0' && e <= '7') {
                     int v = e - '0';
-                    for (int n = 1; n < 3 && pos_ < in_.size() && in_[pos_] >= '0' &&
-                                    in_[pos_] <= '7';
-                         ++n)
+                    for (int n = 1;
+                         n < 3 && pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '7'; ++n)
                         v = v * 8 + (in_[pos_++] - '0');
                     w.text += static_cast<char>(v & 0xFF);
                 } else if (e == '\\' || e == '\'' || e == '"' || e == '?') {
@@ -338,7 +361,8 @@ void Lexer::read_dollar(Word& w) {
     } else if (is_name_start(n)) {
         const std::size_t start = pos_;
         pos_ += 1;
-        while (pos_ < in_.size() && is_name_char(in_[pos_])) ++pos_;
+        while (pos_ < in_.size() && is_name_char(in_[pos_]))
+            ++pos_;
         w.text.append(in_.substr(start, pos_ - start));
         w.dynamic = true;
     } else if (is_digit(n) || n == '@' || n == '*' || n == '#' || n == '?' || n == '$' ||
@@ -464,7 +488,8 @@ void Lexer::read_heredocs() {
             std::string_view line = in_.substr(pos_, eol - pos_);
             pos_ = eol < in_.size() ? eol + 1 : eol;
             if (h.strip_tabs) {
-                while (!line.empty() && line.front() == '\t') line.remove_prefix(1);
+                while (!line.empty() && line.front() == '\t')
+                    line.remove_prefix(1);
             }
             if (line == h.delimiter) {
                 closed = true;

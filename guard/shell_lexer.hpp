@@ -30,7 +30,7 @@ class Lexer;
 
 // Receives what the lexer cannot handle on its own.
 class SubstitutionSink {
-public:
+  public:
     virtual ~SubstitutionSink() = default;
     // At "$(" or "<(" / ">(": consumes `lexer` up to and including the matching ")".
     virtual void nested_list(Lexer& lexer) = 0;
@@ -41,7 +41,7 @@ public:
 };
 
 class Lexer {
-public:
+  public:
     Lexer(std::string_view input, SubstitutionSink& sink) : in_(input), sink_(sink) {}
 
     Token next();
@@ -58,7 +58,7 @@ public:
     bool failed() const { return failed_; }
     const std::string& problem() const { return problem_; }
 
-private:
+  private:
     struct PendingHeredoc {
         std::size_t id;
         std::string delimiter;

@@ -15,7 +15,8 @@ Parse parse_shell(std::string_view script) {
 Parse parse_argv(const std::vector<std::string>& argv) {
     Parse parse;
     std::size_t bytes = 0;
-    for (const auto& a : argv) bytes += a.size() + 1;
+    for (const auto& a : argv)
+        bytes += a.size() + 1;
     if (bytes > kMaxScriptBytes) {
         parse.complete = false;
         parse.problems.push_back("command longer than " + std::to_string(kMaxScriptBytes) +

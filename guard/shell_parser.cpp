@@ -6,17 +6,24 @@
 namespace airlock::guard::detail {
 namespace {
 
-bool is_op(const Token& t, std::string_view op) { return t.kind == TokenKind::op && t.op == op; }
+bool is_op(const Token& t, std::string_view op) {
+    return t.kind == TokenKind::op && t.op == op;
+}
 bool is_word(const Token& t, std::string_view text) {
     return t.kind == TokenKind::word && !t.word.quoted && !t.word.dynamic && t.word.text == text;
 }
 // Reserved words that only introduce or continue a compound command; the commands inside
 // are what matters for risk, so the parser steps over them.
 bool is_prefix_keyword(std::string_view w) {
-    return w == "if" || w == "then" || w == "elif" || w == "else" || w == "while" ||
-           w == "until" || w == "do" || w == "!";
+    return w == "if" || w == "then" || w == "elif" || w == "else" || w == "while" || w == "until" ||
+           w == "do" || w == "!";
 }
-bool is_closing_keyword(std::string_view w) { return w == "fi" || w == "done" || w == "esac"; }
+bool is_closing_keyword(std::string_view w) {
+    return w == "fi" || w == "done" || w == "esac";
+}
+bool starts_command(const Token& t) {
+    return t.kind == TokenKind::word || t.kind == TokenKind::redirect || is_op(t, "(");
+}
 
 }  // namespace
 
@@ -55,7 +62,9 @@ bool ShellParser::enter(const char* what) {
     return true;
 }
 
-void ShellParser::leave() { --nesting_; }
+void ShellParser::leave() {
+    --nesting_;
+}
 
 void ShellParser::parse_script(std::string_view script) {
     if (script.size() > kMaxScriptBytes) {
@@ -100,7 +109,9 @@ void ShellParser::nested_list(Lexer& lexer) {
     leave();
 }
 
-void ShellParser::nested_script(std::string_view script) { nested_script(script, wrappers_); }
+void ShellParser::nested_script(std::string_view script) {
+    nested_script(script, wrappers_);
+}
 
 void ShellParser::nested_script(std::string_view script, const std::vector<std::string>& wrappers) {
     if (fatal_) return;
@@ -175,9 +186,12 @@ int ShellParser::emit(Segment segment) {
 
 bool ShellParser::is_terminator(const Token& t, Until until) const {
     switch (until) {
-        case Until::end: return false;
-        case Until::paren: return is_op(t, ")");
-        case Until::brace: return is_word(t, "}");
+        case Until::end:
+            return false;
+        case Until::paren:
+            return is_op(t, ")");
+        case Until::brace:
+            return is_word(t, "}");
         case Until::case_item:
             return is_op(t, ";;") || is_op(t, ";&") || is_op(t, ";;&") || is_word(t, "esac");
     }
@@ -185,7 +199,8 @@ bool ShellParser::is_terminator(const Token& t, Until until) const {
 }
 
 void ShellParser::skip_newlines(Stream& s) {
-    while (s.peek().kind == TokenKind::newline) s.take();
+    while (s.peek().kind == TokenKind::newline)
+        s.take();
 }
 
 void ShellParser::parse_list(Stream& s, Until until) {
@@ -229,8 +244,9 @@ void ShellParser::parse_list(Stream& s, Until until) {
 void ShellParser::parse_and_or(Stream& s) {
     parse_pipeline(s);
     while (!fatal_ && (is_op(s.peek(), "&&") || is_op(s.peek(), "||"))) {
-        s.take();
+        const std::string op = s.take().op;
         skip_newlines(s);
+        if (!starts_command(s.peek())) problem("missing command after '" + op + "'");
         parse_pipeline(s);
     }
 }
@@ -245,6 +261,7 @@ void ShellParser::parse_pipeline(Stream& s) {
         if (fatal_ || !(is_op(s.peek(), "|") || is_op(s.peek(), "|&"))) break;
         s.take();
         skip_newlines(s);
+        if (!starts_command(s.peek())) problem("missing command after '|'");
     }
     for (std::size_t p = 0; p < elements.size(); ++p) {
         std::map<int, int> inner_sizes;
@@ -327,7 +344,8 @@ void ShellParser::parse_command(Stream& s) {
                 if (s.lexer().at_char('(')) s.lexer().read_arithmetic_command();
                 return;
             }
-            while (s.peek().kind == TokenKind::word) s.take();
+            while (s.peek().kind == TokenKind::word)
+                s.take();
             return;
         }
         if (w == "function") {
@@ -339,10 +357,13 @@ void ShellParser::parse_command(Stream& s) {
             std::string name = s.take().word.text;
             if (is_op(s.peek(), "(")) {
                 s.take();
-                if (!is_op(s.peek(), ")")) problem("expected ')' after function name");
-                else s.take();
+                if (!is_op(s.peek(), ")"))
+                    problem("expected ')' after function name");
+                else
+                    s.take();
             }
             skip_newlines(s);
+            out_.functions.push_back(name);
             auto saved = std::exchange(function_, std::move(name));
             parse_command(s);
             function_ = std::move(saved);
@@ -402,7 +423,8 @@ void ShellParser::parse_case(Stream& s) {
         }
         // Patterns: [(] word [| word]... )
         if (is_op(t, "(")) s.take();
-        while (s.peek().kind == TokenKind::word || is_op(s.peek(), "|")) s.take();
+        while (s.peek().kind == TokenKind::word || is_op(s.peek(), "|"))
+            s.take();
         if (!is_op(s.peek(), ")")) {
             problem("case pattern without ')'");
             s.take();
@@ -429,9 +451,11 @@ void ShellParser::parse_trailing_redirects(Stream& s) {
     carrier.wrappers = wrappers_;
     carrier.function = function_;
     carrier.redirects = std::move(redirects);
-    for (const auto& r : carrier.redirects) carrier.dynamic = carrier.dynamic || r.dynamic;
+    for (const auto& r : carrier.redirects)
+        carrier.dynamic = carrier.dynamic || r.dynamic;
     const int idx = emit(std::move(carrier));
-    for (std::size_t h : heredocs) set_heredoc_owner(h, idx);
+    for (std::size_t h : heredocs)
+        set_heredoc_owner(h, idx);
 }
 
 bool ShellParser::read_redirect(Stream& s, const Token& op, std::vector<Redirect>& out,
@@ -448,7 +472,8 @@ bool ShellParser::read_redirect(Stream& s, const Token& op, std::vector<Redirect
     const bool is_dup = op.op.size() >= 2 && op.op.back() == '&';
     if (is_dup && !target.dynamic) {
         bool numeric = !target.text.empty();
-        for (char c : target.text) numeric = numeric && ((c >= '0' && c <= '9') || c == '-');
+        for (char c : target.text)
+            numeric = numeric && ((c >= '0' && c <= '9') || c == '-');
         if (numeric) r.op += target.text;  // "2>&1": duplicating a descriptor, no file
     }
     const std::string_view plain = std::string_view(op.op).substr(op.op.find_first_of("<>&"));
@@ -476,8 +501,10 @@ void ShellParser::parse_simple(Stream& s, std::vector<Word> words) {
                     s.take();
                     while (s.peek().kind == TokenKind::word || s.peek().kind == TokenKind::newline)
                         s.take();
-                    if (is_op(s.peek(), ")")) s.take();
-                    else problem("unterminated array assignment");
+                    if (is_op(s.peek(), ")"))
+                        s.take();
+                    else
+                        problem("unterminated array assignment");
                 }
                 continue;
             }
@@ -491,6 +518,7 @@ void ShellParser::parse_simple(Stream& s, std::vector<Word> words) {
                 }
                 s.take();
                 skip_newlines(s);
+                out_.functions.push_back(words[0].text);
                 auto saved = std::exchange(function_, words[0].text);
                 parse_command(s);
                 function_ = std::move(saved);
@@ -507,9 +535,11 @@ void ShellParser::parse_simple(Stream& s, std::vector<Word> words) {
         children_mark_ = out_.segments.size();
         return;
     }
-    for (const auto& r : base.redirects) base.dynamic = base.dynamic || r.dynamic;
+    for (const auto& r : base.redirects)
+        base.dynamic = base.dynamic || r.dynamic;
     const int idx = emit_command(words, std::move(base), children_mark_);
-    for (std::size_t h : heredocs) set_heredoc_owner(h, idx);
+    for (std::size_t h : heredocs)
+        set_heredoc_owner(h, idx);
 }
 
 int ShellParser::emit_command(const std::vector<Word>& words, Segment base,

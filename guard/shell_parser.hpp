@@ -15,7 +15,7 @@
 namespace airlock::guard::detail {
 
 class ShellParser final : public SubstitutionSink, public NormaliseSink {
-public:
+  public:
     explicit ShellParser(Parse& out) : out_(out) {}
 
     void parse_script(std::string_view script);
@@ -30,16 +30,16 @@ public:
     void nested_script(std::string_view script, const std::vector<std::string>& wrappers) override;
     void problem(std::string what) override;
 
-private:
+  private:
     class Stream {
-    public:
+      public:
         explicit Stream(Lexer& lexer) : lexer_(lexer) {}
         const Token& peek();
         Token take();
         Lexer& lexer() { return lexer_; }
         std::size_t taken() const { return taken_; }
 
-    private:
+      private:
         Lexer& lexer_;
         std::optional<Token> peeked_;
         std::size_t taken_ = 0;

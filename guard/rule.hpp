@@ -1,0 +1,68 @@
+// The compiled form of the rule catalog: what rule_loader builds from JSON and rule_match
+// evaluates against segments.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "guard/guard.hpp"
+#include "guard/path_classes.hpp"
+
+namespace airlock::guard::detail {
+
+// Program names: exact names and "prefix*" patterns.
+struct NameSet {
+    std::unordered_set<std::string> exact;
+    std::vector<std::string> prefixes;
+    bool contains(const std::string& name) const;
+    bool empty() const { return exact.empty() && prefixes.empty(); }
+};
+
+// A word pattern: a glob ("--upload-file=*"), or a literal prefix plus a path class
+// ("of=@device", "@root").
+struct Pattern {
+    std::string glob;
+    std::string prefix;
+    std::optional<PathClass> cls;
+};
+
+// One alternative of a rule: every condition present must hold.
+struct Matcher {
+    std::optional<NameSet> program;
+    std::vector<std::string> argv_prefix;  // extension form: leading argv tokens, "*" any
+    std::vector<std::string> subcommand, not_subcommand, skip_option_values;
+    std::vector<std::string> flag, not_flag, wrapper;
+    std::vector<Pattern> arg, word, not_word, last_arg, redirect_write, redirect_read;
+    std::optional<bool> program_dynamic, dynamic, self_call, stdin_script, piped;
+    std::optional<NameSet> stdin_from, child;
+    int min_args = -1;
+    // file rules
+    std::vector<Pattern> path;
+    std::uint64_t min_bytes = 0;
+    std::vector<std::string> content_prefix;
+};
+
+struct CompiledRule {
+    RuleInfo info;
+    Tool tool = Tool::shell_exec;
+    std::vector<Matcher> any;
+    std::vector<std::string> trigger_examples, pass_examples;
+};
+
+struct Catalog {
+    std::vector<CompiledRule> rules;
+    NameSet known;  // programs that are not `unknown_program`
+    std::unordered_map<std::string, NameSet> classes;
+    // Shell rules that can only match one of these programs, and all the others.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_program;
+    std::vector<std::size_t> generic;
+
+    void build_index();
+};
+
+}  // namespace airlock::guard::detail

@@ -1,0 +1,218 @@
+#include "guard/rule_match.hpp"
+
+#include "guard/glob.hpp"
+
+namespace airlock::guard::detail {
+namespace {
+
+bool pattern_match(const Pattern& p, std::string_view word, const PathContext& paths) {
+    if (p.cls) {
+        if (word.substr(0, p.prefix.size()) != p.prefix) return false;
+        return in_class(*p.cls, word.substr(p.prefix.size()), paths);
+    }
+    return glob_match(p.glob, word);
+}
+
+bool any_pattern(const std::vector<Pattern>& ps, std::string_view word, const PathContext& paths) {
+    for (const auto& p : ps)
+        if (pattern_match(p, word, paths)) return true;
+    return false;
+}
+
+// "-r" also matches inside "-rf"; "--force" also matches "--force=x"; "-exec" only itself.
+bool flag_present(const std::vector<std::string>& argv, std::string_view flag) {
+    const bool long_flag = flag.size() > 2 && flag[0] == '-' && flag[1] == '-';
+    const bool short_flag = flag.size() == 2 && flag[0] == '-' && flag[1] != '-';
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string_view w = argv[i];
+        if (w == "--") break;
+        if (w == flag) return true;
+        if (long_flag && w.size() > flag.size() && w.substr(0, flag.size()) == flag &&
+            w[flag.size()] == '=')
+            return true;
+        if (short_flag && w.size() > 2 && w[0] == '-' && w[1] != '-') {
+            // A cluster of short options: letters up to the first non-letter (a value).
+            for (std::size_t k = 1; k < w.size(); ++k) {
+                const char c = w[k];
+                if (c == flag[1]) return true;
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) break;
+            }
+        }
+    }
+    return false;
+}
+
+bool is_option(std::string_view w) {
+    return w.size() > 1 && w[0] == '-';
+}
+
+// The arguments that are not options (everything after "--" counts).
+template <class F>
+bool for_each_positional(const std::vector<std::string>& argv, F&& f) {
+    bool after_dashes = false;
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        if (!after_dashes && argv[i] == "--") {
+            after_dashes = true;
+            continue;
+        }
+        if (!after_dashes && is_option(argv[i])) continue;
+        if (f(argv[i])) return true;
+    }
+    return false;
+}
+
+std::string_view subcommand_of(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& skip_values) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& w = argv[i];
+        if (is_option(w)) {
+            for (const auto& s : skip_values)
+                if (w == s) {
+                    ++i;
+                    break;
+                }
+            continue;
+        }
+        return w;
+    }
+    return {};
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view w) {
+    for (const auto& x : list)
+        if (x == w) return true;
+    return false;
+}
+
+bool is_write_redirect(const Redirect& r) {
+    if (r.op.find('>') == std::string::npos) return false;
+    // "2>&1" duplicates a descriptor; it names no file.
+    return !(r.op.size() > 2 && r.op.find(">&") != std::string::npos && r.op.back() != '&');
+}
+
+// An interpreter reading its program from stdin: no script operand (or "-", or -s).
+bool reads_stdin_script(const Segment& s) {
+    if (s.argv.empty()) return false;
+    if (flag_present(s.argv, "-s") && s.argv[0].find("sh") != std::string::npos) return true;
+    bool has_operand = false;
+    for_each_positional(s.argv, [&](const std::string& w) {
+        if (w != "-") has_operand = true;
+        return has_operand;
+    });
+    // Interpreter options that take the program from elsewhere (-c CODE, -m MOD, -e CODE).
+    if (flag_present(s.argv, "-c") || flag_present(s.argv, "-e") || flag_present(s.argv, "-m"))
+        return false;
+    return !has_operand;
+}
+
+bool in_pipeline_before(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+    const Segment& s = segs[idx];
+    if (s.pipe_position == 0) return false;
+    for (const auto& t : segs) {
+        if (&t == &s || t.pipeline != s.pipeline || t.depth != s.depth) continue;
+        if (t.pipe_position < s.pipe_position && !t.argv.empty() && set.contains(t.argv[0]))
+            return true;
+    }
+    return false;
+}
+
+bool has_child(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+    for (std::size_t k = 0; k < segs.size(); ++k) {
+        if (segs[k].parent != static_cast<int>(idx)) continue;
+        if (!segs[k].argv.empty() && set.contains(segs[k].argv[0])) return true;
+        if (has_child(segs, k, set)) return true;
+    }
+    return false;
+}
+
+bool is_self_call(const std::vector<Segment>& segs, std::size_t idx) {
+    const Segment& s = segs[idx];
+    if (s.function.empty() || s.argv.empty() || s.argv[0] != s.function) return false;
+    if (s.background || s.pipe_position > 0) return true;
+    for (const auto& t : segs)
+        if (t.pipeline == s.pipeline && t.depth == s.depth && t.pipe_position > 0) return true;
+    return false;
+}
+
+}  // namespace
+
+bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
+    const Segment& s = ctx.segments[idx];
+    const auto& argv = s.argv;
+    if (m.program && (argv.empty() || !m.program->contains(argv[0]))) return false;
+    if (!m.argv_prefix.empty()) {
+        if (argv.size() < m.argv_prefix.size()) return false;
+        for (std::size_t i = 0; i < m.argv_prefix.size(); ++i)
+            if (m.argv_prefix[i] != "*" && !glob_match(m.argv_prefix[i], argv[i])) return false;
+    }
+    if (m.min_args >= 0 && argv.size() < static_cast<std::size_t>(m.min_args) + 1) return false;
+    if (m.program_dynamic && *m.program_dynamic != s.program_dynamic) return false;
+    if (m.dynamic && *m.dynamic != s.dynamic) return false;
+    if (m.piped && *m.piped != (s.pipe_position > 0)) return false;
+    if (!m.subcommand.empty() || !m.not_subcommand.empty()) {
+        const std::string_view sub = subcommand_of(argv, m.skip_option_values);
+        if (!m.subcommand.empty() && !contains(m.subcommand, sub)) return false;
+        if (!m.not_subcommand.empty() && (sub.empty() || contains(m.not_subcommand, sub)))
+            return false;
+    }
+    if (!m.flag.empty()) {
+        bool any = false;
+        for (const auto& f : m.flag)
+            any = any || flag_present(argv, f);
+        if (!any) return false;
+    }
+    for (const auto& f : m.not_flag)
+        if (flag_present(argv, f)) return false;
+    if (!m.wrapper.empty()) {
+        bool any = false;
+        for (const auto& w : s.wrappers)
+            any = any || contains(m.wrapper, w);
+        if (!any) return false;
+    }
+    if (!m.arg.empty() && !for_each_positional(argv, [&](const std::string& w) {
+            return any_pattern(m.arg, w, ctx.paths);
+        }))
+        return false;
+    if (!m.word.empty() || !m.not_word.empty()) {
+        bool any = m.word.empty();
+        for (std::size_t i = 1; i < argv.size(); ++i) {
+            if (!m.not_word.empty() && any_pattern(m.not_word, argv[i], ctx.paths)) return false;
+            if (!any && any_pattern(m.word, argv[i], ctx.paths)) any = true;
+        }
+        if (!any) return false;
+    }
+    if (!m.last_arg.empty() &&
+        (argv.size() < 2 || !any_pattern(m.last_arg, argv.back(), ctx.paths)))
+        return false;
+    if (!m.redirect_write.empty() || !m.redirect_read.empty()) {
+        bool any = false;
+        for (const auto& r : s.redirects) {
+            const bool write = is_write_redirect(r);
+            const bool read =
+                r.op.find('<') != std::string::npos && r.op.find("<<") == std::string::npos;
+            if (write && any_pattern(m.redirect_write, r.target, ctx.paths)) any = true;
+            if (read && any_pattern(m.redirect_read, r.target, ctx.paths)) any = true;
+        }
+        if (!any) return false;
+    }
+    if (m.self_call && *m.self_call != is_self_call(ctx.segments, idx)) return false;
+    if (m.stdin_script && *m.stdin_script != reads_stdin_script(s)) return false;
+    if (m.stdin_from && !in_pipeline_before(ctx.segments, idx, *m.stdin_from)) return false;
+    if (m.child && !has_child(ctx.segments, idx, *m.child)) return false;
+    return true;
+}
+
+bool matches_file(const Matcher& m, std::string_view path, std::string_view content,
+                  const PathContext& paths) {
+    if (!m.path.empty() && !any_pattern(m.path, path, paths)) return false;
+    if (m.min_bytes > 0 && content.size() < m.min_bytes) return false;
+    if (!m.content_prefix.empty()) {
+        bool any = false;
+        for (const auto& p : m.content_prefix)
+            any = any || content.substr(0, p.size()) == p;
+        if (!any) return false;
+    }
+    return true;
+}
+
+}  // namespace airlock::guard::detail

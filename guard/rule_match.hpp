@@ -1,0 +1,22 @@
+// Evaluates compiled rules against the segments of a parse (and file tool calls).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "guard/path_classes.hpp"
+#include "guard/rule.hpp"
+
+namespace airlock::guard::detail {
+
+struct MatchContext {
+    const std::vector<Segment>& segments;
+    const PathContext& paths;
+};
+
+bool matches(const Matcher& m, std::size_t segment, const MatchContext& ctx);
+bool matches_file(const Matcher& m, std::string_view path, std::string_view content,
+                  const PathContext& paths);
+
+}  // namespace airlock::guard::detail
