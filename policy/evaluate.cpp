@@ -72,11 +72,18 @@ Verdict PolicyStack::evaluate(const ToolCall& call, const guard::Assessment& ass
     }
     std::sort(hits.begin(), hits.end(), report_order);
 
+    // Among equally strict hits, a rule beats a default, and a rule that names the command or
+    // path beats one that only matched on risk: it explains the decision better.
+    auto specific = [&](const Hit& h) {
+        if (h.rule < 0) return 0;
+        const auto& rule = impl.rules[static_cast<std::size_t>(h.rule)];
+        return rule.has_argv || !rule.path.empty() ? 2 : 1;
+    };
     Verdict v;
     const Hit* winner = nullptr;
     for (const auto& h : hits) {
         if (!winner || h.decision > winner->decision ||
-            (h.decision == winner->decision && h.rule >= 0 && winner->rule < 0))
+            (h.decision == winner->decision && specific(h) > specific(*winner)))
             winner = &h;
     }
     v.matched.reserve(hits.size());

@@ -63,10 +63,12 @@ if ! grep -q 'denied by policy rule' "$DEMO_DIR/stderr"; then
     failures=$((failures + 1))
 fi
 
-step "4. sandbox block: an allowed command writes outside the workspace"
-show "airlock exec -- touch $ESCAPE_TARGET"
-set +e; "$AIRLOCK" exec -- touch "$ESCAPE_TARGET" 2>&1; rc=$?; set -e
-expect "the sandbox stopped the write" 1 "$rc"; wal_line
+step "4. sandbox block: an allowed script writes outside the workspace"
+show "printf 'echo pwned > \"\$1\"\\n' | airlock write install.sh"
+printf 'echo pwned > "$1"\n' | "$AIRLOCK" write install.sh
+show "airlock exec -- sh install.sh $ESCAPE_TARGET"
+set +e; "$AIRLOCK" exec -- sh install.sh "$ESCAPE_TARGET" 2>&1; rc=$?; set -e
+expect "the policy allowed it, the sandbox stopped the write" 2 "$rc"; wal_line
 if [[ -e "$ESCAPE_TARGET" ]]; then
     printf '%s✘ %s exists: the sandbox did not hold%s\n' "$RED" "$ESCAPE_TARGET" "$RESET"
     failures=$((failures + 1))

@@ -118,16 +118,19 @@ TEST_CASE("demo 3: a policy rule denies a command, naming the rule and reason") 
 
 TEST_CASE("demo 4: an allowed command cannot write outside the workspace") {
     Workspace ws;
+    // A script the guard cannot see into: the policy allows it, the sandbox must hold.
     const fs::path outside = "/var/tmp/airlock-e2e-" + ws.outside().filename().string();
-    auto r = ws.airlock({"exec", "--json", "--", "touch", outside.string()});
+    write_text(ws.path() / "install.sh", "echo pwned > \"$1\"\n");
+    auto r = ws.airlock({"exec", "--json", "--", "sh", "install.sh", outside.string()});
     CHECK(r.exit_code != 0);
+    CHECK(r.json()["decision"]["decision"] == "allow");
     CHECK(r.json()["status"] == "failed");
     CHECK(r.json()["stderr"].get<std::string>().find("Read-only file system") != std::string::npos);
     CHECK_FALSE(fs::exists(outside));
-    // Positive control: the same command inside the workspace works.
-    auto inside = ws.airlock({"exec", "--", "touch", (ws.path() / "inside").string()});
+    // Positive control: the same script writing inside the workspace works.
+    auto inside = ws.airlock({"exec", "--", "sh", "install.sh", (ws.path() / "inside").string()});
     CHECK(inside.exit_code == 0);
-    CHECK(fs::exists(ws.path() / "inside"));
+    CHECK(read_text(ws.path() / "inside") == "pwned\n");
 }
 
 TEST_CASE("the sandboxed command cannot write the WAL") {
