@@ -154,7 +154,13 @@ void describe(const Record& r, TimelineEntry& e) {
         describe_call_received(d, e);
     } else if (t == "risk_scored") {
         e.detail = text(d, "level") + " (score " + text(d, "score") + ")";
-        const std::string reasons = join(d.value("reasons", ojson::array()));
+        std::string reasons;
+        for (const auto& reason : d.value("reasons", ojson::array())) {
+            if (!reasons.empty()) reasons += "; ";
+            reasons += reason.is_object()   ? text(reason, "id") + ": " + text(reason, "message")
+                       : reason.is_string() ? reason.get<std::string>()
+                                            : reason.dump();
+        }
         if (!reasons.empty()) e.detail += ": " + reasons;
         const std::string level = text(d, "level");
         e.tone = level == "high" || level == "critical" ? Tone::attention : Tone::plain;
