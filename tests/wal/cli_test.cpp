@@ -61,6 +61,16 @@ TEST_CASE("verify: a real run is intact, and a changed byte makes it tampered") 
     CHECK(human.exit_code == 3);
     CHECK(human.out.find("tampered: line 3 (seq 3): prev is not the sha256 of line 2") !=
           std::string::npos);
+    // The other readers show what verified, then fail with the same finding.
+    auto show = ws.airlock({"wal", "show", run_id});
+    CHECK(show.exit_code == 3);
+    CHECK(show.out.find("policy_loaded") != std::string::npos);
+    CHECK(show.out.find("approver_ready") == std::string::npos);
+    CHECK(show.err.find("tampered: line 3 (seq 3)") != std::string::npos);
+    auto exported = ws.airlock({"wal", "export", run_id});
+    CHECK(exported.exit_code == 3);
+    CHECK(std::count(exported.out.begin(), exported.out.end(), '\n') == 2);
+    CHECK(ws.airlock({"wal", "list"}).out.find("tampered") != std::string::npos);
 }
 
 TEST_CASE("verify: exit status 1 incomplete, 2 truncated, 125 unreadable") {
