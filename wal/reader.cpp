@@ -1,0 +1,94 @@
+#include "wal/reader.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace airlock::wal {
+
+namespace fs = std::filesystem;
+
+LogReader::LogReader(UniqueFd fd, fs::path path, std::optional<std::string> run_id)
+    : fd_(std::move(fd)), path_(std::move(path)), chain_(std::move(run_id)) {}
+
+Result<LogReader> LogReader::open(const fs::path& file, std::optional<std::string> run_id) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error("wal", "cannot open the WAL " + file.string(), "open");
+    UniqueFd owned(fd);
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+        return make_error("wal", file.string() + " is not a regular file");
+    return LogReader(std::move(owned), file, std::move(run_id));
+}
+
+void LogReader::take_line(std::string line, std::vector<Record>& out) {
+    ++lines_;
+    if (unparsable_) {
+        // A line that is not JSON is only a torn write when nothing follows it.
+        break_ = ChainBreak{unparsable_->line, chain_.records() + 1,
+                            "line " + std::to_string(unparsable_->line) + " is " +
+                                unparsable_->reason + ", and more lines follow it"};
+        return;
+    }
+    auto parsed = parse_record(line);
+    if (auto* fault = std::get_if<LineFault>(&parsed)) {
+        if (fault->not_json && !chain_.ended()) {
+            unparsable_ = TornLine{lines_, line.size(), fault->reason};
+            return;
+        }
+        break_ =
+            ChainBreak{lines_, chain_.records() + 1,
+                       chain_.ended() ? "a line follows the run's final record" : fault->reason};
+        return;
+    }
+    Record record = std::get<Record>(std::move(parsed));
+    record.line = lines_;
+    if (auto b = chain_.add(record)) {
+        break_ = std::move(b);
+        return;
+    }
+    out.push_back(std::move(record));
+}
+
+Result<std::vector<Record>> LogReader::read_more() {
+    std::vector<Record> out;
+    char buf[65536];
+    while (!break_) {
+        const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("wal", "cannot read the WAL " + path_.string(), "read");
+        }
+        if (n == 0) break;
+        std::string_view chunk(buf, static_cast<std::size_t>(n));
+        for (std::size_t nl; !break_ && (nl = chunk.find('\n')) != std::string_view::npos;) {
+            partial_.append(chunk.substr(0, nl));
+            chunk.remove_prefix(nl + 1);
+            take_line(std::exchange(partial_, {}), out);
+        }
+        if (!break_) partial_.append(chunk);
+    }
+    if (!break_ && !partial_.empty()) {
+        if (unparsable_)
+            break_ = ChainBreak{unparsable_->line, chain_.records() + 1,
+                                "line " + std::to_string(unparsable_->line) + " is " +
+                                    unparsable_->reason + ", and more bytes follow it"};
+        else if (chain_.ended())
+            break_ =
+                ChainBreak{lines_ + 1, chain_.records() + 1, "bytes follow the run's final record"};
+    }
+    return out;
+}
+
+std::optional<TornLine> LogReader::torn() const {
+    if (break_) return std::nullopt;
+    if (unparsable_) return unparsable_;
+    if (!partial_.empty())
+        return TornLine{lines_ + 1, partial_.size(),
+                        "the line has no newline: its write was cut short"};
+    return std::nullopt;
+}
+
+}  // namespace airlock::wal

@@ -1,0 +1,58 @@
+// Reads a WAL file as it grows: complete lines become checked records; an unfinished last line
+// is held back and reported, never parsed as a record.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
+#include "wal/chain.hpp"
+#include "wal/record.hpp"
+
+namespace airlock::wal {
+
+// The last line when it cannot be a whole record: it has no newline yet, or it is not JSON.
+struct TornLine {
+    std::size_t line = 0;   // 1-based
+    std::size_t bytes = 0;  // without a newline
+    std::string reason;
+};
+
+class LogReader {
+  public:
+    // expected_run_id: the run directory's name when the log was found by run id.
+    static Result<LogReader> open(const std::filesystem::path& file,
+                                  std::optional<std::string> expected_run_id = std::nullopt);
+
+    // Reads what was appended since the last call and returns the records that became
+    // complete and verified. Stops for good at the first break in the chain.
+    Result<std::vector<Record>> read_more();
+
+    const std::filesystem::path& path() const { return path_; }
+    int fd() const { return fd_.get(); }
+    std::uint64_t records() const { return chain_.records(); }
+    const std::string& run_id() const { return chain_.run_id(); }
+    bool ended() const { return chain_.ended(); }  // the run's final record was read
+    const std::string& final_type() const { return chain_.final_type(); }
+    const std::optional<ChainBreak>& broken() const { return break_; }
+    // What stands after the verified records if the file ended here; nullopt when nothing does.
+    std::optional<TornLine> torn() const;
+
+  private:
+    LogReader(UniqueFd fd, std::filesystem::path path, std::optional<std::string> run_id);
+    void take_line(std::string line, std::vector<Record>& out);
+
+    UniqueFd fd_;
+    std::filesystem::path path_;
+    ChainChecker chain_;
+    std::size_t lines_ = 0;               // complete lines seen
+    std::string partial_;                 // bytes after the last newline
+    std::optional<TornLine> unparsable_;  // a complete last line that is not JSON (yet)
+    std::optional<ChainBreak> break_;
+};
+
+}  // namespace airlock::wal
