@@ -74,7 +74,12 @@ Stop read_loop(int in_fd, int signal_fd, Dispatcher& dispatcher) {
         const int n = ::poll(fds, signal_fd >= 0 ? 2 : 1, -1);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return Stop::read_error;
-        if (signal_fd >= 0 && (fds[1].revents & POLLIN)) return Stop::signalled;
+        if (signal_fd >= 0 && (fds[1].revents & POLLIN)) {
+            // Consumed here: a signal left pending would kill airlock once the mask is restored.
+            signalfd_siginfo info{};
+            [[maybe_unused]] const ssize_t r = ::read(signal_fd, &info, sizeof info);
+            return Stop::signalled;
+        }
         if (fds[0].revents == 0) continue;
         const ssize_t got = ::read(in_fd, buf.data(), buf.size());
         if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
