@@ -1,5 +1,6 @@
 #include "cli/mcp/dispatcher.hpp"
 
+#include <exception>
 #include <iostream>
 
 #include "cli/mcp/tool_results.hpp"
@@ -9,6 +10,18 @@
 namespace airlock::mcp {
 
 void Dispatcher::dispatch(const Message& m) {
+    try {
+        route(m);
+    } catch (const std::exception& e) {
+        // A bug must cost one request, not the session (and never leave children behind).
+        std::cerr << "airlock serve: internal error: " << e.what() << "\n";
+        if (m.kind == Message::Kind::request)
+            reply_error(m.id, rpc_error::kInternalError,
+                        std::string("internal error: ") + e.what());
+    }
+}
+
+void Dispatcher::route(const Message& m) {
     switch (m.kind) {
         case Message::Kind::invalid:
             reply_error(m.id, m.error_code, m.error_message);
@@ -110,14 +123,20 @@ void Dispatcher::tools_call(const Message& m) {
     }
     p_.workers.start([this, id = m.id, in_flight = std::move(call).value(),
                       tool_call = std::move(decoded).value()]() mutable {
-        exec::CallResult result;
-        {
+        json reply;
+        try {
             CurrentCall scope(in_flight.get());
-            result = p_.session.handle(std::move(tool_call), in_flight->cancel_fd.get());
+            const exec::CallResult result =
+                p_.session.handle(std::move(tool_call), in_flight->cancel_fd.get());
+            reply = response(id, tool_call_result(result));
+        } catch (const std::exception& e) {
+            std::cerr << "airlock serve: internal error: " << e.what() << "\n";
+            reply = error_response(id, rpc_error::kInternalError,
+                                   std::string("internal error: ") + e.what());
         }
         p_.calls.remove(id);
         // A cancelled request gets no response (the client has stopped waiting for it).
-        if (!in_flight->cancelled) p_.out.send(response(id, tool_call_result(result)));
+        if (!in_flight->cancelled) p_.out.send(reply);
     });
 }
 

@@ -31,6 +31,7 @@ class Dispatcher {
     void dispatch(const Message& message);
 
   private:
+    void route(const Message& m);
     void on_request(const Message& m);
     void on_notification(const Message& m);
     void initialize(const Message& m);
