@@ -10,5 +10,6 @@ void add_tool_commands(CLI::App& app, int& exit_status);    // exec, write, read
 void add_guard_commands(CLI::App& app, int& exit_status);   // guard score, guard rules
 void add_policy_commands(CLI::App& app, int& exit_status);  // policy check, lint, test, diff
 void add_wal_commands(CLI::App& app, int& exit_status);     // wal verify, list, show, export, tail
+void add_serve_commands(CLI::App& app, int& exit_status);   // serve (MCP server on stdio)
 
 }  // namespace airlock::cli

@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--sanitize" ]]; then
 fi
 
 PACKAGES=(g++ cmake make pkg-config libseccomp-dev bubblewrap libboost1.81-dev
-          nlohmann-json3-dev libssl-dev doctest-dev libcli11-dev)
+          nlohmann-json3-dev libssl-dev doctest-dev libcli11-dev nodejs $(command -v npm >/dev/null || echo npm))
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

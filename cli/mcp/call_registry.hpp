@@ -1,0 +1,76 @@
+// Bookkeeping for tools/call requests in flight: their cancel fds (notifications/cancelled,
+// shutdown) and their progress notifications while they wait or run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cli/mcp/json_rpc.hpp"
+#include "cli/mcp/message_writer.hpp"
+#include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
+
+namespace airlock::mcp {
+
+struct InFlightCall {
+    json request_id;
+    std::optional<json> progress_token;
+    UniqueFd cancel_fd;  // an eventfd: readable once the call is cancelled
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> awaiting_approval{false};
+    long long progress = 0;  // last progress value sent (guarded by the registry's mutex)
+};
+
+class CallRegistry {
+  public:
+    // `on_cancel` runs after a call was cancelled (wakes waits that watch `cancelled`).
+    CallRegistry(MessageWriter& out, std::chrono::milliseconds progress_interval,
+                 std::function<void()> on_cancel);
+    ~CallRegistry();  // stops the progress ticker
+
+    // A new call; an error when a call with that id is still in flight.
+    Result<std::shared_ptr<InFlightCall>> add(const json& request_id,
+                                              std::optional<json> progress_token);
+    void remove(const json& request_id);
+    // notifications/cancelled: false when no such call is in flight.
+    bool cancel(const json& request_id);
+    void cancel_all();
+
+  private:
+    void signal(InFlightCall& call);
+    void tick();
+
+    MessageWriter& out_;
+    std::chrono::milliseconds interval_;
+    std::function<void()> on_cancel_;
+    std::mutex mutex_;
+    std::condition_variable stop_changed_;
+    bool stopping_ = false;
+    std::map<std::string, std::shared_ptr<InFlightCall>> calls_;
+    std::thread ticker_;
+};
+
+// The call the current thread is handling. Session::handle asks the approval provider on the
+// caller's thread, so the elicitation provider finds its call (progress token, cancellation)
+// here without the pipeline knowing about MCP.
+class CurrentCall {
+  public:
+    explicit CurrentCall(InFlightCall* call);
+    ~CurrentCall();
+    CurrentCall(const CurrentCall&) = delete;
+    CurrentCall& operator=(const CurrentCall&) = delete;
+    static InFlightCall* get();
+
+  private:
+    InFlightCall* previous_;
+};
+
+}  // namespace airlock::mcp

@@ -1,0 +1,105 @@
+#include "cli/mcp/tool_results.hpp"
+
+#include "exec/tool_schema.hpp"
+
+namespace airlock::mcp {
+
+namespace {
+
+std::string title_of(Tool tool) {
+    switch (tool) {
+        case Tool::shell_exec:
+            return "Run a command in airlock's sandbox";
+        case Tool::file_write:
+            return "Write a workspace file";
+        case Tool::file_read:
+            return "Read a workspace file";
+    }
+    return "";
+}
+
+// Several clients (and the model APIs behind them) reject combinators at the top of an input
+// schema; decode_tool_call enforces "command or argv" anyway and the description says so.
+json client_schema(json schema) {
+    schema.erase("oneOf");
+    schema.erase("anyOf");
+    return schema;
+}
+
+std::string last_lines(const std::string& text, std::size_t max_bytes) {
+    if (text.size() <= max_bytes) return text;
+    return "..." + text.substr(text.size() - max_bytes);
+}
+
+}  // namespace
+
+json tools_list_result() {
+    json tools = json::array();
+    for (const auto& d : exec::tool_declarations()) {
+        tools.push_back({{"name", tool_name(d.tool)},
+                         {"title", title_of(d.tool)},
+                         {"description", d.description},
+                         {"inputSchema", client_schema(d.input_schema)},
+                         {"annotations",
+                          {{"title", title_of(d.tool)},
+                           {"readOnlyHint", d.read_only},
+                           {"destructiveHint", d.destructive},
+                           {"idempotentHint", d.read_only},
+                           {"openWorldHint", d.tool == Tool::shell_exec}}}});
+    }
+    return {{"tools", tools}};
+}
+
+std::string agent_message(const exec::CallResult& r) {
+    using exec::Status;
+    const std::string rule = r.decision ? r.decision->rule : "";
+    switch (r.status) {
+        case Status::ok:
+            return "";
+        case Status::denied:
+            return "Blocked by airlock at stage policy: rule \"" + rule + "\" denies this call (" +
+                   r.message +
+                   "). Do not retry it as is; choose a command the policy allows, or ask the user "
+                   "to change the policy.";
+        case Status::approval_denied:
+            return "Blocked by airlock at stage approval: " + r.message +
+                   ". Do not repeat the same call; ask the user, or do the task another way.";
+        case Status::aborted:
+            return "Blocked by airlock at stage approval: " + r.message +
+                   ". This session accepts no further tool calls; stop and ask the user.";
+        case Status::sandbox_denied:
+            return "Blocked by airlock at stage sandbox: " + r.message +
+                   ". The command did not run; the sandbox the policy requires is unavailable.";
+        case Status::invalid:
+            return "Rejected by airlock at stage " + r.stage + ": " + r.message +
+                   ". Fix the arguments and call again.";
+        case Status::error:
+            return "airlock failed at stage " + r.stage + ": " + r.message + ".";
+        case Status::timeout:
+            return "Timed out: " + r.message +
+                   ". Give a smaller task, or a larger timeout_ms (the policy's limit still "
+                   "applies).";
+        case Status::cancelled:
+            return "Cancelled: " + r.message + ".";
+        case Status::failed: {
+            std::string m =
+                r.stage == "exec" && !r.message.empty()
+                    ? "Failed at stage exec: " + r.message + "."
+                    : "The command exited with status " + std::to_string(r.exit_code) + ".";
+            if (!r.stderr_bytes.empty()) m += " stderr:\n" + last_lines(r.stderr_bytes, 2000);
+            return m;
+        }
+    }
+    return r.message;
+}
+
+json tool_call_result(const exec::CallResult& result) {
+    const json structured = exec::to_json(result);
+    json content = json::array();
+    const bool is_error = result.status != exec::Status::ok;
+    if (is_error) content.push_back({{"type", "text"}, {"text", agent_message(result)}});
+    content.push_back({{"type", "text"}, {"text", serialize(structured)}});
+    return {{"content", content}, {"structuredContent", structured}, {"isError", is_error}};
+}
+
+}  // namespace airlock::mcp
