@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     airlock::cli::add_policy_commands(app, exit_status);
     airlock::cli::add_wal_commands(app, exit_status);
     airlock::cli::add_serve_commands(app, exit_status);
+    airlock::cli::add_doctor_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -23,12 +23,12 @@ using PreExecHook = int (*)(const void* context);
 struct ProcessSpec {
     std::string program;  // absolute path; never looked up through PATH here
     std::vector<std::string> argv;
-    std::vector<std::string> envp;   // KEY=VALUE, the child's whole environment
-    std::string cwd;                 // chdir before exec; empty keeps airlock's
-    std::vector<int> pass_fds;       // become fds 3, 4, ... in the child, in this order
-    std::uint64_t memory_bytes = 0;  // RLIMIT_AS; 0 = unchanged
+    std::vector<std::string> envp;    // KEY=VALUE, the child's whole environment
+    std::string cwd;                  // chdir before exec; empty keeps airlock's
+    std::vector<int> pass_fds;        // become fds 3, 4, ... in the child, in this order
+    std::uint64_t memory_bytes = 0;   // RLIMIT_AS; 0 = unchanged
     std::uint64_t max_processes = 0;  // RLIMIT_NPROC; 0 = unchanged
-    int cgroup_procs_fd = -1;  // the child joins this cgroup first (writes "0" to it)
+    int cgroup_procs_fd = -1;         // the child joins this cgroup first (writes "0" to it)
     // Called in the parent once the child has exited or timed out: kills whatever it left
     // behind (a cgroup's members), so that no descendant keeps the output pipes open.
     std::function<void()> kill_descendants;
@@ -40,7 +40,7 @@ struct RunLimits {
     std::chrono::milliseconds timeout{120000};
     std::uint64_t output_bytes = 1024 * 1024;  // kept per stream; the rest is drained and dropped
     bool passthrough = false;  // also forward the child's output to airlock's stdout/stderr
-    int cancel_fd = -1;  // readable (e.g. an eventfd that was written) = kill the child now
+    int cancel_fd = -1;        // readable (e.g. an eventfd that was written) = kill the child now
 };
 
 struct ProcessOutcome {

@@ -20,6 +20,7 @@
 #include "sandbox/cgroup.hpp"
 #include "sandbox/placeholders.hpp"
 #include "sandbox/profile.hpp"
+#include "sandbox/seccomp_adapter.hpp"
 
 extern char** environ;
 
@@ -41,8 +42,9 @@ struct Session::Call {
     int cancel_fd = -1;
     long long timeout_ms = 0;
     std::optional<sandbox::CgroupLeaf> cgroup;
-    std::optional<sandbox::PlaceholderLease> placeholders;  // released after the command  // per-call pids cgroup, when the host has one
-    bool nproc_rlimit = false;                  // otherwise RLIMIT_NPROC, when it can bind
+    std::optional<sandbox::PlaceholderLease>
+        placeholders;  // released after the command  // per-call pids cgroup, when the host has one
+    bool nproc_rlimit = false;  // otherwise RLIMIT_NPROC, when it can bind
 };
 
 namespace {
@@ -407,8 +409,10 @@ Session::Stop Session::prepare_sandbox(Call& c) {
     request.network = settings.network;
     request.workspace = workspace_;
     request.cwd = c.cwd;
-    for (const auto& root : settings.writable_roots)
-        request.writable_roots.emplace_back(root);
+    request.writable_roots = settings.writable_roots;
+    request.deny_read = settings.deny_read;
+    request.protected_paths = settings.protected_paths;
+    if (const char* home = std::getenv("HOME")) request.home = home;
     request.env = c.env;
 
     auto adapter = sandbox::choose_adapter(request);
@@ -429,7 +433,8 @@ Session::Stop Session::prepare_sandbox(Call& c) {
                                                         c.profile->blocked);
         if (!lease) {
             record("sandbox_denied", c.call.call_id, {{"message", lease.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", lease.error().describe());
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                           lease.error().describe());
         }
         c.placeholders.emplace(std::move(lease).value());
     }
@@ -448,7 +453,8 @@ Session::Stop Session::prepare_sandbox(Call& c) {
                                                 static_cast<std::uint64_t>(limits.max_processes));
         if (!leaf) {
             record("sandbox_denied", c.call.call_id, {{"message", leaf.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", leaf.error().describe());
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                           leaf.error().describe());
         }
         c.cgroup.emplace(std::move(leaf).value());
         processes["enforced_by"] = "cgroup";
@@ -532,6 +538,7 @@ Session::Stop Session::execute(Call& c) {
     }
     if (c.nproc_rlimit) spec.max_processes = static_cast<std::uint64_t>(limits.max_processes);
     UniqueFd status_write, status_read, seccomp_fd;
+    std::optional<sandbox::SeccompLaunch> seccomp_launch;
     const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
     if (bwrap) {
         auto pipe = status_pipe(status_write);
@@ -540,13 +547,25 @@ Session::Stop Session::execute(Call& c) {
         auto filter = sandbox::bwrap_seccomp_fd(*c.profile);
         if (!filter) {
             record("sandbox_denied", c.call.call_id, {{"message", filter.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", filter.error().describe());
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                           filter.error().describe());
         }
         seccomp_fd = std::move(filter).value();
         spec.program = sandbox::find_bwrap()->string();
         spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, 4});
         spec.pass_fds = {status_write.get(), seccomp_fd.get()};
     } else {
+        if (c.profile->adapter == sandbox::Adapter::seccomp) {
+            auto launch = sandbox::prepare_seccomp_launch(*c.profile);
+            if (!launch) {
+                record("sandbox_denied", c.call.call_id, {{"message", launch.error().describe()}});
+                return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                               launch.error().describe());
+            }
+            seccomp_launch.emplace(std::move(launch).value());
+            spec.pre_exec = sandbox::apply_seccomp_launch;
+            spec.pre_exec_context = &*seccomp_launch;
+        }
         spec.program = c.resolved_program.string();
         spec.argv = c.command;
         spec.cwd = c.cwd.string();

@@ -47,15 +47,17 @@ std::optional<std::string> own_cgroup(const std::string& controller) {
         if (first == std::string::npos || second == std::string::npos) continue;
         const std::string controllers = line.substr(first + 1, second - first - 1);
         const std::string path = line.substr(second + 1);
-        if (controller.empty() ? controllers.empty() && line.rfind("0:", 0) == 0
-                               : ("," + controllers + ",").find("," + controller + ",") !=
-                                     std::string::npos)
+        if (controller.empty()
+                ? controllers.empty() && line.rfind("0:", 0) == 0
+                : ("," + controllers + ",").find("," + controller + ",") != std::string::npos)
             return path;
     }
     return std::nullopt;
 }
 
-bool writable_dir(const fs::path& dir) { return ::access(dir.c_str(), W_OK) == 0; }
+bool writable_dir(const fs::path& dir) {
+    return ::access(dir.c_str(), W_OK) == 0;
+}
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p);
@@ -142,7 +144,8 @@ CgroupLeaf::~CgroupLeaf() {
     kill_all();
     procs_.reset();
     // The killed members disappear asynchronously; rmdir succeeds once they are reaped.
-    for (int attempt = 0; attempt < 1000 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++attempt) {
+    for (int attempt = 0; attempt < 1000 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY;
+         ++attempt) {
         kill_all();
         ::usleep(1000);
     }

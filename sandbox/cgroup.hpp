@@ -19,7 +19,7 @@ namespace airlock::sandbox {
 std::optional<std::filesystem::path> pids_cgroup_parent(std::string* why = nullptr);
 
 class CgroupLeaf {
-public:
+  public:
     // Creates <parent>/airlock-<name> with pids.max = max_processes.
     static Result<CgroupLeaf> create(const std::filesystem::path& parent, const std::string& name,
                                      std::uint64_t max_processes);
@@ -37,7 +37,7 @@ public:
     CgroupLeaf& operator=(CgroupLeaf&&) = delete;
     ~CgroupLeaf();  // kill_all, then remove the directory
 
-private:
+  private:
     CgroupLeaf(std::filesystem::path path, UniqueFd procs, std::uint64_t max)
         : path_(std::move(path)), procs_(std::move(procs)), max_(max) {}
     std::filesystem::path path_;

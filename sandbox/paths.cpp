@@ -29,9 +29,8 @@ Result<ResolvedPath> resolve_profile_path(const std::string& spec, const fs::pat
     }
     const fs::path real = fs::canonical(existing, ec);
     if (ec) {
-        const std::string why = ec == std::errc::too_many_symbolic_link_levels
-                                    ? "a symlink loop"
-                                    : ec.message();
+        const std::string why =
+            ec == std::errc::too_many_symbolic_link_levels ? "a symlink loop" : ec.message();
         return make_error("sandbox", "cannot resolve \"" + spec + "\": " + why);
     }
     ResolvedPath out;

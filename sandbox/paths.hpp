@@ -21,7 +21,8 @@ struct ResolvedPath {
 };
 
 // `spec` may be absolute, start with "~/" (the home directory) or be relative to `base`.
-Result<ResolvedPath> resolve_profile_path(const std::string& spec, const std::filesystem::path& base,
+Result<ResolvedPath> resolve_profile_path(const std::string& spec,
+                                          const std::filesystem::path& base,
                                           const std::filesystem::path& home);
 
 }  // namespace airlock::sandbox

@@ -17,14 +17,14 @@ namespace airlock::sandbox {
 bool is_known_placeholder(const std::filesystem::path& lock_dir, const std::filesystem::path& path);
 
 class PlaceholderLease {
-public:
+  public:
     static Result<PlaceholderLease> acquire(const std::filesystem::path& lock_dir,
                                             const std::vector<std::filesystem::path>& placeholders);
     PlaceholderLease(PlaceholderLease&&) noexcept = default;
     PlaceholderLease& operator=(PlaceholderLease&&) = delete;
     ~PlaceholderLease();  // removes each placeholder no other sandbox holds
 
-private:
+  private:
     struct Held {
         std::filesystem::path placeholder;
         std::filesystem::path lock_file;

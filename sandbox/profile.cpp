@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/workspace_path.hpp"
+#include "sandbox/landlock.hpp"
 #include "sandbox/paths.hpp"
 #include "sandbox/placeholders.hpp"
 
@@ -73,13 +74,30 @@ Result<Adapter> choose_adapter(const SandboxRequest& request) {
                               "sandbox (sandbox.required is true)");
         return Adapter::none;
     }
-    if (want == "bwrap" || want == "auto") {
+    if (want == "bwrap") {
         if (auto reason = bwrap_unavailable_reason())
             return make_error("sandbox", "bwrap sandbox unavailable: " + *reason);
         return Adapter::bwrap;
     }
-    if (want == "seccomp")
-        return make_error("sandbox", "the seccomp adapter is not available in this build");
+    if (want == "seccomp") {
+        const LandlockProbe landlock = probe_landlock();
+        if (landlock.abi <= 0)
+            return make_error("sandbox",
+                              "the seccomp adapter needs Landlock to confine the "
+                              "filesystem, and this kernel has none: " +
+                                  landlock.reason);
+        return Adapter::seccomp;
+    }
+    if (want == "auto") {
+        // The strongest adapter that works here, found by probing; never `none`.
+        const auto bwrap = bwrap_unavailable_reason();
+        if (!bwrap) return Adapter::bwrap;
+        const LandlockProbe landlock = probe_landlock();
+        if (landlock.abi > 0) return Adapter::seccomp;
+        return make_error("sandbox", "no sandbox adapter works on this host: bwrap: " + *bwrap +
+                                         "; seccomp: no Landlock (" + landlock.reason +
+                                         "). Run `airlock doctor` for fixes");
+    }
     if (want == "seatbelt")
         return make_error("sandbox", "the seatbelt adapter needs macOS (sandbox-exec)");
     return make_error("sandbox", "unknown sandbox adapter \"" + want +
@@ -127,7 +145,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         auto root = resolve_profile_path(spec, request.workspace, request.home);
         if (!root) return root.error();
         if (!root->exists || !root->is_directory)
-            return make_error("sandbox", "writable root \"" + spec + "\" is not an existing directory");
+            return make_error("sandbox",
+                              "writable root \"" + spec + "\" is not an existing directory");
         if (root->path == root->path.root_path())
             return make_error("sandbox", "the root directory cannot be a writable root");
         add_unique(p.writable, root->path);
@@ -139,15 +158,19 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     for (const auto& spec : request.protected_paths) {
         // A relative protected path applies inside every writable root.
         std::vector<fs::path> bases;
-        if (fs::path(spec).is_relative() && spec.rfind("~", 0) != 0) bases = p.writable;
-        else bases = {request.workspace};
+        if (fs::path(spec).is_relative() && spec.rfind("~", 0) != 0)
+            bases = p.writable;
+        else
+            bases = {request.workspace};
         for (const auto& base : bases) {
             auto r = resolve_profile_path(spec, base, request.home);
             if (!r) return r.error();
             if (r->exists) {
                 if (!inside_any(r->path, p.writable)) continue;  // read-only already
-                if (is_known_placeholder(lock_dir, r->path)) add_unique(p.blocked, r->path);
-                else add_unique(p.read_only, r->path);
+                if (is_known_placeholder(lock_dir, r->path))
+                    add_unique(p.blocked, r->path);
+                else
+                    add_unique(p.read_only, r->path);
             } else if (inside_any(*r->first_missing, p.writable)) {
                 add_unique(p.blocked, *r->first_missing);
             }
@@ -156,7 +179,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     for (const auto& spec : request.deny_read) {
         auto r = resolve_profile_path(spec, request.workspace, request.home);
         if (!r) return r.error();
-        if (!r->exists || private_in_sandbox(r->path)) continue;  // nothing to read there
+        // Nothing to read there; and under bwrap, /tmp, /dev and /proc are the sandbox's own.
+        if (!r->exists || (adapter == Adapter::bwrap && private_in_sandbox(r->path))) continue;
         add_unique(p.hidden, r->path);
     }
 
@@ -173,18 +197,36 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     }
 
     p.seccomp = true;
+    if (adapter == Adapter::seccomp) {
+        // Landlock grants and never carves out: what it cannot give, it must not pretend to.
+        if (!p.hidden.empty())
+            return make_error("sandbox", "the seccomp adapter cannot hide deny_read path \"" +
+                                             p.hidden.front().string() + "\" (use bwrap)");
+        std::vector<fs::path> carve = p.blocked;
+        for (const auto& r : p.read_only)
+            if (r != request.workspace / ".airlock") carve.push_back(r);
+        if (!carve.empty())
+            return make_error("sandbox", "the seccomp adapter cannot keep protected path \"" +
+                                             carve.front().string() +
+                                             "\" read-only inside a writable root (use bwrap)");
+        p.landlock_abi = probe_landlock().abi;
+        p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
+        return p;
+    }
     p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
     if (!request.network) p.namespaces.push_back("net");
     p.mounts.push_back({"ro-bind", "/", "/"});
     p.mounts.push_back({"dev", {}, "/dev"});
     p.mounts.push_back({"proc", {}, "/proc"});
     p.mounts.push_back({"tmpfs", {}, "/tmp"});
-    for (const auto& w : p.writable) p.mounts.push_back({"bind", w, w});
+    for (const auto& w : p.writable)
+        p.mounts.push_back({"bind", w, w});
     for (const auto& r : p.read_only) {
         std::error_code ec;
         if (fs::exists(r, ec)) p.mounts.push_back({"ro-bind", r, r});
     }
-    for (const auto& b : p.blocked) p.mounts.push_back({"ro-bind", "/dev/null", b});
+    for (const auto& b : p.blocked)
+        p.mounts.push_back({"ro-bind", "/dev/null", b});
     for (const auto& h : p.hidden) {
         std::error_code ec;
         if (fs::is_directory(h, ec)) {
@@ -210,6 +252,24 @@ nlohmann::json effective(const Profile& p) {
     for (const auto& h : p.hidden)
         hidden.push_back(h.string());
     const bool confined = p.adapter != Adapter::none;
+    if (p.adapter == Adapter::seccomp) {
+        return {
+            {"filesystem",
+             {{"root", "read-only (landlock)"},
+              {"writable", writable},
+              {"landlock_abi", p.landlock_abi},
+              {"wal_protected", false},
+              {"tmp", "shared with the host, read-only"}}},
+            {"network", p.network ? "on" : "off"},
+            {"seccomp",
+             {{"filter", "airlock-default"},
+              {"sockets", p.network ? "any" : "none (not even AF_UNIX)"},
+              {"foreign_arch", "killed"}}},
+            {"namespaces", nlohmann::json::array()},
+            {"capabilities", "none"},
+            {"no_new_privs", true},
+        };
+    }
     return {
         {"filesystem", confined ? nlohmann::json{{"root", "read-only"},
                                                  {"writable", writable},

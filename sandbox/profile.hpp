@@ -26,8 +26,8 @@ struct SandboxRequest {
     std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
     bool required = true;          // a restricted adapter is mandatory
     bool network = false;
-    std::filesystem::path workspace;  // canonical, absolute
-    std::filesystem::path cwd;        // absolute, inside the workspace
+    std::filesystem::path workspace;           // canonical, absolute
+    std::filesystem::path cwd;                 // absolute, inside the workspace
     std::vector<std::string> writable_roots;   // besides the workspace (as the policy gives them)
     std::vector<std::string> deny_read;        // hidden inside the sandbox
     std::vector<std::string> protected_paths;  // read-only even inside writable roots
@@ -58,6 +58,7 @@ struct Profile {
     bool drop_capabilities = true;
     bool no_new_privs = true;
     bool seccomp = false;  // airlock's seccomp filter is installed in the sandboxed process
+    int landlock_abi = 0;  // seccomp adapter: the Landlock ABI its ruleset uses
     std::vector<std::pair<std::string, std::string>> env;
 };
 

@@ -136,7 +136,8 @@ TEST_CASE("demo 4: an allowed command cannot write outside the workspace") {
 TEST_CASE("the sandboxed command cannot write the WAL") {
     Workspace ws;
     // The marker is assembled at run time so that the command line itself does not contain it.
-    auto r = ws.airlock({"exec", "--json", "-c", "m=forg; echo ${m}ed >> .airlock/runs/*/events.jsonl"});
+    auto r =
+        ws.airlock({"exec", "--json", "-c", "m=forg; echo ${m}ed >> .airlock/runs/*/events.jsonl"});
     CHECK(r.exit_code != 0);
     CHECK(ws.wal_text().find("forged") == std::string::npos);
     auto control = ws.airlock({"exec", "-c", "m=fi; echo ${m}ne >> notes.txt"});
@@ -285,10 +286,10 @@ TEST_CASE("the WAL records every stage and never env values or file contents") {
     write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
         "env": {"allow": ["PATH", "AIRLOCK_TEST_SECRET"]}})");
     // Checks the variable's length, so that its value never appears on the command line.
-    auto r = ws.airlock({"exec", "--json", "--no-builtin-policy", "--policy",
-                         (ws.outside() / "p.json").string(), "--", "sh", "-c",
-                         "test \"${#AIRLOCK_TEST_SECRET}\" = 16"},
-                        "", {"AIRLOCK_TEST_SECRET=s3cr3t-env-value"});
+    auto r = ws.airlock(
+        {"exec", "--json", "--no-builtin-policy", "--policy", (ws.outside() / "p.json").string(),
+         "--", "sh", "-c", "test \"${#AIRLOCK_TEST_SECRET}\" = 16"},
+        "", {"AIRLOCK_TEST_SECRET=s3cr3t-env-value"});
     CHECK(r.exit_code == 0);  // the variable reached the command...
     auto w = ws.airlock({"write", "secret.txt"}, "s3cr3t-file-content");
     CHECK(w.exit_code == 0);
@@ -329,7 +330,8 @@ TEST_CASE("the sandboxed child runs with seccomp, no_new_privs and no capabiliti
     // below can only come from airlock's sandbox.
     const std::string own = read_text("/proc/self/status");
     REQUIRE(own.find("Seccomp:\t0") != std::string::npos);
-    auto r = ws.airlock({"exec", "--", "grep", "-E", "^(Seccomp|NoNewPrivs|CapEff):", "/proc/self/status"});
+    auto r = ws.airlock(
+        {"exec", "--", "grep", "-E", "^(Seccomp|NoNewPrivs|CapEff):", "/proc/self/status"});
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("Seccomp:\t2") != std::string::npos);
     CHECK(r.out.find("NoNewPrivs:\t1") != std::string::npos);
@@ -360,7 +362,8 @@ TEST_CASE("nothing the command started is left running, not even a setsid daemon
         CAPTURE(adapter);
         fs::remove(ws.path() / "started");
         write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
-            "sandbox": {"adapter": ")" + adapter + R"(", "required": false}})");
+            "sandbox": {"adapter": ")" + adapter +
+                                                R"(", "required": false}})");
         auto r = ws.airlock({"exec", "--json", "--no-builtin-policy", "--policy",
                              (ws.outside() / "p.json").string(), "--", "sh", "-c", script});
         CHECK(r.exit_code == 0);

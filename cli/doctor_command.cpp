@@ -1,0 +1,154 @@
+// airlock doctor: which sandbox adapters work on this host, why not, and how to fix it.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "exec/process_runner.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/landlock.hpp"
+#include "sandbox/profile.hpp"
+#include "sandbox/seccomp_filter.hpp"
+
+namespace airlock::cli {
+
+namespace {
+
+struct Check {
+    std::string name;
+    bool ok = false;
+    std::string detail;  // what was found
+    std::string fix;     // one line, when not ok
+};
+
+// Runs a real, minimal bwrap sandbox: the only reliable answer to "does bwrap work here".
+Check check_bwrap() {
+    Check c{"bwrap", false, {}, {}};
+    if (auto reason = sandbox::bwrap_unavailable_reason()) {
+        c.detail = *reason;
+        c.fix = reason->find("fix: ") != std::string::npos
+                    ? reason->substr(reason->find("fix: ") + 5)
+                    : "install bubblewrap";
+        if (!c.fix.empty() && c.fix.back() == ')') c.fix.pop_back();
+        return c;
+    }
+    exec::ProcessSpec spec;
+    spec.program = sandbox::find_bwrap()->string();
+    spec.argv = {"bwrap",
+                 "--new-session",
+                 "--die-with-parent",
+                 "--unshare-all",
+                 "--cap-drop",
+                 "ALL",
+                 "--ro-bind",
+                 "/",
+                 "/",
+                 "--dev",
+                 "/dev",
+                 "--proc",
+                 "/proc",
+                 "--",
+                 "/bin/true"};
+    spec.envp = {"PATH=/usr/bin:/bin"};
+    exec::RunLimits limits;
+    limits.timeout = std::chrono::seconds(10);
+    auto r = exec::run_process(spec, limits);
+    if (!r) {
+        c.detail = r.error().describe();
+        c.fix = "check that " + spec.program + " is executable";
+    } else if (r->exit_code != 0) {
+        c.detail = "a test sandbox failed: " + r->stderr_bytes;
+        while (!c.detail.empty() && c.detail.back() == '\n')
+            c.detail.pop_back();
+        c.fix =
+            "enable user namespaces (sysctl user.max_user_namespaces, AppArmor userns "
+            "restrictions) or use --sandbox seccomp";
+    } else {
+        c.ok = true;
+        c.detail = spec.program + ": user, pid, net, ipc, uts namespaces work";
+    }
+    return c;
+}
+
+Check check_seccomp() {
+    Check c{"seccomp", false, {}, {}};
+    auto bpf = sandbox::compile_seccomp({});
+    const auto landlock = sandbox::probe_landlock();
+    if (!bpf) {
+        c.detail = "cannot compile the filter: " + bpf.error().describe();
+        c.fix = "install libseccomp2";
+    } else if (landlock.abi <= 0) {
+        c.detail = "seccomp filter ok; no Landlock: " + landlock.reason;
+        c.fix = "boot a kernel with Landlock (5.13+, lsm=...,landlock)";
+    } else {
+        c.ok = true;
+        c.detail = "filter " + std::to_string(bpf->size() / 8) +
+                   " BPF instructions; Landlock ABI " + std::to_string(landlock.abi) +
+                   " (no namespaces: deny_read and protected paths "
+                   "need bwrap)";
+    }
+    return c;
+}
+
+Check check_seatbelt() {
+    return {"seatbelt", false, "macOS only (/usr/bin/sandbox-exec)", "run airlock on macOS"};
+}
+
+Check check_cgroup() {
+    std::string why;
+    Check c{"pids cgroup", false, {}, {}};
+    if (auto parent = sandbox::pids_cgroup_parent(&why)) {
+        c.ok = true;
+        c.detail = parent->string() + " (process limit, and every descendant is killed)";
+    } else {
+        c.detail = why + "; the process limit falls back to RLIMIT_NPROC" +
+                   (::geteuid() == 0 ? " (which does not bind root)" : "");
+        c.fix =
+            "delegate the pids controller to airlock's cgroup, or run with a writable "
+            "pids hierarchy";
+    }
+    return c;
+}
+
+}  // namespace
+
+void add_doctor_command(CLI::App& app, int& exit_status) {
+    auto json = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand(
+        "doctor", "Check which sandbox adapters work on this host, and how to fix what does not");
+    cmd->add_flag("--json", *json, "Print the checks as one JSON object");
+    cmd->callback([&exit_status, json] {
+        const std::vector<Check> checks{check_bwrap(), check_seccomp(), check_seatbelt(),
+                                        check_cgroup()};
+        sandbox::SandboxRequest auto_request;
+        auto resolved = sandbox::choose_adapter(auto_request);
+        const std::string resolves = resolved ? std::string(sandbox::adapter_name(*resolved))
+                                              : "nothing (" + resolved.error().message + ")";
+        const bool restricted = checks[0].ok || checks[1].ok;
+        if (*json) {
+            nlohmann::json out = {
+                {"auto", resolved ? nlohmann::json(sandbox::adapter_name(*resolved))
+                                  : nlohmann::json(nullptr)},
+                {"ok", restricted},
+                {"checks", nlohmann::json::array()}};
+            for (const auto& c : checks)
+                out["checks"].push_back(
+                    {{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}, {"fix", c.fix}});
+            std::cout << out.dump(2) << "\n";
+        } else {
+            const bool colour = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+            for (const auto& c : checks) {
+                const char* mark = c.ok ? (colour ? "\033[32m✔\033[0m" : "ok ")
+                                        : (colour ? "\033[31m✘\033[0m" : "no ");
+                std::cout << mark << " " << c.name << ": " << c.detail << "\n";
+                if (!c.ok && !c.fix.empty()) std::cout << "    fix: " << c.fix << "\n";
+            }
+            std::cout << "auto resolves to: " << resolves << "\n";
+        }
+        exit_status = restricted ? 0 : 1;
+    });
+}
+
+}  // namespace airlock::cli
