@@ -62,7 +62,7 @@ class Parser {
     int column_ = 1;
     bool failed_ = false;
     Error error_;
-    std::map<std::string, SourceLocation>* locations_ = nullptr;
+    std::unordered_map<std::string, SourceLocation>* locations_ = nullptr;
 
     bool at_end() const { return pos_ >= text_.size(); }
     char peek() const { return at_end() ? '\0' : text_[pos_]; }

@@ -2,7 +2,7 @@
 // configuration errors can name file, line and column.
 #pragma once
 
-#include <map>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -22,7 +22,7 @@ struct LocatedJson {
     std::string source;  // file name used in messages
     // JSON pointer ("/rules/2/id") -> where that value starts. The key of an object member
     // is found under its pointer too when the value itself is a container.
-    std::map<std::string, SourceLocation> locations;
+    std::unordered_map<std::string, SourceLocation> locations;
 
     // "FILE:LINE:COL" for a pointer (falls back to the nearest known ancestor).
     std::string where(const std::string& pointer) const;
