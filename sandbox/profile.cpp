@@ -196,6 +196,12 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return p;
     }
 
+    if (adapter == Adapter::seatbelt) {
+        // sandbox-exec confines with its own profile (seatbelt.cpp): no namespaces, no seccomp.
+        p.drop_capabilities = false;
+        p.no_new_privs = false;
+        return p;
+    }
     p.seccomp = true;
     if (adapter == Adapter::seccomp) {
         // Landlock grants and never carves out: what it cannot give, it must not pretend to.
@@ -252,6 +258,17 @@ nlohmann::json effective(const Profile& p) {
     for (const auto& h : p.hidden)
         hidden.push_back(h.string());
     const bool confined = p.adapter != Adapter::none;
+    if (p.adapter == Adapter::seatbelt) {
+        return {{"filesystem", {{"root", "read-only (seatbelt)"},
+                                {"writable", writable},
+                                {"read_only", read_only},
+                                {"hidden", hidden}}},
+                {"network", p.network ? "on" : "off"},
+                {"seccomp", false},
+                {"namespaces", nlohmann::json::array()},
+                {"capabilities", "inherited"},
+                {"no_new_privs", false}};
+    }
     if (p.adapter == Adapter::seccomp) {
         return {
             {"filesystem",
