@@ -111,6 +111,12 @@ const char* step_call(int step) {
         const struct rlimit lim { spec.memory_bytes, spec.memory_bytes };
         if (::setrlimit(RLIMIT_AS, &lim) != 0) child_fail(error_fd, kRlimit);
     }
+    if (spec.max_processes != 0) {
+        const struct rlimit nproc {
+            spec.max_processes, spec.max_processes
+        };
+        if (::setrlimit(RLIMIT_NPROC, &nproc) != 0) child_fail(error_fd, kRlimit);
+    }
     const struct rlimit no_core { 0, 0 };
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0) child_fail(error_fd, kRlimit);
     // Everything above the passed fds is marked close-on-exec (not closed: the error pipe must

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -132,6 +133,23 @@ std::string read_all(int fd) {
         out.append(buf, static_cast<std::size_t>(n));
     }
     return out;
+}
+
+// bwrap's own exit does not mean its PID namespace is gone: when bwrap is killed, the
+// namespace's init dies of PDEATHSIG and the kernel tears the rest down after it. Wait (bounded)
+// for that init, so that nothing of the command is still running when the result is returned.
+void wait_for_sandbox_init(const std::string& bwrap_status) {
+    const auto at = bwrap_status.find("\"child-pid\"");
+    if (at == std::string::npos) return;
+    const auto digits = bwrap_status.find_first_of("0123456789", at);
+    if (digits == std::string::npos) return;
+    const pid_t pid = static_cast<pid_t>(std::strtol(bwrap_status.c_str() + digits, nullptr, 10));
+    if (pid <= 1) return;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.valid()) return;  // already gone
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
+    }
 }
 
 }  // namespace
@@ -598,6 +616,7 @@ Session::Stop Session::execute(Call& c) {
         // bwrap reports the sandboxed child's pid once the sandbox is fully set up; without it,
         // the sandbox failed and the command never ran.
         const std::string status = read_all(status_read.get());
+        wait_for_sandbox_init(status);
         if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out) {
             std::string why = out.stderr_bytes;
             while (!why.empty() && (why.back() == '\n' || why.back() == '\r'))

@@ -49,6 +49,9 @@ namespace airlock::sandbox {
 Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
     SeccompOptions options;
     options.allow_network = profile.network;
+    // A read-only bind does not stop connect() on a host socket file: with the network off,
+    // no AF_UNIX sockets at all (socketpair() still works).
+    options.allow_unix_sockets = profile.network;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
     UniqueFd fd(::memfd_create("airlock-seccomp", MFD_CLOEXEC));

@@ -225,23 +225,34 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.mounts.push_back({"dev", {}, "/dev"});
     p.mounts.push_back({"proc", {}, "/proc"});
     p.mounts.push_back({"tmpfs", {}, "/tmp"});
-    for (const auto& w : p.writable)
-        p.mounts.push_back({"bind", w, w});
+    // Everything below stacks on the read-only root. bwrap applies operations in order and a
+    // later mount covers an earlier one, so shallower paths go first: a hidden directory that
+    // contains the workspace is masked before the workspace is bound back into it, and a
+    // protected path inside the workspace is bound read-only after the workspace.
+    std::vector<MountOp> layered;
+    for (const auto& w : p.writable) layered.push_back({"bind", w, w});
     for (const auto& r : p.read_only) {
         std::error_code ec;
-        if (fs::exists(r, ec)) p.mounts.push_back({"ro-bind", r, r});
+        if (fs::exists(r, ec)) layered.push_back({"ro-bind", r, r});
     }
-    for (const auto& b : p.blocked)
-        p.mounts.push_back({"ro-bind", "/dev/null", b});
+    for (const auto& b : p.blocked) layered.push_back({"ro-bind", "/dev/null", b});
+    std::vector<fs::path> hidden_dirs;
     for (const auto& h : p.hidden) {
         std::error_code ec;
         if (fs::is_directory(h, ec)) {
-            p.mounts.push_back({"tmpfs", {}, h});
-            p.mounts.push_back({"remount-ro", {}, h});
+            layered.push_back({"tmpfs", {}, h});
+            hidden_dirs.push_back(h);
         } else {
-            p.mounts.push_back({"ro-bind", "/dev/null", h});
+            layered.push_back({"ro-bind", "/dev/null", h});
         }
     }
+    auto depth = [](const fs::path& path) { return std::distance(path.begin(), path.end()); };
+    std::stable_sort(layered.begin(), layered.end(), [&](const MountOp& a, const MountOp& b) {
+        return depth(a.dest) < depth(b.dest);
+    });
+    p.mounts.insert(p.mounts.end(), layered.begin(), layered.end());
+    // Hidden directories become read-only last, once everything mounted inside them is there.
+    for (const auto& h : hidden_dirs) p.mounts.push_back({"remount-ro", {}, h});
     return p;
 }
 
@@ -296,7 +307,7 @@ nlohmann::json effective(const Profile& p) {
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},
         {"seccomp", p.seccomp ? nlohmann::json{{"filter", "airlock-default"},
-                                               {"sockets", p.network ? "any" : "unix only"},
+                                               {"sockets", p.network ? "any" : "none (socketpair only)"},
                                                {"foreign_arch", "killed"}}
                               : nlohmann::json(false)},
         {"namespaces", p.namespaces},

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -150,6 +151,28 @@ void add_terminal_rules(std::vector<SeccompRule>& rules) {
                             "TIOCLINUX can inject input through the Linux console"));
 }
 
+// A setuid or setgid file left in the workspace would keep its bits on the host (the sandbox's
+// nosuid mount only protects the sandbox itself), and when airlock runs as root it would be
+// owned by root: refuse to set those bits, whether by chmod or when creating a file.
+void add_setid_rules(std::vector<SeccompRule>& rules) {
+    const std::string why = "sets a setuid/setgid bit that would survive on the host";
+    struct ModeArg {
+        const char* syscall;
+        unsigned arg;
+    };
+    constexpr ModeArg kModeArgs[] = {{"chmod", 1},  {"fchmod", 1}, {"fchmodat", 2},
+                                     {"creat", 1},  {"open", 2},   {"openat", 3},
+                                     {"mknod", 1},  {"mknodat", 2}};
+    for (const auto& m : kModeArgs) {
+        rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISUID, S_ISUID), why));
+        rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISGID, S_ISGID), why));
+    }
+    // openat2's mode hides in a struct the filter cannot read: ENOSYS makes callers fall back
+    // to openat. (fchmodat2 is newer than libseccomp 2.5.4 knows; glibc 2.36 does not use it.)
+    rules.push_back(deny("openat2", why + " (mode not inspectable; callers fall back to openat)",
+                         ENOSYS));
+}
+
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
     if (options.allow_network) return;
     if (!options.allow_unix_sockets) {
@@ -280,6 +303,7 @@ std::vector<SeccompRule> build_seccomp_rules(const SeccompOptions& options) {
     add_kernel_rules(rules);
     add_personality_rules(rules);
     add_terminal_rules(rules);
+    add_setid_rules(rules);
     add_network_rules(options, rules);
     return rules;
 }

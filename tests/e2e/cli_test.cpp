@@ -356,8 +356,8 @@ TEST_CASE("nothing the command started is left running, not even a setsid daemon
     Workspace ws;
     const std::string marker = "airlock-daemon-marker-" + ws.outside().filename().string();
     // The daemon announces itself before the command exits: proof that it did start.
-    const std::string script = "setsid sh -c 'touch started; exec sleep 300 " + marker +
-                               "' </dev/null >/dev/null 2>&1 & until [ -e started ]; do :; done";
+    const std::string script = "setsid sh -c 'touch started; sleep 300; :' " + marker +
+                               " </dev/null >/dev/null 2>&1 & until [ -e started ]; do :; done";
     for (const std::string adapter : {"bwrap", "none"}) {
         CAPTURE(adapter);
         fs::remove(ws.path() / "started");

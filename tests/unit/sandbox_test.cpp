@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -84,4 +87,38 @@ TEST_CASE("choose_adapter never downgrades silently") {
     auto unknown = choose_adapter(req);
     REQUIRE_FALSE(unknown.ok());
     CHECK(unknown.error().message.find("unknown sandbox adapter") != std::string::npos);
+}
+
+TEST_CASE("mounts are ordered so that deeper paths stack on shallower ones") {
+    namespace fs = std::filesystem;
+    std::string tmpl = "/var/tmp/airlock-unit.XXXXXX";
+    const fs::path root = ::mkdtemp(tmpl.data());
+    fs::create_directories(root / "home" / "ws" / "secrets");
+    fs::create_directories(root / "home" / "ws" / ".git" / "hooks");
+    SandboxRequest req;
+    req.workspace = root / "home" / "ws";
+    req.cwd = req.workspace;
+    req.deny_read = {(root / "home").string(), (req.workspace / "secrets").string()};
+    req.protected_paths = {".git/hooks"};
+    auto p = build_profile(req, Adapter::bwrap);
+    REQUIRE(p.ok());
+    auto index_of = [&](const std::string& op, const fs::path& dest) {
+        for (std::size_t i = 0; i < p->mounts.size(); ++i)
+            if (p->mounts[i].op == op && p->mounts[i].dest == dest) return static_cast<int>(i);
+        return -1;
+    };
+    const int mask_home = index_of("tmpfs", root / "home");
+    const int bind_ws = index_of("bind", req.workspace);
+    const int mask_secrets = index_of("tmpfs", req.workspace / "secrets");
+    const int hooks = index_of("ro-bind", req.workspace / ".git/hooks");
+    const int remount_home = index_of("remount-ro", root / "home");
+    REQUIRE(mask_home >= 0);
+    REQUIRE(bind_ws >= 0);
+    REQUIRE(mask_secrets >= 0);
+    REQUIRE(hooks >= 0);
+    CHECK(mask_home < bind_ws);      // the workspace is bound back into the hidden home
+    CHECK(bind_ws < mask_secrets);   // a secret inside the workspace is hidden on top of it
+    CHECK(bind_ws < hooks);          // protected paths stay read-only inside it
+    CHECK(remount_home > hooks);     // read-only only once everything inside is mounted
+    fs::remove_all(root);
 }
