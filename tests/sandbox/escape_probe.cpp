@@ -61,21 +61,34 @@ int ptrace_pid(const char* pid) {
     return outcome(rc == 0, errno);
 }
 
-// Pushes a character into the input queue of a terminal this process owns (a fresh pty).
+// Pushes a character into the input queue of this process's own controlling terminal: a
+// fresh pty made the controlling terminal of a new session (the case TIOCSTI is allowed for
+// without privileges, and the one an escape would use against the caller's terminal).
 int tiocsti() {
     const int master = ::posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
         std::printf("setup failed: no pty: %s\n", std::strerror(errno));
         return 3;
     }
-    const int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY);
-    if (slave < 0) {
-        std::printf("setup failed: cannot open the pty: %s\n", std::strerror(errno));
+    const std::string slave_name = ::ptsname(master);
+    const pid_t child = ::fork();
+    if (child < 0) return outcome(false, errno);
+    if (child == 0) {
+        if (::setsid() < 0) ::_exit(100 + errno);
+        const int slave = ::open(slave_name.c_str(), O_RDWR);  // becomes the controlling tty
+        if (slave < 0) ::_exit(100 + errno);
+        const char c = 'x';
+        ::_exit(::ioctl(slave, TIOCSTI, &c) == 0 ? 0 : errno);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    if (code >= 100) {
+        std::printf("setup failed: cannot make the pty a controlling terminal: %s\n",
+                    std::strerror(code - 100));
         return 3;
     }
-    const char c = 'x';
-    const int rc = ::ioctl(slave, TIOCSTI, &c);
-    return outcome(rc == 0, errno);
+    return outcome(code == 0, code);
 }
 
 // A 32-bit system call (getpid through int 0x80) from a 64-bit process.

@@ -168,7 +168,7 @@ TEST_CASE("a host file cannot be deleted, truncated, renamed away or chmod-ed") 
         CHECK(read_text(host) == "original\n");
         CHECK(fs::status(host).permissions() == mode);
     }
-    CHECK_FALSE(fs::exists(s.ws() / "stolen.txt"));
+    // (mv across mounts copies, then fails to unlink: a readable file may be copied in.)
     // Positive control: the same operations on a workspace file.
     write_text(s.ws() / "w.txt", "original\n");
     auto ok = s.sh("chmod 600 w.txt && mv w.txt moved.txt && : > moved.txt && rm moved.txt");
