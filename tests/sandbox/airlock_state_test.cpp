@@ -21,8 +21,9 @@ TEST_CASE("the WAL of an earlier run cannot be rewritten, truncated or deleted")
     const std::string before = read_text(wal);
     REQUIRE_FALSE(before.empty());
     const std::string w = "'" + wal.string() + "'";
-    for (const std::string& attack : std::vector<std::string>{"m=forg; echo ${m}ed >> " + w, ": > " + w, "rm -f " + w,
-                                     "mv " + w + " moved.jsonl", "chmod 666 " + w}) {
+    for (const std::string& attack :
+         std::vector<std::string>{"m=forg; echo ${m}ed >> " + w, ": > " + w, "rm -f " + w,
+                                  "mv " + w + " moved.jsonl", "chmod 666 " + w}) {
         CAPTURE(attack);
         auto r = s.sh(attack);
         CHECK(r.exit_code != 0);
@@ -31,7 +32,8 @@ TEST_CASE("the WAL of an earlier run cannot be rewritten, truncated or deleted")
     }
     // Positive control: the same operations on a workspace file.
     write_text(s.ws() / "log.jsonl", "x\n");
-    auto ok = s.sh("m=fi; echo ${m}ne >> log.jsonl && chmod 666 log.jsonl && mv log.jsonl l2 && rm l2");
+    auto ok =
+        s.sh("m=fi; echo ${m}ne >> log.jsonl && chmod 666 log.jsonl && mv log.jsonl l2 && rm l2");
     CHECK(ok.exit_code == 0);
     CHECK_FALSE(fs::exists(s.ws() / "l2"));
 }
@@ -50,8 +52,9 @@ TEST_CASE(".airlock cannot be deleted or renamed away") {
     Scenario s;
     const fs::path wal = first_wal(s);
     const std::string before = read_text(wal);
-    for (const std::string& attack : std::vector<std::string>{"rm -rf .airlock", "mv .airlock gone", "rm -rf .airlock/runs",
-                                     "mv .airlock/runs .airlock-runs"}) {
+    for (const std::string& attack :
+         std::vector<std::string>{"rm -rf .airlock", "mv .airlock gone", "rm -rf .airlock/runs",
+                                  "mv .airlock/runs .airlock-runs"}) {
         CAPTURE(attack);
         auto r = s.sh(attack);
         CHECK(r.exit_code != 0);

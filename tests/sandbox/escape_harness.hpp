@@ -46,8 +46,8 @@ class Scenario {
              const std::vector<std::string>& extra_env = {}) {
         const fs::path policy = ws_.outside() / ("policy-" + std::to_string(++policies_) + ".json");
         write_text(policy, allow_all_policy(fields));
-        std::vector<std::string> args = {"exec", "--json", "--no-builtin-policy", "--policy",
-                                         policy.string(), "--"};
+        std::vector<std::string> args = {"exec",     "--json",        "--no-builtin-policy",
+                                         "--policy", policy.string(), "--"};
         args.insert(args.end(), argv.begin(), argv.end());
         return ws_.airlock(args, "", extra_env);
     }
@@ -95,6 +95,8 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-inline bool running_as_root() { return ::geteuid() == 0; }
+inline bool running_as_root() {
+    return ::geteuid() == 0;
+}
 
 }  // namespace airlock::escape

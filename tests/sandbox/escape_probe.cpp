@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
     if (what == "ids") return ids();
     std::fprintf(stderr,
                  "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | int80 | "
-                 "tcp PORT | socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | kill PID | ids\n");
+                 "tcp PORT | socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
+                 "kill PID | ids\n");
     return 2;
 }

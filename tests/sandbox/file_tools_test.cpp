@@ -17,16 +17,18 @@ Ran read_file(Scenario& s, const std::string& path) {
                       (s.outside() / "allow.json").string(), path});
 }
 
-void allow_policy(Scenario& s) { write_text(s.outside() / "allow.json", allow_all_policy("")); }
+void allow_policy(Scenario& s) {
+    write_text(s.outside() / "allow.json", allow_all_policy(""));
+}
 
 }  // namespace
 
 TEST_CASE("airlock write: .. and absolute paths out of the workspace are refused") {
     Scenario s;
     allow_policy(s);
-    for (const std::string& path : std::vector<std::string>{"../escaped.txt", "sub/../../escaped.txt",
-                                   (s.outside() / "escaped.txt").string(), "/proc/self/root" +
-                                   (s.outside() / "escaped.txt").string()}) {
+    for (const std::string& path : std::vector<std::string>{
+             "../escaped.txt", "sub/../../escaped.txt", (s.outside() / "escaped.txt").string(),
+             "/proc/self/root" + (s.outside() / "escaped.txt").string()}) {
         CAPTURE(path);
         auto r = write_file(s, path, "payload");
         CHECK(r.exit_code == 126);
@@ -73,8 +75,8 @@ TEST_CASE("airlock read: a secret outside the workspace cannot be read by any pa
     write_text(key, "FAKE-PRIVATE-KEY\n");
     fs::create_symlink(key, s.ws() / "key-link");
     fs::create_directory_symlink(s.home() / ".ssh", s.ws() / "ssh-link");
-    for (const std::string& path : std::vector<std::string>{"../home/.ssh/id_rsa", key.string(), "key-link",
-                                   "ssh-link/id_rsa"}) {
+    for (const std::string& path : std::vector<std::string>{"../home/.ssh/id_rsa", key.string(),
+                                                            "key-link", "ssh-link/id_rsa"}) {
         CAPTURE(path);
         auto r = read_file(s, path);
         CHECK(r.exit_code != 0);

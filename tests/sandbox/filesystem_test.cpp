@@ -160,8 +160,9 @@ TEST_CASE("a host file cannot be deleted, truncated, renamed away or chmod-ed") 
     const fs::path host = host_file(s);
     const auto mode = fs::status(host).permissions();
     const std::string h = "'" + host.string() + "'";
-    for (const std::string& attack : std::vector<std::string>{"rm -f " + h, ": > " + h, "mv " + h + " stolen.txt",
-                                     "chmod 777 " + h, "touch -d 2001-01-01 " + h}) {
+    for (const std::string& attack :
+         std::vector<std::string>{"rm -f " + h, ": > " + h, "mv " + h + " stolen.txt",
+                                  "chmod 777 " + h, "touch -d 2001-01-01 " + h}) {
         CAPTURE(attack);
         auto r = s.sh(attack);
         CHECK(r.exit_code != 0);
@@ -178,15 +179,17 @@ TEST_CASE("a host file cannot be deleted, truncated, renamed away or chmod-ed") 
 
 TEST_CASE("/dev holds only the basic devices: no disks, and no new device nodes") {
     Scenario s;
-    auto r = s.sh("find /dev -type b | wc -l; "
-                  "for d in /dev/sda /dev/vda /dev/nvme0n1 /dev/mem /dev/kmem /dev/port /dev/kmsg; "
-                  "do [ -e $d ] && echo $d; done; mknod disk b 8 0");
+    auto r = s.sh(
+        "find /dev -type b | wc -l; "
+        "for d in /dev/sda /dev/vda /dev/nvme0n1 /dev/mem /dev/kmem /dev/port /dev/kmsg; "
+        "do [ -e $d ] && echo $d; done; mknod disk b 8 0");
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     CHECK(field(r, "stdout") == "0\n");
     CHECK_FALSE(fs::exists(s.ws() / "disk"));
     // Positive control: the basic devices work.
-    auto ok = s.sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c");
+    auto ok =
+        s.sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c");
     CHECK(ok.exit_code == 0);
     CHECK(field(ok, "stdout") == "4\n4\n");
 }

@@ -53,7 +53,9 @@ class Listener {
     std::string name_;
 };
 
-std::string probe_out(const Ran& r) { return field(r, "stdout"); }
+std::string probe_out(const Ran& r) {
+    return field(r, "stdout");
+}
 
 }  // namespace
 
@@ -111,10 +113,11 @@ TEST_CASE("a host unix socket outside the workspace cannot be connected to") {
     // Positive controls: the socket works unconfined, and a unix socket inside the workspace
     // (made and used within the sandbox) works.
     CHECK(probe_out(s.probe({"unix", path.string()}, kUnconfined)) == "ok\n");
-    auto inside = s.exec({"/usr/bin/python3", "-c",
-                          "import socket\n"
-                          "a = socket.socket(socket.AF_UNIX); a.bind('in.sock'); a.listen(1)\n"
-                          "b = socket.socket(socket.AF_UNIX); b.connect('in.sock'); print('ok')\n"});
+    auto inside =
+        s.exec({"/usr/bin/python3", "-c",
+                "import socket\n"
+                "a = socket.socket(socket.AF_UNIX); a.bind('in.sock'); a.listen(1)\n"
+                "b = socket.socket(socket.AF_UNIX); b.connect('in.sock'); print('ok')\n"});
     CHECK(field(inside, "stdout") == "ok\n");
 }
 

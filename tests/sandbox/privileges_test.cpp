@@ -66,8 +66,9 @@ TEST_CASE("a setuid binary does not change the sandboxed process's user") {
 
 TEST_CASE("setuid-root system binaries (su, mount) gain nothing inside") {
     Scenario s;
-    auto r = s.sh("su root -c 'touch su-ran' </dev/null; mount -t tmpfs none /mnt && echo MOUNTED; "
-                  "grep -E '^CapEff:' /proc/self/status");
+    auto r = s.sh(
+        "su root -c 'touch su-ran' </dev/null; mount -t tmpfs none /mnt && echo MOUNTED; "
+        "grep -E '^CapEff:' /proc/self/status");
     require_sandboxed(r);
     CHECK_FALSE(fs::exists(s.ws() / "su-ran"));
     CHECK_FALSE(contains(field(r, "stdout"), "MOUNTED"));
@@ -80,8 +81,9 @@ TEST_CASE("setuid-root system binaries (su, mount) gain nothing inside") {
 TEST_CASE("chmod u+s inside: no privilege inside, and no setuid-root file left on the host") {
     Scenario s;
     fs::copy_file(kProbe, s.ws() / "probe-copy");
-    auto r = s.sh("chmod u+s probe-copy; ls -l probe-copy | cut -c1-10; ./probe-copy ids; "
-                  "grep -E '^NoNewPrivs:' /proc/self/status");
+    auto r = s.sh(
+        "chmod u+s probe-copy; ls -l probe-copy | cut -c1-10; ./probe-copy ids; "
+        "grep -E '^NoNewPrivs:' /proc/self/status");
     require_sandboxed(r);
     const std::string out = field(r, "stdout");
     // Positive control: the chmod did happen (the attack really ran).
@@ -120,14 +122,16 @@ TEST_CASE("unshare -U, -m, -n, -p: no new namespace of any kind") {
 TEST_CASE("mount is refused, even after trying a new namespace") {
     Scenario s;
     fs::create_directories(s.ws() / "mnt");
-    auto r = s.sh("mount -t tmpfs none mnt && touch mnt/x; unshare -rm sh -c "
-                  "'mount -t tmpfs none mnt && touch mnt/x'; mount --bind / mnt && echo BOUND");
+    auto r = s.sh(
+        "mount -t tmpfs none mnt && touch mnt/x; unshare -rm sh -c "
+        "'mount -t tmpfs none mnt && touch mnt/x'; mount --bind / mnt && echo BOUND");
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     CHECK_FALSE(contains(field(r, "stdout"), "BOUND"));
     CHECK_FALSE(fs::exists(s.ws() / "mnt/x"));
     // Positive control: unconfined, a private mount namespace can mount a tmpfs there.
-    auto ok = s.unconfined_sh("unshare -rm sh -c 'mount -t tmpfs none mnt && touch mnt/x && echo MOUNTED'");
+    auto ok = s.unconfined_sh(
+        "unshare -rm sh -c 'mount -t tmpfs none mnt && touch mnt/x && echo MOUNTED'");
     CHECK(ok.exit_code == 0);
     CHECK(field(ok, "stdout") == "MOUNTED\n");
     CHECK_FALSE(fs::exists(s.ws() / "mnt/x"));  // it was in the tmpfs, gone with the namespace
@@ -140,10 +144,13 @@ TEST_CASE("io_uring_setup is refused") {
     CHECK(r.exit_code == 1);
     CHECK(field(r, "stdout").rfind("refused: ", 0) == 0);
     // Positive control, unless the host itself disables io_uring.
-    const std::string off = disabled_by_host("/proc/sys/kernel/io_uring_disabled", "2") +
-                            (running_as_root() ? "" : disabled_by_host("/proc/sys/kernel/io_uring_disabled", "1"));
-    if (off.empty()) CHECK(works_unconfined(s, "io_uring"));
-    else MESSAGE("positive control skipped: " << off);
+    const std::string off =
+        disabled_by_host("/proc/sys/kernel/io_uring_disabled", "2") +
+        (running_as_root() ? "" : disabled_by_host("/proc/sys/kernel/io_uring_disabled", "1"));
+    if (off.empty())
+        CHECK(works_unconfined(s, "io_uring"));
+    else
+        MESSAGE("positive control skipped: " << off);
 }
 
 TEST_CASE("ptrace is refused, even of the command's own child") {
@@ -164,8 +171,10 @@ TEST_CASE("TIOCSTI cannot push input into a terminal") {
     CHECK(field(r, "stdout").rfind("refused: ", 0) == 0);
     const std::string off =
         running_as_root() ? "" : disabled_by_host("/proc/sys/dev/tty/legacy_tiocsti", "0");
-    if (off.empty()) CHECK(works_unconfined(s, "tiocsti"));
-    else MESSAGE("positive control skipped: " << off);
+    if (off.empty())
+        CHECK(works_unconfined(s, "tiocsti"));
+    else
+        MESSAGE("positive control skipped: " << off);
 }
 
 TEST_CASE("32-bit system calls (int 0x80) kill the process") {

