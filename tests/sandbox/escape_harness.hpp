@@ -1,0 +1,102 @@
+// What every escape scenario needs: a scratch workspace, policies written next to it, and
+// ways to run a command sandboxed (the attack) or unconfined (a positive control showing the
+// same action works on this host when nothing stops it).
+#pragma once
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "airlock_runner.hpp"
+
+namespace airlock::escape {
+
+namespace fs = std::filesystem;
+using test::Ran;
+using test::read_text;
+using test::write_text;
+
+// Policy fields (a JSON object body without braces, e.g. R"("sandbox": {"network": "on"})").
+// Every policy allows every call: the sandbox alone must hold.
+inline std::string allow_all_policy(const std::string& fields) {
+    std::string body = R"({"version": 1, "default": "allow")";
+    if (fields.find("\"env\"") == std::string::npos)
+        body += R"(, "env": {"allow": ["PATH", "HOME", "LANG"]})";
+    if (!fields.empty()) body += ", " + fields;
+    return body + "}";
+}
+
+inline const std::string kUnconfined = R"("sandbox": {"adapter": "none", "required": false})";
+
+class Scenario {
+  public:
+    Scenario() { fs::create_directories(home()); }
+
+    const fs::path& ws() const { return ws_.path(); }
+    // A directory on the host outside the workspace (the workspace's parent).
+    const fs::path& outside() const { return ws_.outside(); }
+    fs::path home() const { return ws_.outside() / "home"; }
+    const test::Workspace& workspace() const { return ws_; }
+
+    // `airlock exec --json` under a policy built from `fields`.
+    Ran exec(const std::vector<std::string>& argv, const std::string& fields = "",
+             const std::vector<std::string>& extra_env = {}) {
+        const fs::path policy = ws_.outside() / ("policy-" + std::to_string(++policies_) + ".json");
+        write_text(policy, allow_all_policy(fields));
+        std::vector<std::string> args = {"exec",     "--json",        "--no-builtin-policy",
+                                         "--policy", policy.string(), "--"};
+        args.insert(args.end(), argv.begin(), argv.end());
+        return ws_.airlock(args, "", extra_env);
+    }
+    Ran sh(const std::string& script, const std::string& fields = "") {
+        return exec({"sh", "-c", script}, fields);
+    }
+    // The same command with no sandbox at all: the positive control for kernel-level refusals.
+    Ran unconfined_sh(const std::string& script) { return sh(script, kUnconfined); }
+    Ran probe(const std::vector<std::string>& args, const std::string& fields = "") {
+        std::vector<std::string> argv = {ESCAPE_PROBE};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return exec(argv, fields);
+    }
+    Ran airlock(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+        return ws_.airlock(args, stdin_text);
+    }
+
+  private:
+    test::Workspace ws_;
+    int policies_ = 0;
+};
+
+// The parsed result of an `exec --json`; fails the test when airlock printed no JSON.
+inline nlohmann::json result(const Ran& ran) {
+    INFO("airlock stdout: " << ran.out << "\nairlock stderr: " << ran.err);
+    nlohmann::json j;
+    REQUIRE_NOTHROW(j = ran.json());
+    return j;
+}
+
+inline std::string field(const Ran& ran, const char* name) {
+    return result(ran)[name].get<std::string>();
+}
+
+// The command ran inside a bwrap sandbox (and was not refused before it started).
+inline void require_sandboxed(const Ran& ran) {
+    const auto j = result(ran);
+    INFO("result: " << j.dump());
+    REQUIRE(j["sandbox"]["active"] == true);
+    REQUIRE(j["sandbox"]["adapter"] == "bwrap");
+    REQUIRE(j["status"] != "sandbox_denied");
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+inline bool running_as_root() {
+    return ::geteuid() == 0;
+}
+
+}  // namespace airlock::escape

@@ -1,0 +1,250 @@
+// Filesystem escapes: writes, deletes and renames that reach outside the workspace, by any
+// spelling, and reads of deny_read secrets.
+#include "escape_harness.hpp"
+
+using namespace airlock::escape;
+
+namespace {
+
+// A host file outside the workspace with known content, checked after each attack.
+fs::path host_file(const Scenario& s, const std::string& name = "host.txt") {
+    const fs::path p = s.outside() / name;
+    write_text(p, "original\n");
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("write outside the workspace by absolute path") {
+    Scenario s;
+    const fs::path target = s.outside() / "escaped.txt";
+    auto r = s.sh("echo pwned > '" + target.string() + "'");
+    require_sandboxed(r);
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK_FALSE(fs::exists(target));
+    // Positive control: the same write inside the workspace.
+    auto ok = s.sh("echo fine > '" + (s.ws() / "inside.txt").string() + "'");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "inside.txt") == "fine\n");
+}
+
+TEST_CASE("write outside the workspace through ..") {
+    Scenario s;
+    fs::create_directories(s.ws() / "sub");
+    auto r = s.sh("cd sub && echo pwned > ../../escaped.txt");
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK_FALSE(fs::exists(s.outside() / "escaped.txt"));
+    auto ok = s.sh("cd sub && echo fine > ../inside.txt");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "inside.txt") == "fine\n");
+}
+
+TEST_CASE("write outside through a symlink the command creates in the workspace") {
+    Scenario s;
+    fs::create_directories(s.outside() / "target");
+    auto r = s.sh("ln -s '" + (s.outside() / "target").string() + "' link && echo pwned > link/f");
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK_FALSE(fs::exists(s.outside() / "target" / "f"));
+    // Positive control: a link to a workspace directory works the same way.
+    fs::create_directories(s.ws() / "real");
+    auto ok = s.sh("ln -s real link2 && echo fine > link2/f");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "real" / "f") == "fine\n");
+}
+
+TEST_CASE("write to a host file through a symlink planted in the workspace beforehand") {
+    Scenario s;
+    const fs::path host = host_file(s);
+    fs::create_symlink(host, s.ws() / "planted");
+    auto r = s.sh("echo pwned >> planted");
+    CHECK(r.exit_code != 0);
+    CHECK(read_text(host) == "original\n");
+    write_text(s.ws() / "mine.txt", "original\n");
+    fs::create_symlink(s.ws() / "mine.txt", s.ws() / "planted-inside");
+    auto ok = s.sh("echo more >> planted-inside");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "mine.txt") == "original\nmore\n");
+}
+
+TEST_CASE("a hard link to a host file cannot be made across the sandbox's mounts") {
+    Scenario s;
+    const fs::path host = host_file(s);
+    auto r = s.sh("ln '" + host.string() + "' hard && echo pwned >> hard");
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Invalid cross-device link"));
+    CHECK_FALSE(fs::exists(s.ws() / "hard"));
+    CHECK(read_text(host) == "original\n");
+    // Positive control: a hard link between two workspace files.
+    write_text(s.ws() / "a.txt", "a\n");
+    auto ok = s.sh("ln a.txt b.txt && echo b >> b.txt");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "a.txt") == "a\nb\n");
+}
+
+TEST_CASE("write through /proc/self/root") {
+    Scenario s;
+    const fs::path target = s.outside() / "escaped.txt";
+    auto r = s.sh("echo pwned > /proc/self/root" + target.string());
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK_FALSE(fs::exists(target));
+    auto ok = s.sh("echo fine > /proc/self/root" + (s.ws() / "inside.txt").string());
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "inside.txt") == "fine\n");
+}
+
+TEST_CASE("write through /proc/1/root: pid 1 is the sandbox's own init") {
+    Scenario s;
+    const fs::path target = s.outside() / "escaped.txt";
+    auto r = s.sh("echo pwned > /proc/1/root" + target.string());
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(fs::exists(target));
+    // Positive control: pid 1 inside is bwrap, not the host's init.
+    auto who = s.sh("cat /proc/1/comm");
+    CHECK(who.exit_code == 0);
+    CHECK(field(who, "stdout") == "bwrap\n");
+    auto host_init = read_text("/proc/1/comm");
+    CHECK(host_init != "bwrap\n");
+}
+
+TEST_CASE("system directories are read-only: /etc, /usr, /var/tmp") {
+    Scenario s;
+    const std::string tag = s.outside().filename().string();
+    for (const std::string dir : {"/etc", "/usr", "/var/tmp"}) {
+        CAPTURE(dir);
+        const fs::path target = fs::path(dir) / ("airlock-escape-" + tag);
+        auto r = s.sh("echo pwned > '" + target.string() + "'");
+        CHECK(r.exit_code != 0);
+        CHECK(contains(field(r, "stderr"), "Read-only file system"));
+        CHECK_FALSE(fs::exists(target));
+    }
+    auto ok = s.sh("echo fine > inside.txt");
+    CHECK(ok.exit_code == 0);
+    CHECK(read_text(s.ws() / "inside.txt") == "fine\n");
+}
+
+TEST_CASE("$HOME is read-only") {
+    Scenario s;
+    auto r = s.sh("echo pwned > \"$HOME/.bashrc\"");
+    CHECK(r.exit_code != 0);
+    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK_FALSE(fs::exists(s.home() / ".bashrc"));
+    // Positive control: HOME is the test's home, and readable.
+    write_text(s.home() / ".profile", "profile\n");
+    auto ok = s.sh("cat \"$HOME/.profile\"");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "profile\n");
+}
+
+TEST_CASE("/tmp is private: a write there never reaches the host's /tmp") {
+    Scenario s;
+    const fs::path target = "/tmp/airlock-escape-" + s.outside().filename().string();
+    auto r = s.sh("echo pwned > '" + target.string() + "' && cat '" + target.string() + "'");
+    // Positive control within the same command: the private /tmp is writable.
+    CHECK(r.exit_code == 0);
+    CHECK(field(r, "stdout") == "pwned\n");
+    CHECK_FALSE(fs::exists(target));
+    // And the host's /tmp content is not visible inside.
+    const fs::path host_tmp = "/tmp/airlock-escape-host-" + s.outside().filename().string();
+    write_text(host_tmp, "host\n");
+    auto look = s.sh("cat '" + host_tmp.string() + "'");
+    CHECK(look.exit_code != 0);
+    fs::remove(host_tmp);
+}
+
+TEST_CASE("a host file cannot be deleted, truncated, renamed away or chmod-ed") {
+    Scenario s;
+    const fs::path host = host_file(s);
+    const auto mode = fs::status(host).permissions();
+    const std::string h = "'" + host.string() + "'";
+    for (const std::string& attack :
+         std::vector<std::string>{"rm -f " + h, ": > " + h, "mv " + h + " stolen.txt",
+                                  "chmod 777 " + h, "touch -d 2001-01-01 " + h}) {
+        CAPTURE(attack);
+        auto r = s.sh(attack);
+        CHECK(r.exit_code != 0);
+        CHECK(read_text(host) == "original\n");
+        CHECK(fs::status(host).permissions() == mode);
+    }
+    // (mv across mounts copies, then fails to unlink: a readable file may be copied in.)
+    // Positive control: the same operations on a workspace file.
+    write_text(s.ws() / "w.txt", "original\n");
+    auto ok = s.sh("chmod 600 w.txt && mv w.txt moved.txt && : > moved.txt && rm moved.txt");
+    CHECK(ok.exit_code == 0);
+    CHECK_FALSE(fs::exists(s.ws() / "moved.txt"));
+}
+
+TEST_CASE("/dev holds only the basic devices: no disks, and no new device nodes") {
+    Scenario s;
+    auto r = s.sh(
+        "find /dev -type b | wc -l; "
+        "for d in /dev/sda /dev/vda /dev/nvme0n1 /dev/mem /dev/kmem /dev/port /dev/kmsg; "
+        "do [ -e $d ] && echo $d; done; mknod disk b 8 0");
+    require_sandboxed(r);
+    CHECK(r.exit_code != 0);
+    CHECK(field(r, "stdout") == "0\n");
+    CHECK_FALSE(fs::exists(s.ws() / "disk"));
+    // Positive control: the basic devices work.
+    auto ok =
+        s.sh("echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "4\n4\n");
+}
+
+namespace {
+// A policy that hides `path` (absolute: the sandbox's HOME is the caller's HOME).
+std::string deny_read(const fs::path& path) {
+    return R"("sandbox": {"deny_read": [")" + path.string() + R"("]})";
+}
+}  // namespace
+
+TEST_CASE("deny_read hides a secret file (~/.ssh/id_rsa)") {
+    Scenario s;
+    const fs::path key = s.home() / ".ssh" / "id_rsa";
+    write_text(key, "FAKE-PRIVATE-KEY\n");
+    auto r = s.sh("cat \"$HOME/.ssh/id_rsa\"", deny_read(key));
+    require_sandboxed(r);
+    CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
+    CHECK(result(r)["sandbox"]["effective"]["filesystem"]["hidden"].dump().find(key.string()) !=
+          std::string::npos);
+    CHECK(read_text(key) == "FAKE-PRIVATE-KEY\n");  // the host copy is untouched
+    // Positive control: without deny_read the same command reads it.
+    auto ok = s.sh("cat \"$HOME/.ssh/id_rsa\"");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "FAKE-PRIVATE-KEY\n");
+}
+
+TEST_CASE("deny_read hides a secret directory (~/.ssh), by any path to it") {
+    Scenario s;
+    const fs::path dir = s.home() / ".ssh";
+    write_text(dir / "id_rsa", "FAKE-PRIVATE-KEY\n");
+    fs::create_directory_symlink(dir, s.ws() / "keys");
+    const std::string attack =
+        "ls \"$HOME/.ssh\"; cat \"$HOME/.ssh/id_rsa\" keys/id_rsa /proc/self/root" +
+        (dir / "id_rsa").string();
+    auto r = s.sh(attack, deny_read(dir));
+    require_sandboxed(r);
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
+    CHECK_FALSE(contains(field(r, "stdout"), "id_rsa"));
+    auto ok = s.sh(attack);
+    CHECK(ok.exit_code == 0);
+    CHECK(contains(field(ok, "stdout"), "id_rsa\nFAKE-PRIVATE-KEY\n"));
+}
+
+TEST_CASE("deny_read: a hidden directory cannot be written into either") {
+    Scenario s;
+    const fs::path dir = s.ws() / "secrets";
+    write_text(dir / "token", "FAKE-TOKEN\n");
+    auto r = s.sh("echo planted > secrets/new; cat secrets/token", deny_read(dir));
+    CHECK(r.exit_code != 0);
+    CHECK_FALSE(contains(field(r, "stdout"), "FAKE-TOKEN"));
+    CHECK_FALSE(fs::exists(dir / "new"));
+    CHECK(read_text(dir / "token") == "FAKE-TOKEN\n");
+    auto ok = s.sh("echo planted > secrets/new; cat secrets/token");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "FAKE-TOKEN\n");
+}

@@ -1,0 +1,235 @@
+// Process escapes: seeing or signalling host processes, fork bombs, runaway commands, output
+// floods, and the environment airlock was started with.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "escape_harness.hpp"
+
+using namespace airlock::escape;
+
+namespace {
+
+const std::string kProbe = ESCAPE_PROBE;
+
+// A host process the test owns: blocked in pause() until killed at the end of the scope.
+class HostProcess {
+  public:
+    HostProcess() {
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            for (;;)
+                ::pause();
+        }
+    }
+    ~HostProcess() {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    pid_t pid() const { return pid_; }
+    bool alive() const {
+        int status = 0;
+        return ::waitpid(pid_, &status, WNOHANG) == 0;
+    }
+
+  private:
+    pid_t pid_ = -1;
+};
+
+// True when some process on the host has `marker` in its command line.
+bool process_with_marker_exists(const std::string& marker) {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmdline = read_text(entry.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("host processes are invisible: /proc and ps show only the sandbox's") {
+    Scenario s;
+    HostProcess host;
+    const std::string pid = std::to_string(host.pid());
+    auto r = s.sh("ls -d /proc/" + pid + " 2>&1; ps -e -o pid= | wc -l");
+    require_sandboxed(r);
+    const std::string out = field(r, "stdout");
+    CHECK(contains(out, "No such file or directory"));
+    // bwrap's init, sh, ps and wc, at most: nothing of the host's.
+    CHECK(std::stoi(out.substr(out.find('\n') + 1)) <= 5);
+    auto ok = s.unconfined_sh("ls -d /proc/" + pid);
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "/proc/" + pid + "\n");
+}
+
+TEST_CASE("kill -9 of a host process fails and the process survives") {
+    Scenario s;
+    HostProcess host;
+    const std::string pid = std::to_string(host.pid());
+    auto r = s.sh("kill -9 " + pid + "; '" + kProbe + "' kill " + pid);
+    require_sandboxed(r);
+    CHECK(r.exit_code == 1);
+    CHECK(field(r, "stdout").rfind("refused: No such process", 0) == 0);
+    CHECK(host.alive());
+    // Positive control: the command can signal its own processes.
+    auto ok = s.sh("sh -c 'exec cat' & kill -9 $! && wait $!; echo status=$?");
+    CHECK(field(ok, "stdout") == "status=137\n");
+    // And unconfined, the host process is reachable (signal 0 only checks).
+    auto reach = s.unconfined_sh("kill -0 " + pid + " && echo reachable");
+    CHECK(field(reach, "stdout") == "reachable\n");
+    CHECK(host.alive());
+}
+
+TEST_CASE("ptrace of a host process is refused") {
+    Scenario s;
+    HostProcess host;
+    auto r = s.probe({"ptrace", std::to_string(host.pid())});
+    require_sandboxed(r);
+    CHECK(r.exit_code == 1);
+    CHECK(field(r, "stdout").rfind("refused: ", 0) == 0);
+    CHECK(host.alive());
+    // Positive control: in the sandbox the probe's own processes exist and respond.
+    auto ok = s.sh("'" + kProbe + "' ids");
+    CHECK(ok.exit_code == 0);
+}
+
+namespace {
+// How many of 30 children ran at the same time under max_processes 10: each marks itself
+// in the workspace and stays alive until the sandbox ends (a fork failure may end the shell,
+// so the host counts the marks). A safe check that the limit binds before anything explosive.
+int children_started_under_limit(Scenario& s, int max_processes = 10) {
+    fs::remove_all(s.ws() / "started");
+    fs::create_directories(s.ws() / "started");
+    s.sh(
+        "i=0; while [ $i -lt 30 ]; do (touch started/$i; exec sleep 60) 2>/dev/null & "
+        "i=$((i+1)); done; until [ $(ls started | wc -l) -ge 30 ]; do :; done",
+        R"("limits": {"timeout_seconds": 5, "max_processes": )" + std::to_string(max_processes) +
+            "}");
+    int n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(s.ws() / "started"))
+        ++n;
+    return n;
+}
+}  // namespace
+
+TEST_CASE("the process limit binds: no more than max_processes at once") {
+    Scenario s;
+    auto r = s.sh("true", R"("limits": {"max_processes": 10})");
+    const auto processes = result(r)["sandbox"]["effective"]["limits"]["processes"];
+    INFO("effective.limits.processes: " << processes.dump());
+    CHECK(processes["max"] == 10);
+    if (processes["enforced_by"] == "none") {
+        MESSAGE("no process limit on this host: " << processes["why"]);
+        return;
+    }
+    // The result claims a limit: 30 children must not all run at once.
+    CHECK(children_started_under_limit(s) <= 12);
+    // Positive control: with room for them, the same 30 children all run.
+    auto ok = s.sh(
+        "i=0; while [ $i -lt 30 ]; do sleep 60 & i=$((i+1)); done; "
+        "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; [ $n -ge 31 ] && echo done",
+        R"("limits": {"timeout_seconds": 20, "max_processes": 200})");
+    CHECK(field(ok, "stdout") == "done\n");
+}
+
+TEST_CASE("a fork bomb is contained, reported, and cleaned up") {
+    Scenario s;
+    auto probe = s.sh("true", R"("limits": {"max_processes": 64})");
+    const auto claimed = result(probe)["sandbox"]["effective"]["limits"]["processes"];
+    if (claimed["enforced_by"] == "none") {
+        MESSAGE("skipped: no process limit on this host (" << claimed["why"] << ")");
+        return;
+    }
+    // Never set off a bomb the sandbox cannot contain: it would take the whole host down.
+    const int started = children_started_under_limit(s);
+    REQUIRE_MESSAGE(started <= 12, "the claimed process limit ("
+                                       << claimed.dump()
+                                       << ") does not bind: with max_processes 10, " << started
+                                       << " processes ran at once");
+    const std::string marker = "bomb-" + s.outside().filename().string();
+    write_text(s.ws() / (marker + ".sh"), "f(){ f | f & }; f; wait\n");
+    auto r =
+        s.exec({"sh", marker + ".sh"}, R"("limits": {"timeout_seconds": 5, "max_processes": 64})");
+    require_sandboxed(r);
+    const auto processes = result(r)["sandbox"]["effective"]["limits"]["processes"];
+    CHECK(processes["max"] == 64);
+    CHECK_FALSE(process_with_marker_exists(marker));
+    // Positive control: a command that forks a few dozen processes under the same limits works.
+    auto ok = s.sh("i=0; while [ $i -lt 30 ]; do true & i=$((i+1)); done; wait; echo done",
+                   R"("limits": {"timeout_seconds": 20, "max_processes": 64})");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "done\n");
+}
+
+TEST_CASE("a timeout kills the whole tree, setsid daemons included") {
+    Scenario s;
+    const std::string marker = "runaway-" + s.outside().filename().string();
+    fs::copy_file("/bin/sleep", s.ws() / marker);
+    const std::string m = "./" + marker;
+    auto r = s.sh("setsid " + m + " 300 & " + m + " 300 & touch started; " + m + " 300",
+                  R"("limits": {"timeout_seconds": 1})");
+    require_sandboxed(r);
+    CHECK(r.exit_code == 124);
+    CHECK(field(r, "status") == "timeout");
+    CHECK(fs::exists(s.ws() / "started"));
+    CHECK_FALSE(process_with_marker_exists(marker));
+    // Positive control: the same program finishes normally when it has time.
+    auto ok = s.sh(m + " 0 && echo done", R"("limits": {"timeout_seconds": 1})");
+    CHECK(ok.exit_code == 0);
+    CHECK(field(ok, "stdout") == "done\n");
+}
+
+TEST_CASE("an output flood is capped and marked truncated, and airlock returns") {
+    Scenario s;
+    const std::string limits = R"("limits": {"output_bytes": 65536, "timeout_seconds": 60})";
+    auto r =
+        s.sh("head -c 50000000 /dev/zero | tr '\\0' x; head -c 50000000 /dev/zero >&2", limits);
+    require_sandboxed(r);
+    const auto j = result(r);
+    CHECK(j["truncated"]["stdout"] == true);
+    CHECK(j["truncated"]["stderr"] == true);
+    CHECK(j["stdout"].get<std::string>().size() <= 65536);
+    CHECK(j["stderr"].get<std::string>().size() <= 65536);
+    CHECK(j["sandbox"]["effective"]["limits"]["output_bytes_per_stream"] == 65536);
+    // Positive control: output under the cap comes back whole.
+    auto ok = s.sh("head -c 1000 /dev/zero | tr '\\0' x", limits);
+    CHECK(result(ok)["truncated"]["stdout"] == false);
+    CHECK(field(ok, "stdout") == std::string(1000, 'x'));
+}
+
+TEST_CASE("an endless writer is stopped (by the timeout) and airlock returns") {
+    Scenario s;
+    auto r = s.exec({"yes"}, R"("limits": {"output_bytes": 4096, "timeout_seconds": 2})");
+    require_sandboxed(r);
+    CHECK(result(r)["truncated"]["stdout"] == true);
+    CHECK(field(r, "stdout").size() <= 4096);
+    CHECK(r.exit_code != 0);
+    auto ok = s.exec({"echo", "y"}, R"("limits": {"output_bytes": 4096, "timeout_seconds": 2})");
+    CHECK(field(ok, "stdout") == "y\n");
+}
+
+TEST_CASE("environment secrets: only allowlisted variables reach the command") {
+    Scenario s;
+    const std::vector<std::string> env = {"AIRLOCK_ESCAPE_SECRET=s3cr3t-escape-value",
+                                          "AWS_SECRET_ACCESS_KEY=s3cr3t-aws-value"};
+    // Also looks at pid 1's environment (bwrap's, inside): nothing of airlock's leaks there.
+    const std::vector<std::string> attack = {"sh", "-c", "env; tr '\\0' '\\n' < /proc/1/environ"};
+    auto r = s.exec(attack, "", env);
+    require_sandboxed(r);
+    CHECK(r.exit_code == 0);
+    const std::string out = field(r, "stdout");
+    CHECK_FALSE(contains(out, "s3cr3t"));
+    CHECK_FALSE(contains(out, "AIRLOCK_ESCAPE_SECRET"));
+    CHECK_FALSE(contains(out, "AWS_SECRET_ACCESS_KEY"));
+    CHECK(contains(out, "PATH="));
+    // Positive control: once allowlisted, the variable is there (its length is checked, so
+    // that the value never appears on a command line).
+    auto ok = s.exec({"sh", "-c", "echo ${#AIRLOCK_ESCAPE_SECRET}"},
+                     R"("env": {"allow": ["PATH", "AIRLOCK_ESCAPE_SECRET"]})", env);
+    CHECK(field(ok, "stdout") == "19\n");
+}
