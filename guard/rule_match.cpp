@@ -1,6 +1,6 @@
 #include "guard/rule_match.hpp"
 
-#include "guard/glob.hpp"
+#include "platform/glob.hpp"
 
 namespace airlock::guard::detail {
 namespace {

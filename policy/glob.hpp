@@ -1,21 +1,13 @@
-// Glob matching for argv tokens and path components: `*`, `?` and `[...]` classes.
+// Glob matching for path components, on top of the token globs in platform/glob.hpp.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "platform/glob.hpp"
+
 namespace airlock::policy::detail {
-
-// fnmatch-like, without special treatment of '/': `*` matches any run of characters,
-// `?` one character, `[abc]`, `[a-z]`, `[!x]` one character of (or not of) a class.
-bool glob_match(std::string_view pattern, std::string_view text);
-
-// True when the text contains a glob metacharacter (`*`, `?`, `[`).
-bool has_glob_chars(std::string_view text);
-
-// Empty when `pattern` is a well-formed glob, else what is wrong with it.
-std::string glob_problem(std::string_view pattern);
 
 // Matches path components against glob components where "**" stands for any number (zero or
 // more) of components. The glob may cover a leading part of the path only (gitignore: a

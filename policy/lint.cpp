@@ -26,7 +26,7 @@ bool token_covers(const TokenPattern& d, const TokenPattern& a) {
     }
     // `a` is a literal or literal alternatives: each must be matched by `d`.
     for (const auto& text : a.texts) {
-        if (detail::has_glob_chars(text) && a.kind == Kind::alternatives) {
+        if (has_glob_chars(text) && a.kind == Kind::alternatives) {
             bool same = false;
             for (const auto& t : d.texts)
                 same = same || t == text;

@@ -134,6 +134,18 @@ class Workspace {
     fs::path home_;
 };
 
+// True when some process on the host has `marker` in its command line.
+inline bool process_with_marker_exists(const std::string& marker) {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmdline = read_text(entry.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (cmdline.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+
 inline bool has_record(const std::vector<nlohmann::json>& records, const std::string& type) {
     for (const auto& r : records)
         if (r.at("type") == type) return true;

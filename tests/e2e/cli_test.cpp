@@ -7,6 +7,7 @@
 
 using airlock::test::find_record;
 using airlock::test::has_record;
+using airlock::test::process_with_marker_exists;
 using airlock::test::read_text;
 using airlock::test::Workspace;
 using airlock::test::write_text;
@@ -338,19 +339,6 @@ TEST_CASE("the sandboxed child runs with seccomp, no_new_privs and no capabiliti
     CHECK(r.out.find("CapEff:\t0000000000000000") != std::string::npos);
 }
 
-namespace {
-// True when some process on the host has `marker` in its command line.
-bool process_with_marker_exists(const std::string& marker) {
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string cmdline = read_text(entry.path() / "cmdline");
-        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-        if (cmdline.find(marker) != std::string::npos) return true;
-    }
-    return false;
-}
-}  // namespace
 
 TEST_CASE("nothing the command started is left running, not even a setsid daemon") {
     Workspace ws;

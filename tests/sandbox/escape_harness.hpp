@@ -16,6 +16,7 @@ namespace airlock::escape {
 
 namespace fs = std::filesystem;
 using test::Ran;
+using test::process_with_marker_exists;
 using test::read_text;
 using test::write_text;
 

@@ -38,18 +38,6 @@ class HostProcess {
     pid_t pid_ = -1;
 };
 
-// True when some process on the host has `marker` in its command line.
-bool process_with_marker_exists(const std::string& marker) {
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string cmdline = read_text(entry.path() / "cmdline");
-        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-        if (cmdline.find(marker) != std::string::npos) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 TEST_CASE("host processes are invisible: /proc and ps show only the sandbox's") {

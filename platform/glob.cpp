@@ -1,8 +1,9 @@
-#include "guard/glob.hpp"
+#include "platform/glob.hpp"
 
 #include <cstddef>
 
-namespace airlock::guard::detail {
+namespace airlock {
+
 namespace {
 
 // Matches one [set] at pattern[p] against c; returns the index after the set, or npos.
@@ -77,4 +78,20 @@ bool glob_match(std::string_view pattern, std::string_view text) {
     return p == pattern.size();
 }
 
-}  // namespace airlock::guard::detail
+bool has_glob_chars(std::string_view text) {
+    return text.find_first_of("*?[") != std::string_view::npos;
+}
+
+std::string glob_problem(std::string_view pattern) {
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] != '[') continue;
+        bool unused = false;
+        const std::size_t next = match_set(pattern, i, '\0', unused);
+        if (next == std::string_view::npos)
+            return "unterminated '[' in glob \"" + std::string(pattern) + "\"";
+        i = next - 1;
+    }
+    return {};
+}
+
+}  // namespace airlock
