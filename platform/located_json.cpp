@@ -31,12 +31,13 @@ std::string escape_pointer_token(std::string_view key) {
 
 class Parser {
   public:
-    Parser(std::string_view text, std::string_view source) : text_(text), source_(source) {}
+    Parser(std::string_view text, std::string_view source,
+           std::unordered_map<std::string, SourceLocation>* locations)
+        : text_(text), source_(source), locations_(locations) {}
 
     Result<LocatedJson> run() {
         LocatedJson out;
         out.source = std::string(source_);
-        locations_ = &out.locations;
         skip_space();
         if (failed_) return fail_result();
         if (at_end()) {
@@ -62,7 +63,7 @@ class Parser {
     int column_ = 1;
     bool failed_ = false;
     Error error_;
-    std::unordered_map<std::string, SourceLocation>* locations_ = nullptr;
+    std::unordered_map<std::string, SourceLocation>* locations_;  // null: do not record
 
     bool at_end() const { return pos_ >= text_.size(); }
     char peek() const { return at_end() ? '\0' : text_[pos_]; }
@@ -117,8 +118,7 @@ class Parser {
             fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
             return nullptr;
         }
-        const SourceLocation start = here();
-        (*locations_)[pointer] = start;
+        if (locations_) (*locations_)[pointer] = here();
         const char c = peek();
         if (c == '{') return parse_object(pointer, depth);
         if (c == '[') return parse_array(pointer, depth);
@@ -176,11 +176,12 @@ class Parser {
             advance();
             skip_space();
             if (failed_) break;
-            const std::string child = pointer + "/" + escape_pointer_token(name);
+            const std::string child =
+                locations_ ? pointer + "/" + escape_pointer_token(name) : std::string();
             const char first = peek();
             nlohmann::json value = parse_value(child, depth + 1);
             // A container is best pointed at by its key (it may span many lines).
-            if (first == '{' || first == '[') (*locations_)[child] = key_at;
+            if (locations_ && (first == '{' || first == '[')) (*locations_)[child] = key_at;
             if (failed_) break;
             obj[name] = std::move(value);
             skip_space();
@@ -456,11 +457,20 @@ class Parser {
 
 }  // namespace
 
+const std::unordered_map<std::string, SourceLocation>& LocatedJson::locations() const {
+    if (!located_) {
+        located_ = true;
+        (void)Parser(text, source, &locations_).run();
+    }
+    return locations_;
+}
+
 std::string LocatedJson::where(const std::string& pointer) const {
+    const auto& locs = locations();
     std::string p = pointer;
     while (true) {
-        auto it = locations.find(p);
-        if (it != locations.end())
+        auto it = locs.find(p);
+        if (it != locs.end())
             return source + ":" + std::to_string(it->second.line) + ":" +
                    std::to_string(it->second.column);
         if (p.empty()) break;
@@ -471,7 +481,9 @@ std::string LocatedJson::where(const std::string& pointer) const {
 }
 
 Result<LocatedJson> parse_located_json(std::string_view text, std::string_view source_name) {
-    return Parser(text, source_name).run();
+    auto parsed = Parser(text, source_name, nullptr).run();
+    if (parsed) parsed->text = std::string(text);
+    return parsed;
 }
 
 }  // namespace airlock

@@ -20,12 +20,20 @@ struct SourceLocation {
 struct LocatedJson {
     nlohmann::json value;
     std::string source;  // file name used in messages
+    std::string text;    // the source text, kept to locate values when a message needs it
+
+    // "FILE:LINE:COL" for a pointer (falls back to the nearest known ancestor). Locations are
+    // only computed on the first call (a second pass over `text`): loading a large, valid
+    // document never pays for them. Not thread-safe.
+    std::string where(const std::string& pointer) const;
+
     // JSON pointer ("/rules/2/id") -> where that value starts. The key of an object member
     // is found under its pointer too when the value itself is a container.
-    std::unordered_map<std::string, SourceLocation> locations;
+    const std::unordered_map<std::string, SourceLocation>& locations() const;
 
-    // "FILE:LINE:COL" for a pointer (falls back to the nearest known ancestor).
-    std::string where(const std::string& pointer) const;
+private:
+    mutable std::unordered_map<std::string, SourceLocation> locations_;
+    mutable bool located_ = false;
 };
 
 // Parses strict JSON plus comments. Errors read "FILE:LINE:COL: message" (stage "config").

@@ -37,7 +37,7 @@ void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& finding
         for (const auto& ex : rule.examples) {
             auto call = example_call(rule, ex.call);
             if (!call) {
-                findings.push_back({Finding::Severity::error, "example", ex.where, ex.field,
+                findings.push_back({Finding::Severity::error, "example", ex.where.str(), ex.field,
                                     call.error().message});
                 continue;
             }
@@ -52,7 +52,7 @@ void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& finding
                 rule.id + "\"";
             if (!a.parse.complete && call->tool == Tool::shell_exec)
                 msg += " (the guard did not fully understand it)";
-            findings.push_back({Finding::Severity::error, "example", ex.where, ex.field, msg});
+            findings.push_back({Finding::Severity::error, "example", ex.where.str(), ex.field, msg});
         }
     }
 }

@@ -40,18 +40,19 @@ std::string in_quotes(const std::string& s) {
 // Walks the document; knows where each value came from.
 class Validator {
   public:
-    Validator(const LocatedJson& doc, const ParseContext& ctx, std::vector<Finding>& out)
-        : doc_(doc), ctx_(ctx), out_(out) {}
+    Validator(std::shared_ptr<const LocatedJson> doc, const ParseContext& ctx,
+              std::vector<Finding>& out)
+        : doc_(std::move(doc)), ctx_(ctx), out_(out) {}
 
     bool ok() const { return errors_ == 0; }
 
     void error(const std::string& pointer, const std::string& field, const std::string& message,
                const std::string& code = "schema") {
         ++errors_;
-        out_.push_back({Finding::Severity::error, code, doc_.where(pointer), field, message});
+        out_.push_back({Finding::Severity::error, code, doc_->where(pointer), field, message});
     }
 
-    std::string where(const std::string& pointer) const { return doc_.where(pointer); }
+    Where where(const std::string& pointer) const { return Where(doc_, pointer); }
 
     // Reports members not in `known`.
     void check_keys(const json& obj, const std::string& pointer, const std::string& field,
@@ -145,7 +146,7 @@ class Validator {
     const ParseContext& ctx() const { return ctx_; }
 
   private:
-    const LocatedJson& doc_;
+    std::shared_ptr<const LocatedJson> doc_;
     const ParseContext& ctx_;
     std::vector<Finding>& out_;
     int errors_ = 0;
@@ -580,8 +581,9 @@ std::optional<Layer> parse_layer(std::string_view text, const std::string& name,
         findings.push_back(std::move(f));
         return std::nullopt;
     }
-    const LocatedJson& doc = *parsed;
-    Validator v(doc, context, findings);
+    const auto shared = std::make_shared<const LocatedJson>(std::move(parsed).value());
+    const LocatedJson& doc = *shared;
+    Validator v(shared, context, findings);
     Layer layer;
     layer.name = name;
     const json& root = doc.value;
@@ -597,7 +599,7 @@ std::optional<Layer> parse_layer(std::string_view text, const std::string& name,
         v.error("/version", "version", "unsupported version; this airlock reads version 1");
     }
     if (root.contains("default")) {
-        layer.default_where = doc.where("/default");
+        layer.default_where = Where(shared, "/default");
         if (auto d = v.string_field(root["default"], "/default", "default")) {
             if (auto dec = parse_decision(*d))
                 layer.default_decision = *dec;
@@ -631,7 +633,7 @@ std::optional<Layer> parse_layer(std::string_view text, const std::string& name,
             v.error("/guard", "guard", "expected an object");
         else {
             layer.guard = root["guard"];
-            layer.guard_where = doc.where("/guard");
+            layer.guard_where = Where(shared, "/guard");
         }
     }
     if (root.contains("sandbox")) parse_sandbox(v, root["sandbox"], layer.settings);

@@ -80,7 +80,7 @@ const std::set<std::string>& risky_programs() {
 void over_broad(const Rule& r, std::vector<Finding>& out) {
     if (r.decision != Decision::allow || r.require_escalated) return;
     auto warn = [&](const std::string& message) {
-        out.push_back({Finding::Severity::warning, "over-broad", r.where, r.field, message});
+        out.push_back({Finding::Severity::warning, "over-broad", r.where.str(), r.field, message});
     };
     if (!r.has_matchers())
         return warn("allows every call" + std::string(r.tool ? " of its tool" : ""));
@@ -119,12 +119,12 @@ std::vector<Finding> lint_policy(std::string_view text, const std::string& name,
         const Rule& a = rules[i];
         over_broad(a, findings);
         if (a.require_escalated && a.decision == Decision::deny)
-            findings.push_back({Finding::Severity::warning, "no-effect", a.where,
+            findings.push_back({Finding::Severity::warning, "no-effect", a.where.str(),
                                 a.field + ".require_escalated", "has no effect on a deny rule"});
         if (a.decision != Decision::allow || a.require_escalated) continue;
         for (std::size_t j = 0; j < rules.size(); ++j) {
             if (i == j || !shadows(rules[j], a)) continue;
-            findings.push_back({Finding::Severity::warning, "shadowed", a.where, a.field,
+            findings.push_back({Finding::Severity::warning, "shadowed", a.where.str(), a.field,
                                 "allow rule \"" + a.id + "\" can never win: rule \"" + rules[j].id +
                                     "\" (" + std::string(decision_name(rules[j].decision)) +
                                     ") matches everything it matches"});

@@ -152,7 +152,7 @@ std::optional<PolicyStack> PolicyStack::compile(
     if (!guard) {
         std::string where = "policy";
         for (const auto& l : layers)
-            if (l.guard) where = l.guard_where;
+            if (l.guard) where = l.guard_where.str();
         findings.push_back(
             {Finding::Severity::error, "schema", where, "guard", guard.error().describe()});
         return std::nullopt;
@@ -170,7 +170,7 @@ std::optional<PolicyStack> PolicyStack::compile(
             // publishes its catalog.)
             if (rule.risk_reason && !known_reasons.empty() &&
                 !known_reasons.count(*rule.risk_reason))
-                findings.push_back({Finding::Severity::error, "schema", rule.where,
+                findings.push_back({Finding::Severity::error, "schema", rule.where.str(),
                                     rule.field + ".risk_reason",
                                     "\"" + *rule.risk_reason +
                                         "\" is not a guard rule id (see `airlock guard rules`)"});

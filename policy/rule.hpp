@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "guard/guard.hpp"
+#include "platform/located_json.hpp"
 #include "policy/policy.hpp"
 
 namespace airlock::policy::detail {
@@ -33,9 +35,23 @@ struct PathGlob {
     std::vector<std::string> parts;
 };
 
+// A place in a policy file. It is turned into "FILE:LINE:COL" only when a message needs it, so
+// that loading a large valid policy never computes source locations.
+class Where {
+  public:
+    Where() = default;
+    Where(std::shared_ptr<const LocatedJson> doc, std::string pointer)
+        : doc_(std::move(doc)), pointer_(std::move(pointer)) {}
+    std::string str() const { return doc_ ? doc_->where(pointer_) : std::string(); }
+
+  private:
+    std::shared_ptr<const LocatedJson> doc_;
+    std::string pointer_;
+};
+
 struct Example {
     nlohmann::json call;  // string, argv array or call object, as written
-    std::string where;    // FILE:LINE:COL
+    Where where;
     std::string field;    // rules[3].examples.match[0]
     bool expect_match = true;
 };
@@ -53,7 +69,7 @@ struct Rule {
     std::optional<std::string> risk_reason;
     bool require_escalated = false;
     std::vector<Example> examples;
-    std::string where;  // FILE:LINE:COL of the rule object
+    Where where;        // the rule object
     std::string field;  // "rules[3]"
     std::size_t layer = 0;
 
@@ -83,11 +99,11 @@ struct LayerSettings {
 struct Layer {
     std::string name;
     std::optional<Decision> default_decision;
-    std::string default_where;
+    Where default_where;
     std::vector<Rule> rules;
     LayerSettings settings;
     std::optional<nlohmann::json> guard;
-    std::string guard_where;
+    Where guard_where;
 };
 
 }  // namespace airlock::policy::detail

@@ -156,7 +156,7 @@ std::optional<nlohmann::json> merge_guard_sections(const std::vector<Layer>& lay
             merged = *l.guard;
             continue;
         }
-        merge_json(*merged, *l.guard, "guard", l.name, l.guard_where, findings);
+        merge_json(*merged, *l.guard, "guard", l.name, l.guard_where.str(), findings);
     }
     return merged;
 }

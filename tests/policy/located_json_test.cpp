@@ -66,5 +66,5 @@ TEST_CASE("located json: nesting depth is bounded") {
 TEST_CASE("located json: pointer tokens are escaped") {
     auto r = parse_located_json("{\"a/b\": {\"~\": 1}}", "f.json");
     REQUIRE(r.ok());
-    CHECK(r->locations.count("/a~1b/~0") == 1);
+    CHECK(r->locations().count("/a~1b/~0") == 1);
 }
