@@ -57,8 +57,15 @@ class Scenario {
     }
     // The same command with no sandbox at all: the positive control for kernel-level refusals.
     Ran unconfined_sh(const std::string& script) { return sh(script, kUnconfined); }
+    // The probe runs from a copy next to the workspace: the build directory may be under /tmp,
+    // which the sandbox replaces with its own.
+    std::string probe_path() const {
+        const fs::path copy = outside() / "airlock_escape_probe";
+        if (!fs::exists(copy)) fs::copy_file(ESCAPE_PROBE, copy);
+        return copy.string();
+    }
     Ran probe(const std::vector<std::string>& args, const std::string& fields = "") {
-        std::vector<std::string> argv = {ESCAPE_PROBE};
+        std::vector<std::string> argv = {probe_path()};
         argv.insert(argv.end(), args.begin(), args.end());
         return exec(argv, fields);
     }

@@ -14,7 +14,6 @@ using namespace airlock::escape;
 
 namespace {
 
-const std::string kProbe = ESCAPE_PROBE;
 const std::string kNetworkOn = R"("sandbox": {"network": "on"})";
 
 // A listening socket the test owns for its whole scope.

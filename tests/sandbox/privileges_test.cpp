@@ -8,12 +8,11 @@ using namespace airlock::escape;
 
 namespace {
 
-const std::string kProbe = ESCAPE_PROBE;
 
 // The positive control of a kernel-level refusal: the same probe, unconfined, succeeds.
 // Returns false (with the reason printed) when this host refuses it even unconfined.
 bool works_unconfined(Scenario& s, const std::string& what) {
-    auto ok = s.unconfined_sh("'" + kProbe + "' " + what);
+    auto ok = s.unconfined_sh("'" + std::string(ESCAPE_PROBE) + "' " + what);
     const std::string out = field(ok, "stdout");
     if (ok.exit_code == 0 && out == "ok\n") return true;
     MESSAGE("positive control unavailable on this host: '" << what << "' unconfined says: " << out);
@@ -52,7 +51,7 @@ TEST_CASE("a setuid binary does not change the sandboxed process's user") {
     }
     // A copy of the probe that is setuid to nobody, outside the workspace.
     const fs::path suid = s.outside() / "suid-probe";
-    fs::copy_file(kProbe, suid);
+    fs::copy_file(ESCAPE_PROBE, suid);
     REQUIRE(::chown(suid.c_str(), 65534, 65534) == 0);
     REQUIRE(::chmod(suid.c_str(), 04755) == 0);
     // Positive control: unconfined, the setuid bit takes effect.
@@ -80,7 +79,7 @@ TEST_CASE("setuid-root system binaries (su, mount) gain nothing inside") {
 
 TEST_CASE("chmod u+s inside: refused, and no setuid-root file left on the host") {
     Scenario s;
-    fs::copy_file(kProbe, s.ws() / "probe-copy");
+    fs::copy_file(ESCAPE_PROBE, s.ws() / "probe-copy");
     auto r = s.sh(
         "chmod u+s probe-copy || echo setuid-refused; chmod g+s probe-copy || echo setgid-refused; "
         "chmod u+x probe-copy && echo plain-chmod-ok; ls -l probe-copy | cut -c1-10; "

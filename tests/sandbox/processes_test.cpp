@@ -11,7 +11,6 @@ using namespace airlock::escape;
 
 namespace {
 
-const std::string kProbe = ESCAPE_PROBE;
 
 // A host process the test owns: blocked in pause() until killed at the end of the scope.
 class HostProcess {
@@ -59,7 +58,7 @@ TEST_CASE("kill -9 of a host process fails and the process survives") {
     Scenario s;
     HostProcess host;
     const std::string pid = std::to_string(host.pid());
-    auto r = s.sh("kill -9 " + pid + "; '" + kProbe + "' kill " + pid);
+    auto r = s.sh("kill -9 " + pid + "; '" + s.probe_path() + "' kill " + pid);
     require_sandboxed(r);
     CHECK(r.exit_code == 1);
     CHECK(field(r, "stdout").rfind("refused: No such process", 0) == 0);
@@ -82,7 +81,7 @@ TEST_CASE("ptrace of a host process is refused") {
     CHECK(field(r, "stdout").rfind("refused: ", 0) == 0);
     CHECK(host.alive());
     // Positive control: in the sandbox the probe's own processes exist and respond.
-    auto ok = s.sh("'" + kProbe + "' ids");
+    auto ok = s.sh("'" + s.probe_path() + "' ids");
     CHECK(ok.exit_code == 0);
 }
 
