@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "exec/plan_runner.hpp"
 #include "exec/session.hpp"
+#include "wal/runs.hpp"
 
 namespace airlock::cli {
 
@@ -62,10 +63,20 @@ int run(const RunOptions& o) {
     s.approve = o.approve;
     s.sandbox = o.sandbox;
     s.timeout_seconds = o.timeout;
+    // RUN is resolved before this run exists: "last" means the newest run before this one.
+    std::string resume;
+    if (!o.resume.empty()) {
+        auto location = wal::locate_log(s.workspace, o.resume);
+        if (!location) {
+            std::cerr << "airlock run: --resume: " << location.error().describe() << "\n";
+            return exec::kExitError;
+        }
+        resume = location->run_id ? *location->run_id : location->file.string();
+    }
     auto session = exec::Session::open(s);
 
     exec::PlanRunOptions options;
-    if (!o.resume.empty()) options.resume_run = o.resume;
+    if (!resume.empty()) options.resume_run = resume;
     if (::isatty(STDERR_FILENO)) options.progress = print_progress;
     const exec::PlanReport report = exec::run_plan(*session, text, o.plan, options);
     session->finish();

@@ -88,7 +88,8 @@ int undo(const UndoOptions& o) {
         session->record_event("undo", "", *undone);
         if (!o.json)
             std::cerr << "airlock: " << (*undone)["action"].get<std::string>() << " "
-                      << (*undone)["path"].get<std::string>() << " (" << it->call_id << ")\n";
+                      << (*undone)["path"].get<std::string>() << " (run " << it->run_id << " seq "
+                      << it->seq << (it->call_id.empty() ? "" : ", call " + it->call_id) << ")\n";
         done.push_back(std::move(*undone));
     }
     session->finish();
