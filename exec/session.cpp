@@ -508,9 +508,9 @@ Session::Stop Session::execute(Call& c) {
             if (wal_) {
                 auto kept = keep_previous(workspace_, c.relative_path, blobs_dir(wal_->path()));
                 if (!kept)
-                    return blocked(c, Status::error, kExitError, "exec",
-                                   "cannot keep what the write replaces: " +
-                                       kept.error().describe());
+                    return blocked(
+                        c, Status::error, kExitError, "exec",
+                        "cannot keep what the write replaces: " + kept.error().describe());
                 previous = std::move(kept).value();
             }
             auto written = write_file_beneath(workspace_, c.relative_path, c.call.content);
