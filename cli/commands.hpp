@@ -12,6 +12,9 @@ void add_policy_commands(CLI::App& app, int& exit_status);  // policy check, lin
 void add_wal_commands(CLI::App& app, int& exit_status);     // wal verify, list, show, export, tail
 void add_serve_commands(CLI::App& app, int& exit_status);   // serve (MCP server on stdio)
 
+void add_run_command(CLI::App& app, int& exit_status);   // run PLAN.json [--resume RUN]
+void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
+
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
 
 }  // namespace airlock::cli

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
     airlock::cli::add_wal_commands(app, exit_status);
     airlock::cli::add_serve_commands(app, exit_status);
     airlock::cli::add_doctor_command(app, exit_status);
+    airlock::cli::add_run_command(app, exit_status);
+    airlock::cli::add_undo_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "exec/blob_store.hpp"
 #include "exec/command_lookup.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/process_runner.hpp"
@@ -164,6 +165,11 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {}
 
 Session::~Session() {
     finish();
+}
+
+void Session::record_event(const std::string& type, const std::string& call_id, json data) {
+    record(type, call_id, std::move(data));
+    if (wal_) (void)wal_->sync();
 }
 
 fs::path Session::wal_path() const {
@@ -514,13 +520,26 @@ Session::Stop Session::execute(Call& c) {
 
     switch (c.call.tool) {
         case Tool::file_write: {
+            // What the write replaces is kept first, so that it can be undone; a write that
+            // could not be undone is not made.
+            json previous;
+            if (wal_) {
+                auto kept = keep_previous(workspace_, c.relative_path, blobs_dir(wal_->path()));
+                if (!kept)
+                    return blocked(
+                        c, Status::error, kExitError, "exec",
+                        "cannot keep what the write replaces: " + kept.error().describe());
+                previous = std::move(kept).value();
+            }
             auto written = write_file_beneath(workspace_, c.relative_path, c.call.content);
             if (!written)
                 return blocked(c, Status::error, kExitError, "exec", written.error().describe());
-            record("file_written", c.call.call_id,
-                   {{"path", c.relative_path.string()},
-                    {"bytes", written->bytes},
-                    {"created", written->created}});
+            json data = {{"path", c.relative_path.string()},
+                         {"bytes", written->bytes},
+                         {"created", written->created},
+                         {"sha256", sha256_hex(c.call.content)}};
+            if (!previous.is_null()) data["previous"] = std::move(previous);
+            record("file_written", c.call.call_id, std::move(data));
             c.result.status = Status::ok;
             c.result.exit_code = 0;
             return std::nullopt;

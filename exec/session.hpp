@@ -48,6 +48,12 @@ class Session {
     // readable when the caller withdraws the call; a running command is then killed.
     CallResult handle(ToolCall call, int cancel_fd = -1);
 
+    // What a plan needs besides handle(): the policy stack for its preflight (null after a
+    // startup error), the canonical workspace, and its own events in the run's WAL (synced).
+    const policy::PolicyStack* policy() const { return policy_ ? &*policy_ : nullptr; }
+    const std::filesystem::path& workspace() const { return workspace_; }
+    void record_event(const std::string& type, const std::string& call_id, nlohmann::json data);
+
     // Writes the run's final record (run_finished, or run_aborted) once.
     void finish();
 

@@ -1,0 +1,126 @@
+// airlock run PLAN.json: several tool calls validated as a whole, then run in order.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "exec/plan_runner.hpp"
+#include "exec/session.hpp"
+#include "wal/runs.hpp"
+
+namespace airlock::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunOptions {
+    std::string plan;
+    std::string workspace;
+    std::vector<std::string> policies;
+    bool no_builtin_policy = false;
+    std::string approve;
+    std::string sandbox;
+    std::optional<int> timeout;
+    std::string resume;
+    bool json = false;
+};
+
+// "step 2/5 build ... ok (1.3 s)": one line per step, on a terminal only.
+void print_progress(const exec::PlanProgress& p) {
+    if (!p.finished) {
+        std::fprintf(stderr, "airlock: step %zu/%zu %s ...", p.index, p.total, p.step.c_str());
+    } else {
+        std::fprintf(stderr, " %s (%.1f s elapsed)\n", p.status.c_str(), p.elapsed);
+    }
+    std::fflush(stderr);
+}
+
+int run(const RunOptions& o) {
+    std::string text;
+    {
+        std::ifstream in(o.plan, std::ios::binary);
+        if (!in) {
+            std::cerr << "airlock run: cannot read the plan \"" << o.plan << "\"\n";
+            return exec::kExitError;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+    }
+    exec::SessionOptions s;
+    s.workspace = o.workspace.empty() ? fs::current_path() : fs::path(o.workspace);
+    s.policy = policy::standard_load_options(
+        s.workspace, std::vector<fs::path>(o.policies.begin(), o.policies.end()),
+        !o.no_builtin_policy);
+    s.approve = o.approve;
+    s.sandbox = o.sandbox;
+    s.timeout_seconds = o.timeout;
+    // RUN is resolved before this run exists: "last" means the newest run before this one.
+    std::string resume;
+    if (!o.resume.empty()) {
+        auto location = wal::locate_log(s.workspace, o.resume);
+        if (!location) {
+            std::cerr << "airlock run: --resume: " << location.error().describe() << "\n";
+            return exec::kExitError;
+        }
+        resume = location->run_id ? *location->run_id : location->file.string();
+    }
+    auto session = exec::Session::open(s);
+
+    exec::PlanRunOptions options;
+    if (!resume.empty()) options.resume_run = resume;
+    if (::isatty(STDERR_FILENO)) options.progress = print_progress;
+    const exec::PlanReport report = exec::run_plan(*session, text, o.plan, options);
+    session->finish();
+
+    if (o.json)
+        std::cout << exec::to_json(report).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace)
+                  << std::endl;
+    if (report.status != "ok") {
+        std::cerr << "airlock: plan " << report.status;
+        if (!report.message.empty()) std::cerr << ": " << report.message;
+        std::cerr << "\n";
+    }
+    if (!report.wal.empty()) std::cerr << "airlock: run log: " << report.wal.string() << "\n";
+    return report.exit_code;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& exit_status) {
+    auto o = std::make_shared<RunOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "run",
+        "Run a plan: validate every step, decide every step by policy, then run them in "
+        "order (see docs/PLANS.md)");
+    cmd->add_option("plan", o->plan, "The plan file (JSON)")->required();
+    cmd->add_option("--workspace", o->workspace, "Workspace directory (default: the current one)");
+    cmd->add_option("--policy", o->policies,
+                    "Policy file layered on the built-in policy (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_flag("--no-builtin-policy", o->no_builtin_policy, "Start from an empty base policy");
+    cmd->add_option("--approve", o->approve,
+                    "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a "
+                    "terminal, else deny)");
+    cmd->add_option("--sandbox", o->sandbox,
+                    "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
+        ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));
+    cmd->add_option("--timeout", o->timeout,
+                    "Wall-clock limit per command in seconds (never above the policy's)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--resume", o->resume,
+                    "RUN whose succeeded steps are skipped (recorded as skipped_replayed)");
+    cmd->add_flag("--json", o->json, "Print one JSON summary object on stdout");
+    cmd->callback([&exit_status, o] { exit_status = run(*o); });
+}
+
+}  // namespace airlock::cli
