@@ -2,9 +2,9 @@
 // configuration errors can name file, line and column.
 #pragma once
 
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +31,7 @@ struct LocatedJson {
     // is found under its pointer too when the value itself is a container.
     const std::unordered_map<std::string, SourceLocation>& locations() const;
 
-private:
+  private:
     mutable std::unordered_map<std::string, SourceLocation> locations_;
     mutable bool located_ = false;
 };

@@ -52,7 +52,7 @@ class Where {
 struct Example {
     nlohmann::json call;  // string, argv array or call object, as written
     Where where;
-    std::string field;    // rules[3].examples.match[0]
+    std::string field;  // rules[3].examples.match[0]
     bool expect_match = true;
 };
 

@@ -230,7 +230,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     // contains the workspace is masked before the workspace is bound back into it, and a
     // protected path inside the workspace is bound read-only after the workspace.
     std::vector<MountOp> layered;
-    for (const auto& w : p.writable) layered.push_back({"bind", w, w});
+    for (const auto& w : p.writable)
+        layered.push_back({"bind", w, w});
     // rename(2) refuses to move a mount point (EBUSY). Binding each directory between a writable
     // root and a protected path onto itself (still writable) pins it in place, so `mv .git x`
     // cannot carry .git/hooks away and leave a fresh, writable .git/hooks behind.
@@ -244,14 +245,18 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             }
         }
     };
-    for (const auto& r : p.read_only) pin_ancestors(r);
-    for (const auto& b : p.blocked) pin_ancestors(b);
-    for (const auto& a : pinned) layered.push_back({"bind", a, a});
+    for (const auto& r : p.read_only)
+        pin_ancestors(r);
+    for (const auto& b : p.blocked)
+        pin_ancestors(b);
+    for (const auto& a : pinned)
+        layered.push_back({"bind", a, a});
     for (const auto& r : p.read_only) {
         std::error_code ec;
         if (fs::exists(r, ec)) layered.push_back({"ro-bind", r, r});
     }
-    for (const auto& b : p.blocked) layered.push_back({"ro-bind", "/dev/null", b});
+    for (const auto& b : p.blocked)
+        layered.push_back({"ro-bind", "/dev/null", b});
     std::vector<fs::path> hidden_dirs;
     for (const auto& h : p.hidden) {
         std::error_code ec;
@@ -268,7 +273,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     });
     p.mounts.insert(p.mounts.end(), layered.begin(), layered.end());
     // Hidden directories become read-only last, once everything mounted inside them is there.
-    for (const auto& h : hidden_dirs) p.mounts.push_back({"remount-ro", {}, h});
+    for (const auto& h : hidden_dirs)
+        p.mounts.push_back({"remount-ro", {}, h});
     return p;
 }
 
@@ -286,10 +292,11 @@ nlohmann::json effective(const Profile& p) {
         hidden.push_back(h.string());
     const bool confined = p.adapter != Adapter::none;
     if (p.adapter == Adapter::seatbelt) {
-        return {{"filesystem", {{"root", "read-only (seatbelt)"},
-                                {"writable", writable},
-                                {"read_only", read_only},
-                                {"hidden", hidden}}},
+        return {{"filesystem",
+                 {{"root", "read-only (seatbelt)"},
+                  {"writable", writable},
+                  {"read_only", read_only},
+                  {"hidden", hidden}}},
                 {"network", p.network ? "on" : "off"},
                 {"seccomp", false},
                 {"namespaces", nlohmann::json::array()},
@@ -322,10 +329,11 @@ nlohmann::json effective(const Profile& p) {
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},
-        {"seccomp", p.seccomp ? nlohmann::json{{"filter", "airlock-default"},
-                                               {"sockets", p.network ? "any" : "none (socketpair only)"},
-                                               {"foreign_arch", "killed"}}
-                              : nlohmann::json(false)},
+        {"seccomp", p.seccomp
+                        ? nlohmann::json{{"filter", "airlock-default"},
+                                         {"sockets", p.network ? "any" : "none (socketpair only)"},
+                                         {"foreign_arch", "killed"}}
+                        : nlohmann::json(false)},
         {"namespaces", p.namespaces},
         {"capabilities", p.drop_capabilities ? "none" : "inherited"},
         {"no_new_privs", p.no_new_privs},

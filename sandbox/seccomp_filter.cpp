@@ -160,17 +160,16 @@ void add_setid_rules(std::vector<SeccompRule>& rules) {
         const char* syscall;
         unsigned arg;
     };
-    constexpr ModeArg kModeArgs[] = {{"chmod", 1},  {"fchmod", 1}, {"fchmodat", 2},
-                                     {"creat", 1},  {"open", 2},   {"openat", 3},
-                                     {"mknod", 1},  {"mknodat", 2}};
+    constexpr ModeArg kModeArgs[] = {{"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"creat", 1},
+                                     {"open", 2},  {"openat", 3}, {"mknod", 1},    {"mknodat", 2}};
     for (const auto& m : kModeArgs) {
         rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISUID, S_ISUID), why));
         rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISGID, S_ISGID), why));
     }
     // openat2's mode hides in a struct the filter cannot read: ENOSYS makes callers fall back
     // to openat. (fchmodat2 is newer than libseccomp 2.5.4 knows; glibc 2.36 does not use it.)
-    rules.push_back(deny("openat2", why + " (mode not inspectable; callers fall back to openat)",
-                         ENOSYS));
+    rules.push_back(
+        deny("openat2", why + " (mode not inspectable; callers fall back to openat)", ENOSYS));
 }
 
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {

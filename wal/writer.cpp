@@ -9,6 +9,7 @@
 #include <ctime>
 #include <random>
 
+#include "platform/redact.hpp"
 #include "platform/sha256.hpp"
 
 namespace airlock::wal {
@@ -86,6 +87,7 @@ Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_
 }
 
 Result<void> Writer::append(std::string_view type, std::string_view call_id, nlohmann::json data) {
+    redact_json(data);  // credential-shaped values never reach the log
     std::lock_guard lock(mutex_);
     nlohmann::ordered_json record;
     record["v"] = kFormatVersion;

@@ -339,7 +339,6 @@ TEST_CASE("the sandboxed child runs with seccomp, no_new_privs and no capabiliti
     CHECK(r.out.find("CapEff:\t0000000000000000") != std::string::npos);
 }
 
-
 TEST_CASE("nothing the command started is left running, not even a setsid daemon") {
     Workspace ws;
     const std::string marker = "airlock-daemon-marker-" + ws.outside().filename().string();
@@ -372,4 +371,17 @@ TEST_CASE("a fork bomb is contained and cleaned up") {
     CHECK_FALSE(process_with_marker_exists(script));
     auto after = ws.airlock({"exec", "--", "true"});  // positive control: the machine still works
     CHECK(after.exit_code == 0);
+}
+
+TEST_CASE("a token on the command line is redacted in the WAL, not in the caller's result") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--", "echo", "AKIAIOSFODNN7EXAMPLE"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.json()["stdout"] == "AKIAIOSFODNN7EXAMPLE\n");  // the caller gets its own output
+    const std::string wal = ws.wal_text();
+    CHECK(wal.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
+    CHECK(wal.find("[REDACTED:aws-access-key-id]") != std::string::npos);
+    // The redacted log still verifies: the chain is computed over what was written.
+    auto verify = ws.airlock({"wal", "verify", r.json()["wal"].get<std::string>()});
+    CHECK(verify.exit_code == 0);
 }

@@ -15,8 +15,8 @@
 namespace airlock::escape {
 
 namespace fs = std::filesystem;
-using test::Ran;
 using test::process_with_marker_exists;
+using test::Ran;
 using test::read_text;
 using test::write_text;
 

@@ -112,9 +112,10 @@ TEST_CASE("a host unix socket outside the workspace cannot be connected to") {
     // Positive controls: the socket works unconfined, and a connected pair of unix sockets
     // (socketpair, which needs no address) works inside the sandbox.
     CHECK(probe_out(s.probe({"unix", path.string()}, kUnconfined)) == "ok\n");
-    auto inside = s.exec({"/usr/bin/python3", "-c",
-                          "import socket\n"
-                          "a, b = socket.socketpair(); a.send(b'k'); print('o' + b.recv(1).decode())\n"});
+    auto inside =
+        s.exec({"/usr/bin/python3", "-c",
+                "import socket\n"
+                "a, b = socket.socketpair(); a.send(b'k'); print('o' + b.recv(1).decode())\n"});
     CHECK(field(inside, "stdout") == "ok\n");
 }
 

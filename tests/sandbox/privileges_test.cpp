@@ -8,7 +8,6 @@ using namespace airlock::escape;
 
 namespace {
 
-
 // The positive control of a kernel-level refusal: the same probe, unconfined, succeeds.
 // Returns false (with the reason printed) when this host refuses it even unconfined.
 bool works_unconfined(Scenario& s, const std::string& what) {

@@ -11,7 +11,6 @@ using namespace airlock::escape;
 
 namespace {
 
-
 // A host process the test owns: blocked in pause() until killed at the end of the scope.
 class HostProcess {
   public:
@@ -64,7 +63,8 @@ TEST_CASE("kill -9 of a host process fails and the process survives") {
     CHECK(field(r, "stdout").rfind("refused: No such process", 0) == 0);
     CHECK(host.alive());
     // Positive control: the command can signal its own processes.
-    auto ok = s.sh("sh -c 'exec cat' & kill -9 $! && wait $!; echo status=$?");
+    // (sleep, not cat: cat would exit at once on its /dev/null stdin and race the kill.)
+    auto ok = s.sh("sleep 300 & kill -9 $! && wait $!; echo status=$?");
     CHECK(field(ok, "stdout") == "status=137\n");
     // And unconfined, the host process is reachable (signal 0 only checks).
     auto reach = s.unconfined_sh("kill -0 " + pid + " && echo reachable");

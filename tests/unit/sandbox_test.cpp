@@ -116,9 +116,9 @@ TEST_CASE("mounts are ordered so that deeper paths stack on shallower ones") {
     REQUIRE(bind_ws >= 0);
     REQUIRE(mask_secrets >= 0);
     REQUIRE(hooks >= 0);
-    CHECK(mask_home < bind_ws);      // the workspace is bound back into the hidden home
-    CHECK(bind_ws < mask_secrets);   // a secret inside the workspace is hidden on top of it
-    CHECK(bind_ws < hooks);          // protected paths stay read-only inside it
-    CHECK(remount_home > hooks);     // read-only only once everything inside is mounted
+    CHECK(mask_home < bind_ws);     // the workspace is bound back into the hidden home
+    CHECK(bind_ws < mask_secrets);  // a secret inside the workspace is hidden on top of it
+    CHECK(bind_ws < hooks);         // protected paths stay read-only inside it
+    CHECK(remount_home > hooks);    // read-only only once everything inside is mounted
     fs::remove_all(root);
 }

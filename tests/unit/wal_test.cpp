@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "platform/redact.hpp"
 #include "platform/sha256.hpp"
 #include "wal/writer.hpp"
 
@@ -51,4 +52,40 @@ TEST_CASE("run ids are unique and sortable by time") {
     const std::string b = airlock::wal::new_run_id();
     CHECK(a != b);
     CHECK(a.size() == std::string("20261121T103530Z-3f9a1c").size());
+}
+
+TEST_CASE("credential-shaped values are redacted before they reach the WAL") {
+    using airlock::redact_secrets;
+    CHECK(redact_secrets("aws s3 ls --key AKIAIOSFODNN7EXAMPLE now") ==
+          "aws s3 ls --key [REDACTED:aws-access-key-id] now");
+    CHECK(redact_secrets("GH=ghp_0123456789abcdefghijABCDEFGHIJ012345") ==
+          "GH=[REDACTED:github-token]");
+    CHECK(redact_secrets(
+              "x -----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY----- y") ==
+          "x [REDACTED:private-key] y");
+    CHECK(redact_secrets("key: sk-ant-api03-abcdefghijklmnopqrstuvwxyz") ==
+          "key: [REDACTED:api-key]");
+    // Positive controls: ordinary text, short look-alikes and words that merely contain a
+    // prefix stay as they are.
+    for (const char* keep : {"git status", "AKIA-short", "task-runner --flag",
+                             "maskAKIAIOSFODNN7EXAMPLE", "-----BEGIN CERTIFICATE-----"}) {
+        CAPTURE(keep);
+        CHECK(redact_secrets(keep) == keep);
+    }
+
+    std::string tmpl = (fs::temp_directory_path() / "airlock-wal.XXXXXX").string();
+    const fs::path ws = ::mkdtemp(tmpl.data());
+    {
+        auto w = airlock::wal::Writer::create(ws, "run-r");
+        REQUIRE(w.ok());
+        CHECK(w->append("call_received", "c1",
+                        {{"argv", {"aws", "--key", "AKIAIOSFODNN7EXAMPLE"}}, {"n", 1}})
+                  .ok());
+    }
+    std::ifstream in(ws / ".airlock/runs/run-r/events.jsonl");
+    std::string line;
+    std::getline(in, line);
+    CHECK(line.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
+    CHECK(line.find("[REDACTED:aws-access-key-id]") != std::string::npos);
+    fs::remove_all(ws);
 }
