@@ -30,6 +30,7 @@ struct RunOptions {
     std::string sandbox;
     std::optional<int> timeout;
     std::string resume;
+    bool approve_upfront = false;
     bool json = false;
 };
 
@@ -77,6 +78,7 @@ int run(const RunOptions& o) {
 
     exec::PlanRunOptions options;
     if (!resume.empty()) options.resume_run = resume;
+    options.approve_upfront = o.approve_upfront;
     if (::isatty(STDERR_FILENO)) options.progress = print_progress;
     const exec::PlanReport report = exec::run_plan(*session, text, o.plan, options);
     session->finish();
@@ -119,6 +121,8 @@ void add_run_command(CLI::App& app, int& exit_status) {
         ->check(CLI::PositiveNumber);
     cmd->add_option("--resume", o->resume,
                     "RUN whose succeeded steps are skipped (recorded as skipped_replayed)");
+    cmd->add_flag("--approve-upfront", o->approve_upfront,
+                  "Put every ask of the plan to the approval provider before the first step runs");
     cmd->add_flag("--json", o->json, "Print one JSON summary object on stdout");
     cmd->callback([&exit_status, o] { exit_status = run(*o); });
 }

@@ -97,7 +97,25 @@ class Runner {
             rep.id = step.id;
             report_.steps.push_back(std::move(rep));
         }
-        if (auto denied = preflight(plan)) return reject("denied", *denied);
+        std::vector<Ask> asks;
+        if (auto denied = preflight(plan, asks)) return reject("denied", *denied);
+        if (options_.approve_upfront) {
+            for (const auto& ask : asks) {
+                const approvals::Outcome o = s_.approve_in_advance(*ask.call, ask.risk, ask.verdict);
+                if (approvals::grants(o.answer.decision)) continue;
+                PlanRejection r;
+                r.step = ask.step;
+                r.index = ask.index;
+                r.pointer = ask.pointer;
+                r.rule = ask.verdict.rule;
+                r.message = std::string(approvals::decision_name(o.answer.decision)) + " by " +
+                            o.answer.provider + " (asked up front for policy rule \"" +
+                            ask.verdict.rule + "\")";
+                const bool aborted =
+                    o.loop_guard || o.answer.decision == approvals::ApprovalDecision::abort;
+                return reject(aborted ? "aborted" : "approval_denied", r);
+            }
+        }
 
         std::map<std::string, Replay> replay;
         if (options_.resume_run) {
@@ -183,9 +201,19 @@ class Runner {
         return report_;
     }
 
-    // Every call the plan would make, decided by the policy before any runs. An ask is left for
-    // when its step is reached.
-    std::optional<PlanRejection> preflight(const Plan& plan) {
+    // A call the policy asks about, found by the preflight.
+    struct Ask {
+        const ToolCall* call;
+        std::string step;
+        std::size_t index;
+        std::string pointer;
+        guard::Assessment risk;
+        policy::Verdict verdict;
+    };
+
+    // Every call the plan would make, decided by the policy before any runs. Asks are collected:
+    // put to the provider when their step is reached, or all at once with --approve-upfront.
+    std::optional<PlanRejection> preflight(const Plan& plan, std::vector<Ask>& asks) {
         const policy::PolicyStack& policy = *s_.policy();
         for (std::size_t i = 0; i < plan.steps.size(); ++i) {
             const Step& step = plan.steps[i];
@@ -199,6 +227,8 @@ class Runner {
             for (const auto& [call, pointer] : calls) {
                 const guard::Assessment risk = policy.guard().assess(*call, s_.workspace());
                 const policy::Verdict v = policy.evaluate(*call, risk);
+                if (v.decision == policy::Decision::ask)
+                    asks.push_back({call, step.id, i + 1, pointer, risk, v});
                 if (v.decision != policy::Decision::deny) continue;
                 PlanRejection r;
                 r.step = step.id;

@@ -31,6 +31,7 @@ struct PlanProgress {
 
 struct PlanRunOptions {
     std::optional<std::string> resume_run;  // RUN whose succeeded steps are not run again
+    bool approve_upfront = false;  // put every ask to the provider before the first step runs
     std::function<void(const PlanProgress&)> progress;
 };
 
@@ -47,7 +48,8 @@ struct StepReport {
 };
 
 struct PlanReport {
-    // ok, failed, rolled_back, invalid, denied, error (rollback_failed counts as error)
+    // ok, failed, rolled_back, invalid, denied, approval_denied, aborted, error
+    // (rollback_failed counts as error)
     std::string status = "error";
     int exit_code = kExitError;
     std::string message;

@@ -359,6 +359,35 @@ Session::Stop Session::decide_policy(Call& c) {
     return std::nullopt;
 }
 
+approvals::Outcome Session::approve_in_advance(const ToolCall& call, const guard::Assessment& risk,
+                                               const policy::Verdict& verdict) {
+    approvals::ApprovalRequest request;
+    request.call = call;
+    if (call.tool == Tool::shell_exec) request.env_keys = keys_of(child_environment(policy_->env()));
+    request.risk = risk;
+    request.verdict = verdict;
+    request.key = approvals::approval_key(call, request.env_keys);
+    record("approval_requested", "",
+           {{"key", request.key},
+            {"provider", approver_->provider_name()},
+            {"rule", verdict.rule},
+            {"in_advance", true}});
+    approvals::Outcome outcome = approver_->decide(request);
+    record("approval_answered", "",
+           {{"key", request.key},
+            {"provider", outcome.answer.provider},
+            {"decision", approvals::decision_name(outcome.answer.decision)},
+            {"reason", outcome.answer.reason},
+            {"seconds", outcome.answer.seconds},
+            {"in_advance", true},
+            {"loop_guard", outcome.loop_guard}});
+    if (approvals::grants(outcome.answer.decision)) {
+        std::lock_guard lock(advance_mutex_);
+        approved_in_advance_.insert(request.key);
+    }
+    return outcome;
+}
+
 Session::Stop Session::ask_approval(Call& c) {
     const policy::Verdict& v = *c.result.decision;
     if (v.decision != policy::Decision::ask) return std::nullopt;
@@ -371,6 +400,21 @@ Session::Stop Session::ask_approval(Call& c) {
     request.risk = *c.result.risk;
     request.verdict = v;
     request.key = approvals::approval_key(c.call, request.env_keys);
+    {
+        // Answered ahead of time (a plan's --approve-upfront): used once, by this identical call.
+        std::lock_guard lock(advance_mutex_);
+        if (auto it = approved_in_advance_.find(request.key); it != approved_in_advance_.end()) {
+            approved_in_advance_.erase(it);
+            record("approval_answered", c.call.call_id,
+                   {{"key", request.key},
+                    {"provider", approver_->provider_name()},
+                    {"decision", "approved"},
+                    {"reason", "approved in advance"},
+                    {"in_advance", true}});
+            c.result.approval = ApprovalRecord{approver_->provider_name(), "approved", request.key, false};
+            return std::nullopt;
+        }
+    }
     record("approval_requested", c.call.call_id,
            {{"key", request.key}, {"provider", approver_->provider_name()}, {"rule", v.rule}});
     if (wal_) (void)wal_->sync();  // the question is on disk before anyone answers it

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,11 @@ class Session {
     const std::filesystem::path& workspace() const { return workspace_; }
     void record_event(const std::string& type, const std::string& call_id, nlohmann::json data);
 
+    // Asks now for a call that will be handled later (plans' --approve-upfront). A grant is kept
+    // for the identical request (same approval key) and used once when that call arrives.
+    approvals::Outcome approve_in_advance(const ToolCall& call, const guard::Assessment& risk,
+                                          const policy::Verdict& verdict);
+
     // Writes the run's final record (run_finished, or run_aborted) once.
     void finish();
 
@@ -88,6 +95,8 @@ class Session {
     std::atomic<int> calls_{0};
     std::atomic<int> failures_{0};
     bool finished_ = false;
+    std::mutex advance_mutex_;
+    std::multiset<std::string> approved_in_advance_;  // approval keys granted ahead of their call
 };
 
 }  // namespace airlock::exec

@@ -232,3 +232,51 @@ TEST_CASE("progress and summaries stay off stdout without --json") {
     CHECK(r.exit_code == 0);
     CHECK(r.out.empty());
 }
+
+TEST_CASE("--approve-upfront asks every ask before the first step, and uses each answer once") {
+    Workspace ws;
+    // An exec provider that counts how often it is asked and approves once each time.
+    write_text(ws.outside() / "approver.sh",
+               "#!/bin/sh\ncat >/dev/null\necho asked >> \"$0.count\"\n"
+               "echo '{\"decision\": \"approved\", \"reason\": \"test\"}'\n");
+    fs::permissions(ws.outside() / "approver.sh", fs::perms::owner_all);
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow", "rules": [
+        {"id": "ask-touch", "decision": "ask", "tool": "shell_exec", "argv": ["touch"],
+         "reason": "touching needs a yes"}]})");
+    const json plan = {{"steps",
+                        {write_step("w1", "one.txt", "1"), shell_step("t1", "touch two.txt"),
+                         shell_step("t2", "touch three.txt")}}};
+    write_text(ws.outside() / "plan.json", plan.dump(2));
+    auto args = [&](const std::string& provider) {
+        return std::vector<std::string>{"run",      (ws.outside() / "plan.json").string(),
+                                        "--json",   "--approve-upfront",
+                                        "--policy", (ws.outside() / "p.json").string(),
+                                        "--approve", provider};
+    };
+    // Denied up front: nothing runs, not even the unasked first step.
+    const Ran denied = ws.airlock(args("deny"));
+    CHECK(denied.exit_code == 126);
+    CHECK(denied.json()["status"] == "approval_denied");
+    CHECK(denied.json()["rejection"]["step"] == "t1");
+    CHECK_FALSE(fs::exists(ws.path() / "one.txt"));
+
+    // Approved up front: the provider is asked exactly twice, before any step, and each
+    // approval is used by its own step.
+    const Ran ok = ws.airlock(args("exec:" + (ws.outside() / "approver.sh").string()));
+    CHECK(ok.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "two.txt"));
+    CHECK(fs::exists(ws.path() / "three.txt"));
+    CHECK(read_text(ws.outside() / "approver.sh.count") == "asked\nasked\n");
+    const auto records = ws.run_records(ok.json()["wal"]);
+    std::size_t first_step = records.size(), last_answer = 0, in_advance_used = 0;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto& r = records[i];
+        if (r["type"] == "step_started" && first_step == records.size()) first_step = i;
+        if (r["type"] == "approval_answered" && r["call_id"] == "") last_answer = i;
+        if (r["type"] == "approval_answered" && r["call_id"] != "" &&
+            r["data"].value("in_advance", false))
+            ++in_advance_used;
+    }
+    CHECK(last_answer < first_step);
+    CHECK(in_advance_used == 2);
+}
