@@ -101,7 +101,8 @@ class Runner {
         if (auto denied = preflight(plan, asks)) return reject("denied", *denied);
         if (options_.approve_upfront) {
             for (const auto& ask : asks) {
-                const approvals::Outcome o = s_.approve_in_advance(*ask.call, ask.risk, ask.verdict);
+                const approvals::Outcome o =
+                    s_.approve_in_advance(*ask.call, ask.risk, ask.verdict);
                 if (approvals::grants(o.answer.decision)) continue;
                 PlanRejection r;
                 r.step = ask.step;

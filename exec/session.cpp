@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,15 +13,14 @@
 #include "exec/command_lookup.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/process_runner.hpp"
+#include "exec/sandboxed_launch.hpp"
 #include "exec/version.hpp"
 #include "platform/sha256.hpp"
-#include "platform/unique_fd.hpp"
 #include "platform/workspace_path.hpp"
 #include "sandbox/bwrap.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/placeholders.hpp"
 #include "sandbox/profile.hpp"
-#include "sandbox/seccomp_adapter.hpp"
 
 extern char** environ;
 
@@ -114,43 +112,6 @@ json describe_request(const ToolCall& call) {
 
 json output_summary(const std::string& bytes, bool truncated) {
     return {{"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}, {"truncated", truncated}};
-}
-
-Result<UniqueFd> status_pipe(UniqueFd& write_end) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        return sys_error("sandbox", "cannot create the bwrap status pipe", "pipe2");
-    write_end.reset(fds[1]);
-    return UniqueFd(fds[0]);
-}
-
-std::string read_all(int fd) {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    return out;
-}
-
-// bwrap's own exit does not mean its PID namespace is gone: when bwrap is killed, the
-// namespace's init dies of PDEATHSIG and the kernel tears the rest down after it. Wait (bounded)
-// for that init, so that nothing of the command is still running when the result is returned.
-void wait_for_sandbox_init(const std::string& bwrap_status) {
-    const auto at = bwrap_status.find("\"child-pid\"");
-    if (at == std::string::npos) return;
-    const auto digits = bwrap_status.find_first_of("0123456789", at);
-    if (digits == std::string::npos) return;
-    const pid_t pid = static_cast<pid_t>(std::strtol(bwrap_status.c_str() + digits, nullptr, 10));
-    if (pid <= 1) return;
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!pidfd.valid()) return;  // already gone
-    pollfd p{pidfd.get(), POLLIN, 0};
-    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
-    }
 }
 
 }  // namespace
@@ -363,7 +324,8 @@ approvals::Outcome Session::approve_in_advance(const ToolCall& call, const guard
                                                const policy::Verdict& verdict) {
     approvals::ApprovalRequest request;
     request.call = call;
-    if (call.tool == Tool::shell_exec) request.env_keys = keys_of(child_environment(policy_->env()));
+    if (call.tool == Tool::shell_exec)
+        request.env_keys = keys_of(child_environment(policy_->env()));
     request.risk = risk;
     request.verdict = verdict;
     request.key = approvals::approval_key(call, request.env_keys);
@@ -411,7 +373,8 @@ Session::Stop Session::ask_approval(Call& c) {
                     {"decision", "approved"},
                     {"reason", "approved in advance"},
                     {"in_advance", true}});
-            c.result.approval = ApprovalRecord{approver_->provider_name(), "approved", request.key, false};
+            c.result.approval =
+                ApprovalRecord{approver_->provider_name(), "approved", request.key, false};
             return std::nullopt;
         }
     }
@@ -608,53 +571,23 @@ Session::Stop Session::execute(Call& c) {
 
     const policy::Limits& limits = policy_->limits();
     const long long timeout_ms = c.timeout_ms;
+    LaunchRequest request;
+    request.profile = &*c.profile;
+    request.command = c.command;
+    request.resolved_program = c.resolved_program;
+    request.memory_bytes = limits.memory_bytes;
+    if (c.nproc_rlimit) request.max_processes = static_cast<std::uint64_t>(limits.max_processes);
+    if (c.cgroup) request.cgroup = &*c.cgroup;
+    auto launch = Launch::prepare(request);
+    if (!launch) {
+        record("sandbox_denied", c.call.call_id, {{"message", launch.error().describe()}});
+        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
+                       launch.error().describe());
+    }
 
-    ProcessSpec spec;
-    for (const auto& [k, v] : c.env)
-        spec.envp.push_back(k + "=" + v);
-    spec.memory_bytes = limits.memory_bytes;
-    if (c.cgroup) {
-        spec.cgroup_procs_fd = c.cgroup->procs_fd();
-        spec.kill_descendants = [&c] { c.cgroup->kill_all(); };
-    }
-    if (c.nproc_rlimit) spec.max_processes = static_cast<std::uint64_t>(limits.max_processes);
-    UniqueFd status_write, status_read, seccomp_fd;
-    std::optional<sandbox::SeccompLaunch> seccomp_launch;
-    const bool bwrap = c.profile->adapter == sandbox::Adapter::bwrap;
-    if (bwrap) {
-        auto pipe = status_pipe(status_write);
-        if (!pipe) return blocked(c, Status::error, kExitError, "sandbox", pipe.error().describe());
-        status_read = std::move(pipe).value();
-        auto filter = sandbox::bwrap_seccomp_fd(*c.profile);
-        if (!filter) {
-            record("sandbox_denied", c.call.call_id, {{"message", filter.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                           filter.error().describe());
-        }
-        seccomp_fd = std::move(filter).value();
-        spec.program = sandbox::find_bwrap()->string();
-        spec.argv = sandbox::bwrap_argv(*c.profile, c.command, {3, 4});
-        spec.pass_fds = {status_write.get(), seccomp_fd.get()};
-    } else {
-        if (c.profile->adapter == sandbox::Adapter::seccomp) {
-            auto launch = sandbox::prepare_seccomp_launch(*c.profile);
-            if (!launch) {
-                record("sandbox_denied", c.call.call_id, {{"message", launch.error().describe()}});
-                return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                               launch.error().describe());
-            }
-            seccomp_launch.emplace(std::move(launch).value());
-            spec.pre_exec = sandbox::apply_seccomp_launch;
-            spec.pre_exec_context = &*seccomp_launch;
-        }
-        spec.program = c.resolved_program.string();
-        spec.argv = c.command;
-        spec.cwd = c.cwd.string();
-    }
     record("exec_started", c.call.call_id,
            {{"adapter", sandbox::adapter_name(c.profile->adapter)}, {"timeout_ms", timeout_ms}});
     if (wal_) (void)wal_->sync();  // what is about to run is on disk before it runs
-
     if (c.cancel_fd >= 0) {
         pollfd p{c.cancel_fd, POLLIN, 0};
         if (::poll(&p, 1, 0) > 0) {
@@ -667,38 +600,25 @@ Session::Stop Session::execute(Call& c) {
     run_limits.timeout = std::chrono::milliseconds(timeout_ms);
     run_limits.output_bytes = limits.output_bytes;
     run_limits.passthrough = options_.passthrough;
-    auto ran = run_process(spec, run_limits);
-    status_write.reset();
+    auto ran = (*launch)->run(run_limits);
     if (!ran) {
         record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
         return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
     }
-    ProcessOutcome& out = *ran;
-
-    if (bwrap) {
-        // bwrap reports the sandboxed child's pid once the sandbox is fully set up; without it,
-        // the sandbox failed and the command never ran.
-        const std::string status = read_all(status_read.get());
-        wait_for_sandbox_init(status);
-        if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out) {
-            std::string why = out.stderr_bytes;
-            while (!why.empty() && (why.back() == '\n' || why.back() == '\r'))
-                why.pop_back();
-            const std::string message =
-                "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
-            record("sandbox_denied", c.call.call_id, {{"message", message}});
+    ProcessOutcome& out = ran->process;
+    switch (ran->kind) {
+        case Launch::Outcome::Kind::ran:
+            break;
+        case Launch::Outcome::Kind::sandbox_failed:
+            record("sandbox_denied", c.call.call_id, {{"message", ran->message}});
             c.result.stderr_bytes = std::move(out.stderr_bytes);
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
-        }
-    }
-
-    if (bwrap && out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
-        // The program vanished between lookup and exec (or is hidden inside the sandbox).
-        record("exec_not_started", c.call.call_id,
-               {{"exit_code", kExitNotFound}, {"message", out.stderr_bytes}});
-        c.result.stderr_bytes = std::move(out.stderr_bytes);
-        return blocked(c, Status::failed, kExitNotFound, "exec",
-                       c.command[0] + ": command not found inside the sandbox");
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", ran->message);
+        case Launch::Outcome::Kind::not_found:
+            record("exec_not_started", c.call.call_id,
+                   {{"exit_code", kExitNotFound}, {"message", ran->message}});
+            c.result.stderr_bytes = std::move(out.stderr_bytes);
+            return blocked(c, Status::failed, kExitNotFound, "exec",
+                           c.command[0] + ": command not found inside the sandbox");
     }
     record("exec_finished", c.call.call_id,
            {{"exit_code", out.exit_code},

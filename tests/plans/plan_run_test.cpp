@@ -248,10 +248,9 @@ TEST_CASE("--approve-upfront asks every ask before the first step, and uses each
                          shell_step("t2", "touch three.txt")}}};
     write_text(ws.outside() / "plan.json", plan.dump(2));
     auto args = [&](const std::string& provider) {
-        return std::vector<std::string>{"run",      (ws.outside() / "plan.json").string(),
-                                        "--json",   "--approve-upfront",
-                                        "--policy", (ws.outside() / "p.json").string(),
-                                        "--approve", provider};
+        return std::vector<std::string>{
+            "run",      (ws.outside() / "plan.json").string(), "--json",    "--approve-upfront",
+            "--policy", (ws.outside() / "p.json").string(),    "--approve", provider};
     };
     // Denied up front: nothing runs, not even the unasked first step.
     const Ran denied = ws.airlock(args("deny"));

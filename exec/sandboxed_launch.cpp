@@ -1,0 +1,124 @@
+#include "exec/sandboxed_launch.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "sandbox/bwrap.hpp"
+
+namespace airlock::exec {
+
+namespace {
+
+std::string read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// bwrap's own exit does not mean its PID namespace is gone: when bwrap is killed, the
+// namespace's init dies of PDEATHSIG and the kernel tears the rest down after it. Wait (bounded)
+// for that init, so that nothing of the command is still running when the result is returned.
+void wait_for_sandbox_init(const std::string& bwrap_status) {
+    const auto at = bwrap_status.find("\"child-pid\"");
+    if (at == std::string::npos) return;
+    const auto digits = bwrap_status.find_first_of("0123456789", at);
+    if (digits == std::string::npos) return;
+    const pid_t pid = static_cast<pid_t>(std::strtol(bwrap_status.c_str() + digits, nullptr, 10));
+    if (pid <= 1) return;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.valid()) return;  // already gone
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
+    const sandbox::Profile& profile = *request.profile;
+    std::unique_ptr<Launch> launch(new Launch());
+    ProcessSpec& spec = launch->spec_;
+    for (const auto& [k, v] : profile.env)
+        spec.envp.push_back(k + "=" + v);
+    spec.memory_bytes = request.memory_bytes;
+    spec.max_processes = request.max_processes;
+    if (request.cgroup) {
+        spec.cgroup_procs_fd = request.cgroup->procs_fd();
+        sandbox::CgroupLeaf* cgroup = request.cgroup;
+        spec.kill_descendants = [cgroup] { cgroup->kill_all(); };
+    }
+
+    switch (profile.adapter) {
+        case sandbox::Adapter::bwrap: {
+            int fds[2];
+            if (::pipe2(fds, O_CLOEXEC) != 0)
+                return sys_error("sandbox", "cannot create the bwrap status pipe", "pipe2");
+            launch->status_read_.reset(fds[0]);
+            launch->status_write_.reset(fds[1]);
+            auto filter = sandbox::bwrap_seccomp_fd(profile);
+            if (!filter) return filter.error();
+            launch->seccomp_fd_ = std::move(filter).value();
+            launch->bwrap_ = true;
+            spec.program = sandbox::find_bwrap()->string();
+            spec.argv = sandbox::bwrap_argv(profile, request.command, {3, 4});
+            spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
+            break;
+        }
+        case sandbox::Adapter::seccomp: {
+            auto prepared = sandbox::prepare_seccomp_launch(profile);
+            if (!prepared) return prepared.error();
+            launch->seccomp_.emplace(std::move(prepared).value());
+            spec.pre_exec = sandbox::apply_seccomp_launch;
+            spec.pre_exec_context = &*launch->seccomp_;
+            [[fallthrough]];
+        }
+        case sandbox::Adapter::none:
+        case sandbox::Adapter::seatbelt:
+            spec.program = request.resolved_program.string();
+            spec.argv = request.command;
+            spec.cwd = profile.cwd.string();
+            break;
+    }
+    return launch;
+}
+
+Result<Launch::Outcome> Launch::run(const RunLimits& limits) {
+    auto ran = run_process(spec_, limits);
+    status_write_.reset();  // only the child's copy may keep the pipe open
+    if (!ran) return ran.error();
+    Outcome outcome;
+    outcome.process = std::move(ran).value();
+    if (!bwrap_) return outcome;
+
+    ProcessOutcome& out = outcome.process;
+    const std::string status = read_all(status_read_.get());
+    wait_for_sandbox_init(status);
+    // bwrap reports the sandboxed child's pid once the sandbox is fully set up; without it, the
+    // sandbox failed and the command never ran.
+    if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out && !out.cancelled) {
+        std::string why = out.stderr_bytes;
+        while (!why.empty() && (why.back() == '\n' || why.back() == '\r'))
+            why.pop_back();
+        outcome.kind = Outcome::Kind::sandbox_failed;
+        outcome.message =
+            "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
+    } else if (out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
+        // The program vanished between lookup and exec (or is hidden inside the sandbox).
+        outcome.kind = Outcome::Kind::not_found;
+        outcome.message = out.stderr_bytes;
+    }
+    return outcome;
+}
+
+}  // namespace airlock::exec

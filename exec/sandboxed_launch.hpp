@@ -1,0 +1,61 @@
+// Turns a sandbox profile and a command into a process launch, and runs it: the adapter's
+// command line (bwrap) or pre-exec hook (seccomp), the descriptors it needs, and the reading of
+// bwrap's status afterwards. Everything the child needs is prepared before anything runs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exec/process_runner.hpp"
+#include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/profile.hpp"
+#include "sandbox/seccomp_adapter.hpp"
+
+namespace airlock::exec {
+
+struct LaunchRequest {
+    const sandbox::Profile* profile = nullptr;
+    std::vector<std::string> command;        // argv as it will run
+    std::filesystem::path resolved_program;  // where argv[0] was found (unsandboxed adapters)
+    std::uint64_t memory_bytes = 0;
+    std::uint64_t max_processes = 0;        // RLIMIT_NPROC; 0 = none
+    sandbox::CgroupLeaf* cgroup = nullptr;  // joined first; emptied when the command ends
+};
+
+// A launch ready to run. Owns the descriptors and data the child inherits or reads.
+class Launch {
+  public:
+    // Error (stage "sandbox") when the adapter cannot be prepared: nothing will run.
+    static Result<std::unique_ptr<Launch>> prepare(const LaunchRequest& request);
+
+    const ProcessSpec& spec() const { return spec_; }
+
+    struct Outcome {
+        enum class Kind {
+            ran,             // the command ran (whatever its exit status)
+            sandbox_failed,  // the sandbox could not be set up; the command never ran
+            not_found,       // the program was not there inside the sandbox
+        };
+        Kind kind = Kind::ran;
+        ProcessOutcome process;
+        std::string message;  // for sandbox_failed / not_found
+    };
+    // Error (stage "exec") when the child could not be started: nothing ran.
+    Result<Outcome> run(const RunLimits& limits);
+
+  private:
+    Launch() = default;
+    ProcessSpec spec_;
+    bool bwrap_ = false;
+    UniqueFd status_read_, status_write_, seccomp_fd_;
+    std::optional<sandbox::SeccompLaunch> seccomp_;
+};
+
+}  // namespace airlock::exec
