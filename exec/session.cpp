@@ -183,6 +183,7 @@ void Session::start() {
         return;
     }
     policy_.emplace(std::move(loaded).value());
+    if (wal_) wal_->set_redaction(policy_->wal().redact);
     record("policy_loaded", "",
            {{"digest", policy_->digest()}, {"layers", policy_->layer_names()}});
 

@@ -1,6 +1,7 @@
 #include "policy/layer_parser.hpp"
 
 #include <limits>
+#include <regex>
 #include <set>
 
 #include "platform/located_json.hpp"
@@ -522,6 +523,32 @@ void parse_approvals(Validator& v, const json& a, LayerSettings& out) {
             out.approval_timeout_seconds = static_cast<int>(*n);
 }
 
+void parse_wal(Validator& v, const json& w, LayerSettings& out) {
+    const std::string ptr = "/wal";
+    if (!w.is_object()) return v.error(ptr, "wal", "expected an object");
+    v.check_keys(w, ptr, "wal", {"redact"});
+    if (!w.contains("redact")) return;
+    auto patterns = v.string_list(w["redact"], ptr + "/redact", "wal.redact");
+    if (!patterns) return;
+    bool good = true;
+    for (std::size_t i = 0; i < patterns->size(); ++i) {
+        const std::string field = "wal.redact[" + std::to_string(i) + "]";
+        if ((*patterns)[i].empty()) {
+            v.error(ptr + "/redact/" + std::to_string(i), field, "an empty pattern");
+            good = false;
+            continue;
+        }
+        try {
+            std::regex check((*patterns)[i], std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            v.error(ptr + "/redact/" + std::to_string(i), field,
+                    "not a valid regular expression: " + std::string(e.what()));
+            good = false;
+        }
+    }
+    if (good) out.wal_redact = std::move(*patterns);
+}
+
 void parse_env(Validator& v, const json& e, LayerSettings& out) {
     const std::string ptr = "/env";
     if (!e.is_object()) return v.error(ptr, "env", "expected an object");
@@ -591,8 +618,9 @@ std::optional<Layer> parse_layer(std::string_view text, const std::string& name,
         v.error("", "", "a policy must be a JSON object");
         return std::nullopt;
     }
-    v.check_keys(root, "", "",
-                 {"version", "default", "rules", "guard", "sandbox", "limits", "approvals", "env"});
+    v.check_keys(
+        root, "", "",
+        {"version", "default", "rules", "guard", "sandbox", "limits", "approvals", "env", "wal"});
     if (!root.contains("version")) {
         v.error("", "version", "missing; write \"version\": 1");
     } else if (!root["version"].is_number_integer() || root["version"].get<std::int64_t>() != 1) {
@@ -640,6 +668,7 @@ std::optional<Layer> parse_layer(std::string_view text, const std::string& name,
     if (root.contains("limits")) parse_limits(v, root["limits"], layer.settings);
     if (root.contains("approvals")) parse_approvals(v, root["approvals"], layer.settings);
     if (root.contains("env")) parse_env(v, root["env"], layer.settings);
+    if (root.contains("wal")) parse_wal(v, root["wal"], layer.settings);
     if (!v.ok()) return std::nullopt;
     return layer;
 }

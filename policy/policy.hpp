@@ -51,6 +51,12 @@ struct EnvSettings {
     std::map<std::string, std::string> set;  // fixed values
 };
 
+struct WalSettings {
+    // Extra patterns (ECMAScript regular expressions) whose matches are replaced with
+    // "[REDACTED:policy]" in every string the run log records, on top of the built-in ones.
+    std::vector<std::string> redact;
+};
+
 struct RuleMatch {
     std::string rule;  // rule id ("<default>" when the default applied)
     Decision decision = Decision::deny;
@@ -110,6 +116,7 @@ class PolicyStack {
     const Limits& limits() const;
     const ApprovalSettings& approvals() const;
     const EnvSettings& env() const;
+    const WalSettings& wal() const;
     std::string digest() const;  // sha256 over the layers' texts, in order
     std::vector<std::string> layer_names() const;
     const std::filesystem::path& workspace() const;  // absolute; what path globs resolve against

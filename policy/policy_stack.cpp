@@ -200,6 +200,9 @@ const ApprovalSettings& PolicyStack::approvals() const {
 const EnvSettings& PolicyStack::env() const {
     return impl_->settings.env;
 }
+const WalSettings& PolicyStack::wal() const {
+    return impl_->settings.wal;
+}
 std::string PolicyStack::digest() const {
     return impl_->digest;
 }

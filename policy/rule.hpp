@@ -92,6 +92,7 @@ struct LayerSettings {
     std::optional<int> max_processes;
     std::optional<int> max_repeated_denials;
     std::optional<int> approval_timeout_seconds;
+    std::optional<std::vector<std::string>> wal_redact;
     std::optional<std::vector<std::string>> env_allow;
     std::optional<std::map<std::string, std::string>> env_set;
 };

@@ -119,6 +119,7 @@ MergedSettings merge_settings(const std::vector<Layer>& layers, std::vector<Find
 
     if (auto w = intersect(layers, &LayerSettings::writable_roots)) m.sandbox.writable_roots = *w;
     m.sandbox.deny_read = unite(layers, &LayerSettings::deny_read);
+    m.wal.redact = unite(layers, &LayerSettings::wal_redact);
     m.sandbox.protected_paths = unite(layers, &LayerSettings::protected_paths);
 
     take_min(layers, &LayerSettings::timeout_seconds, m.limits.timeout_seconds);

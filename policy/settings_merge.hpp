@@ -13,6 +13,7 @@ struct MergedSettings {
     Limits limits;
     ApprovalSettings approvals;
     EnvSettings env;
+    WalSettings wal;
 };
 
 // Conflicts that have no strictest answer (two different concrete sandbox adapters, one

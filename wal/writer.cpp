@@ -48,6 +48,18 @@ Result<void> write_all(int fd, std::string_view bytes) {
     return {};
 }
 
+void redact_with(nlohmann::json& value, const std::vector<std::regex>& patterns) {
+    if (value.is_string()) {
+        std::string s = value.get<std::string>();
+        for (const auto& re : patterns)
+            s = std::regex_replace(s, re, "[REDACTED:policy]");
+        value = std::move(s);
+    } else if (value.is_structured()) {
+        for (auto& item : value)
+            redact_with(item, patterns);
+    }
+}
+
 }  // namespace
 
 std::string new_run_id() {
@@ -70,7 +82,9 @@ Writer::Writer(Writer&& other) noexcept
       path_(std::move(other.path_)),
       run_id_(std::move(other.run_id_)),
       seq_(other.seq_),
-      prev_hash_(std::move(other.prev_hash_)) {}
+      synced_(other.synced_),
+      prev_hash_(std::move(other.prev_hash_)),
+      redact_(std::move(other.redact_)) {}
 
 Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
     const fs::path dir = runs_dir(workspace) / run_id;
@@ -89,6 +103,7 @@ Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_
 Result<void> Writer::append(std::string_view type, std::string_view call_id, nlohmann::json data) {
     redact_json(data);  // credential-shaped values never reach the log
     std::lock_guard lock(mutex_);
+    if (!redact_.empty()) redact_with(data, redact_);
     nlohmann::ordered_json record;
     record["v"] = kFormatVersion;
     record["seq"] = seq_ + 1;
@@ -109,10 +124,29 @@ Result<void> Writer::append(std::string_view type, std::string_view call_id, nlo
     return {};
 }
 
-Result<void> Writer::sync() {
+void Writer::set_redaction(const std::vector<std::string>& patterns) {
     std::lock_guard lock(mutex_);
-    if (::fdatasync(fd_.get()) != 0)
-        return sys_error("wal", "cannot flush the WAL to disk", "fdatasync");
+    redact_.clear();
+    for (const auto& p : patterns)
+        redact_.emplace_back(p, std::regex::ECMAScript | std::regex::optimize);
+}
+
+Result<void> Writer::sync() {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = seq_;
+    while (synced_ < target && syncing_)
+        synced_cv_.wait(lock);
+    if (synced_ >= target) return {};
+    syncing_ = true;
+    const std::uint64_t covering = seq_;  // every record written so far goes down with this flush
+    lock.unlock();
+    const int rc = ::fdatasync(fd_.get());
+    const int err = errno;
+    lock.lock();
+    syncing_ = false;
+    if (rc == 0 && covering > synced_) synced_ = covering;
+    synced_cv_.notify_all();
+    if (rc != 0) return sys_error("wal", "cannot flush the WAL to disk", "fdatasync", err);
     return {};
 }
 

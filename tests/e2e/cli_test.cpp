@@ -385,3 +385,25 @@ TEST_CASE("a token on the command line is redacted in the WAL, not in the caller
     auto verify = ws.airlock({"wal", "verify", r.json()["wal"].get<std::string>()});
     CHECK(verify.exit_code == 0);
 }
+
+TEST_CASE("the policy's own secret patterns are redacted in the WAL; a bad one stops airlock") {
+    Workspace ws;
+    write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
+        "wal": {"redact": ["corp-secret-[0-9]+"]}})");
+    auto r = ws.airlock({"exec", "--json", "--policy", (ws.outside() / "p.json").string(), "--",
+                         "echo", "corp-secret-4242", "plain-word"});
+    CHECK(r.exit_code == 0);
+    const std::string wal = ws.wal_text();
+    CHECK(wal.find("corp-secret-4242") == std::string::npos);
+    CHECK(wal.find("[REDACTED:policy]") != std::string::npos);
+    CHECK(wal.find("plain-word") != std::string::npos);  // positive control: the rest is kept
+
+    write_text(ws.outside() / "bad.json",
+               "{\"version\": 1, \"default\": \"allow\",\n"
+               " \"wal\": {\"redact\": [\"(unclosed\"]}}\n");
+    auto bad = ws.airlock(
+        {"exec", "--json", "--policy", (ws.outside() / "bad.json").string(), "--", "touch", "ran"});
+    CHECK(bad.exit_code == 125);
+    CHECK(bad.json()["message"].get<std::string>().find("bad.json:2") != std::string::npos);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+}

@@ -33,7 +33,7 @@ TEST_CASE("load errors name file, line, column and field") {
     const Case cases[] = {
         {"{\"version\": 1, \"rules\": [], \"colour\": 1}",
          "p.json:1:39: colour: unknown field; expected one of: version, default, rules, guard, "
-         "sandbox, limits, approvals, env"},
+         "sandbox, limits, approvals, env, wal"},
         {"{\"rules\": []}", "p.json:1:1: version: missing; write \"version\": 1"},
         {"{\"version\": 2}",
          "p.json:1:13: version: unsupported version; this airlock reads version 1"},

@@ -97,7 +97,7 @@ TEST_CASE("lint: shadowed allows, over-broad allows, clean files") {
     REQUIRE(broken.size() == 1);
     CHECK(broken[0].render() ==
           "b.json:1:21: x: unknown field; expected one of: version, default, "
-          "rules, guard, sandbox, limits, approvals, env");
+          "rules, guard, sandbox, limits, approvals, env, wal");
 }
 
 TEST_CASE("cases files: calls, expectations and unreadable lines with their number") {

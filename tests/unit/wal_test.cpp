@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "platform/redact.hpp"
 #include "platform/sha256.hpp"
@@ -87,5 +91,40 @@ TEST_CASE("credential-shaped values are redacted before they reach the WAL") {
     std::getline(in, line);
     CHECK(line.find("AKIAIOSFODNN7EXAMPLE") == std::string::npos);
     CHECK(line.find("[REDACTED:aws-access-key-id]") != std::string::npos);
+    fs::remove_all(ws);
+}
+
+TEST_CASE("concurrent appends and syncs keep one gapless chain") {
+    std::string tmpl = (fs::temp_directory_path() / "airlock-wal.XXXXXX").string();
+    const fs::path ws = ::mkdtemp(tmpl.data());
+    {
+        auto w = airlock::wal::Writer::create(ws, "run-c");
+        REQUIRE(w.ok());
+        std::vector<std::thread> threads;
+        std::atomic<int> failures{0};
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 25; ++i) {
+                    if (!w->append("call_finished", "c" + std::to_string(t), {{"i", i}}).ok())
+                        ++failures;
+                    if (!w->sync().ok()) ++failures;
+                }
+            });
+        }
+        for (auto& th : threads)
+            th.join();
+        CHECK(failures == 0);
+        CHECK(w->records() == 200);
+    }
+    std::ifstream in(ws / ".airlock/runs/run-c/events.jsonl");
+    std::string prev(64, '0');
+    int seq = 0;
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        CHECK(j["seq"] == ++seq);
+        CHECK(j["prev"] == prev);
+        prev = airlock::sha256_hex(line);
+    }
+    CHECK(seq == 200);
     fs::remove_all(ws);
 }
