@@ -167,15 +167,17 @@ void Session::start() {
         }
         wal_.emplace(std::move(writer).value());
     }
-    record("run_started", "",
-           {{"airlock_version", kVersion},
-            {"host", host_name()},
-            {"user", user_name()},
-            {"pid", ::getpid()},
-            {"workspace", workspace_.string()}});
-
+    // The policy is loaded first so that the run's first record can name its digest; a policy
+    // that fails to load is still recorded, in the records that follow.
     options_.policy.workspace = workspace_;  // relative path globs resolve against it
     auto loaded = policy::PolicyStack::load(options_.policy);
+    json started = {{"airlock_version", kVersion},
+                    {"host", host_name()},
+                    {"user", user_name()},
+                    {"pid", ::getpid()},
+                    {"workspace", workspace_.string()}};
+    started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
+    record("run_started", "", started);
     if (!loaded) {
         startup_error_ = loaded.error();
         record("config_error", "",

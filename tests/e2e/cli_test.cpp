@@ -407,3 +407,16 @@ TEST_CASE("the policy's own secret patterns are redacted in the WAL; a bad one s
     CHECK(bad.json()["message"].get<std::string>().find("bad.json:2") != std::string::npos);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
 }
+
+TEST_CASE("the run's first record names version, host, user, workspace and policy digest") {
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--", "true"});
+    const auto records = ws.run_records(r.json()["wal"]);
+    REQUIRE_FALSE(records.empty());
+    const auto& first = records.front();
+    CHECK(first["type"] == "run_started");
+    for (const char* key : {"airlock_version", "host", "user", "workspace"})
+        CHECK_MESSAGE(first["data"][key].is_string(), key);
+    CHECK(first["data"]["policy_digest"].get<std::string>().size() == 64);
+    CHECK(records.back()["type"] == "run_finished");
+}
