@@ -183,7 +183,8 @@ TEST_CASE("resume skips exactly the steps that succeeded and runs the rest once"
     // Resuming the resumed run replays everything, pointing at the original records.
     const Ran third = run_plan(ws, {{"steps", steps}}, {"--resume", "last"});
     CHECK(third.json()["steps"][0]["replayed_from"]["run_id"] == run);
-    for (const auto& s : third.json()["steps"])
+    const json third_json = third.json();  // the loop must not iterate into a temporary
+    for (const auto& s : third_json["steps"])
         CHECK(s["status"] == "skipped_replayed");
     CHECK(read_text(ws.path() / "trace") == "s1\ns2\ns4\n");
 }

@@ -41,7 +41,8 @@ TEST_CASE("undo RUN restores every write of the run and undo of the undo redoes 
     // Undoing the same run again changes nothing.
     const Ran again = ws.airlock({"undo", "--json", run});
     CHECK(again.exit_code == 0);
-    for (const auto& a : again.json()["undone"])
+    const auto again_json = again.json();  // the loop must not iterate into a temporary
+    for (const auto& a : again_json["undone"])
         CHECK(a["action"] == "unchanged");
 
     // The undo kept what it replaced: undoing the undo run puts the plan's result back.
