@@ -10,6 +10,9 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 if [[ "${1:-}" == "--sanitize" ]]; then
     "$ROOT/scripts/bootstrap.sh" --sanitize
     BUILD_DIR="${BUILD_DIR%/}-sanitize"
+    # Any report fails the test that triggered it (UBSan would otherwise print and go on).
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+    export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 else
     "$ROOT/scripts/bootstrap.sh"
 fi
