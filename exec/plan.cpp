@@ -53,19 +53,6 @@ bool has_type(const json& v, const std::string& type) {
     return v.is_null();
 }
 
-std::string escape_pointer(const std::string& key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
-
 bool valid_step_id(const std::string& id) {
     if (id.empty() || id.size() > 64) return false;
     for (unsigned char c : id)
@@ -124,7 +111,8 @@ class Parser {
     bool only_keys(const json& obj, const std::string& pointer, std::set<std::string> allowed) {
         for (const auto& [key, value] : obj.items())
             if (!allowed.count(key))
-                return fail(pointer + "/" + escape_pointer(key), "unknown field \"" + key + "\"");
+                return fail(pointer + "/" + escape_pointer_token(key),
+                            "unknown field \"" + key + "\"");
         return true;
     }
 
@@ -224,7 +212,8 @@ class Parser {
             if (!props.is_object())
                 return fail(ptr + "/properties", "\"properties\" must be an object");
             for (const auto& [key, sub] : props.items())
-                if (!check_schema(sub, ptr + "/properties/" + escape_pointer(key))) return false;
+                if (!check_schema(sub, ptr + "/properties/" + escape_pointer_token(key)))
+                    return false;
         }
         return true;
     }
@@ -277,7 +266,7 @@ class Parser {
                 check.call = std::move(call).value();
                 if (!check_call(check.call, cp)) return false;
             } else {
-                return fail(p + "/" + escape_pointer(c.begin().key()),
+                return fail(p + "/" + escape_pointer_token(c.begin().key()),
                             "unknown check \"" + c.begin().key() +
                                 "\" (expected file_exists, file_contains or command)");
             }
@@ -331,7 +320,7 @@ std::optional<std::string> schema_mismatch(const json& schema, const json& value
         for (const auto& [key, sub] : schema["properties"].items())
             if (value.contains(key))
                 if (auto bad =
-                        schema_mismatch(sub, value[key], pointer + "/" + escape_pointer(key)))
+                        schema_mismatch(sub, value[key], pointer + "/" + escape_pointer_token(key)))
                     return bad;
     return std::nullopt;
 }

@@ -112,9 +112,7 @@ const char* step_call(int step) {
         if (::setrlimit(RLIMIT_AS, &lim) != 0) child_fail(error_fd, kRlimit);
     }
     if (spec.max_processes != 0) {
-        const struct rlimit nproc {
-            spec.max_processes, spec.max_processes
-        };
+        const struct rlimit nproc { spec.max_processes, spec.max_processes };
         if (::setrlimit(RLIMIT_NPROC, &nproc) != 0) child_fail(error_fd, kRlimit);
     }
     const struct rlimit no_core { 0, 0 };

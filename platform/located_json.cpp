@@ -14,7 +14,8 @@ namespace {
 
 constexpr int kMaxDepth = 128;
 
-// RFC 6901 escaping of one reference token.
+}  // namespace
+
 std::string escape_pointer_token(std::string_view key) {
     std::string out;
     out.reserve(key.size());
@@ -28,6 +29,8 @@ std::string escape_pointer_token(std::string_view key) {
     }
     return out;
 }
+
+namespace {
 
 class Parser {
   public:

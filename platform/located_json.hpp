@@ -36,6 +36,9 @@ struct LocatedJson {
     mutable bool located_ = false;
 };
 
+// RFC 6901 escaping of one JSON pointer reference token ("a/b" -> "a~1b").
+std::string escape_pointer_token(std::string_view key);
+
 // Parses strict JSON plus comments. Errors read "FILE:LINE:COL: message" (stage "config").
 Result<LocatedJson> parse_located_json(std::string_view text, std::string_view source_name);
 

@@ -52,7 +52,8 @@ void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& finding
                 rule.id + "\"";
             if (!a.parse.complete && call->tool == Tool::shell_exec)
                 msg += " (the guard did not fully understand it)";
-            findings.push_back({Finding::Severity::error, "example", ex.where.str(), ex.field, msg});
+            findings.push_back(
+                {Finding::Severity::error, "example", ex.where.str(), ex.field, msg});
         }
     }
 }
