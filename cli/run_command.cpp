@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/common_options.hpp"
 #include "exec/plan_runner.hpp"
 #include "exec/session.hpp"
 #include "wal/runs.hpp"
@@ -21,17 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunOptions {
+struct RunOptions : CommonOptions {
     std::string plan;
-    std::string workspace;
-    std::vector<std::string> policies;
-    bool no_builtin_policy = false;
-    std::string approve;
-    std::string sandbox;
-    std::optional<int> timeout;
     std::string resume;
     bool approve_upfront = false;
-    bool json = false;
 };
 
 // "step 2/5 build ... ok (1.3 s)": one line per step, on a terminal only.
@@ -56,14 +50,7 @@ int run(const RunOptions& o) {
         ss << in.rdbuf();
         text = ss.str();
     }
-    exec::SessionOptions s;
-    s.workspace = o.workspace.empty() ? fs::current_path() : fs::path(o.workspace);
-    s.policy = policy::standard_load_options(
-        s.workspace, std::vector<fs::path>(o.policies.begin(), o.policies.end()),
-        !o.no_builtin_policy);
-    s.approve = o.approve;
-    s.sandbox = o.sandbox;
-    s.timeout_seconds = o.timeout;
+    const exec::SessionOptions s = session_options(o, false, false);
     // RUN is resolved before this run exists: "last" means the newest run before this one.
     std::string resume;
     if (!o.resume.empty()) {
@@ -105,25 +92,11 @@ void add_run_command(CLI::App& app, int& exit_status) {
         "Run a plan: validate every step, decide every step by policy, then run them in "
         "order (see docs/PLANS.md)");
     cmd->add_option("plan", o->plan, "The plan file (JSON)")->required();
-    cmd->add_option("--workspace", o->workspace, "Workspace directory (default: the current one)");
-    cmd->add_option("--policy", o->policies,
-                    "Policy file layered on the built-in policy (repeatable)")
-        ->allow_extra_args(false);
-    cmd->add_flag("--no-builtin-policy", o->no_builtin_policy, "Start from an empty base policy");
-    cmd->add_option("--approve", o->approve,
-                    "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a "
-                    "terminal, else deny)");
-    cmd->add_option("--sandbox", o->sandbox,
-                    "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
-        ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));
-    cmd->add_option("--timeout", o->timeout,
-                    "Wall-clock limit per command in seconds (never above the policy's)")
-        ->check(CLI::PositiveNumber);
+    add_common_options(cmd, *o, true);
     cmd->add_option("--resume", o->resume,
                     "RUN whose succeeded steps are skipped (recorded as skipped_replayed)");
     cmd->add_flag("--approve-upfront", o->approve_upfront,
                   "Put every ask of the plan to the approval provider before the first step runs");
-    cmd->add_flag("--json", o->json, "Print one JSON summary object on stdout");
     cmd->callback([&exit_status, o] { exit_status = run(*o); });
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/common_options.hpp"
 #include "exec/session.hpp"
 #include "exec/tool_schema.hpp"
 
@@ -18,52 +19,6 @@ namespace airlock::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Options every tool command shares.
-struct CommonOptions {
-    std::string workspace;
-    std::vector<std::string> policies;
-    bool no_builtin_policy = false;
-    std::string approve;
-    std::string sandbox;
-    std::optional<int> timeout;
-    bool json = false;
-};
-
-void add_common(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
-    cmd->add_option("--workspace", o.workspace, "Workspace directory (default: the current one)");
-    cmd->add_option("--policy", o.policies,
-                    "Policy file layered on the built-in policy (repeatable)")
-        ->allow_extra_args(false);
-    cmd->add_flag("--no-builtin-policy", o.no_builtin_policy, "Start from an empty base policy");
-    cmd->add_option(
-        "--approve", o.approve,
-        "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a terminal, "
-        "else deny)");
-    cmd->add_flag("--json", o.json, "Print one JSON result object on stdout");
-    if (runs_commands) {
-        cmd->add_option("--sandbox", o.sandbox,
-                        "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
-            ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));
-        cmd->add_option("--timeout", o.timeout,
-                        "Wall-clock limit in seconds (never above the policy's)")
-            ->check(CLI::PositiveNumber);
-    }
-}
-
-exec::SessionOptions session_options(const CommonOptions& o, bool passthrough, bool dry_run) {
-    exec::SessionOptions s;
-    s.workspace = o.workspace.empty() ? fs::current_path() : fs::path(o.workspace);
-    s.policy = policy::standard_load_options(
-        s.workspace, std::vector<fs::path>(o.policies.begin(), o.policies.end()),
-        !o.no_builtin_policy);
-    s.approve = o.approve;
-    s.sandbox = o.sandbox;
-    s.timeout_seconds = o.timeout;
-    s.passthrough = passthrough;
-    s.dry_run = dry_run;
-    return s;
-}
 
 // Prints the result the way the caller asked for and returns the exit status.
 int report(const exec::CallResult& result, bool json, bool print_stdout) {
@@ -107,7 +62,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         auto cwd = std::make_shared<std::string>();
         CLI::App* cmd = app.add_subcommand(
             "exec", "Run a command (shell_exec): airlock exec [options] -- ARGV... | -c 'STRING'");
-        add_common(cmd, *o, true);
+        add_common_options(cmd, *o, true);
         cmd->add_option("-c", *shell, "Shell command line, run by /bin/sh -c");
         cmd->add_option("--cwd", *cwd, "Working directory relative to the workspace");
         cmd->add_flag("--dry-run", *dry_run,
@@ -139,7 +94,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         auto path = std::make_shared<std::string>();
         CLI::App* cmd = app.add_subcommand(
             "write", "Write stdin's bytes to PATH in the workspace (file_write)");
-        add_common(cmd, *o, false);
+        add_common_options(cmd, *o, false);
         cmd->add_option("path", *path, "Path relative to the workspace")->required();
         cmd->callback([&exit_status, o, path] {
             ToolCall call;
@@ -155,7 +110,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         auto path = std::make_shared<std::string>();
         auto max_bytes = std::make_shared<std::optional<std::size_t>>();
         CLI::App* cmd = app.add_subcommand("read", "Print a file of the workspace (file_read)");
-        add_common(cmd, *o, false);
+        add_common_options(cmd, *o, false);
         cmd->add_option("path", *path, "Path relative to the workspace")->required();
         cmd->add_option("--max-bytes", *max_bytes, "Read at most this many bytes");
         cmd->callback([&exit_status, o, path, max_bytes] {
@@ -174,7 +129,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         CLI::App* cmd = app.add_subcommand("call",
                                            "Run one tool call given as JSON: airlock call TOOL "
                                            "'{\"argv\": [...]}' (or - for stdin)");
-        add_common(cmd, *o, true);
+        add_common_options(cmd, *o, true);
         cmd->add_option("tool", *tool, "shell_exec, file_write or file_read")->required();
         cmd->add_option("args", *args, "The call's arguments as a JSON object, or - to read stdin");
         cmd->callback([&exit_status, o, tool, args] {
