@@ -73,6 +73,20 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             spec.program = sandbox::find_bwrap()->string();
             spec.argv = sandbox::bwrap_argv(profile, request.command, {3, 4});
             spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
+            if (profile.identity) {
+                // As root: bwrap itself starts as the sandbox user, with the writable roots
+                // idmapped for it (sandbox/host_identity.hpp).
+                auto identity = sandbox::prepare_identity_launch(*profile.identity);
+                if (!identity) return identity.error();
+                launch->identity_.emplace(std::move(identity).value());
+                for (const auto& tree : launch->identity_->trees) {
+                    launch->identity_->tree_child_fds.push_back(
+                        3 + static_cast<int>(spec.pass_fds.size()));
+                    spec.pass_fds.push_back(tree.get());
+                }
+                spec.pre_exec = sandbox::apply_identity_launch;
+                spec.pre_exec_context = &*launch->identity_;
+            }
             break;
         }
         case sandbox::Adapter::seccomp: {

@@ -15,6 +15,7 @@
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/idmap.hpp"
 #include "sandbox/profile.hpp"
 #include "sandbox/seccomp_adapter.hpp"
 
@@ -56,6 +57,7 @@ class Launch {
     bool bwrap_ = false;
     UniqueFd status_read_, status_write_, seccomp_fd_;
     std::optional<sandbox::SeccompLaunch> seccomp_;
+    std::optional<sandbox::IdentityLaunch> identity_;
 };
 
 }  // namespace airlock::exec

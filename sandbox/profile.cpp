@@ -53,7 +53,8 @@ std::optional<std::string> bwrap_unavailable_reason() {
     if (!find_bwrap()) return "bubblewrap is not installed (fix: apt-get install bubblewrap)";
     if (auto max = read_sysctl("/proc/sys/user/max_user_namespaces"); max && *max == 0)
         return "user namespaces are disabled (fix: sysctl -w user.max_user_namespaces=15000)";
-    if (::geteuid() != 0) {
+    // As root too: the sandbox then runs as an unprivileged user (sandbox/host_identity.hpp).
+    {
         if (auto v = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone"); v && *v == 0)
             return "unprivileged user namespaces are disabled "
                    "(fix: sysctl -w kernel.unprivileged_userns_clone=1)";
@@ -219,6 +220,11 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
         return p;
     }
+    if (request.airlock_is_root) {
+        auto identity = plan_host_identity(p.writable);
+        if (!identity) return identity.error();
+        p.identity = std::move(identity).value();
+    }
     p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
     if (!request.network) p.namespaces.push_back("net");
     p.mounts.push_back({"ro-bind", "/", "/"});
@@ -267,6 +273,12 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             layered.push_back({"ro-bind", "/dev/null", h});
         }
     }
+    if (p.identity) {
+        // What lies in a masked directory is out of the sandbox user's reach already (and its
+        // mount point could not be made there).
+        std::erase_if(layered, [&](const MountOp& m) { return unreachable(*p.identity, m.dest); });
+        std::erase_if(hidden_dirs, [&](const fs::path& h) { return unreachable(*p.identity, h); });
+    }
     auto depth = [](const fs::path& path) { return std::distance(path.begin(), path.end()); };
     std::stable_sort(layered.begin(), layered.end(), [&](const MountOp& a, const MountOp& b) {
         return depth(a.dest) < depth(b.dest);
@@ -277,6 +289,20 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         p.mounts.push_back({"remount-ro", {}, h});
     return p;
 }
+
+namespace {
+
+// Who the sandboxed process is on the host: what file permissions it meets outside the sandbox.
+nlohmann::json host_user(const Profile& p) {
+    if (p.identity) {
+        nlohmann::json j = to_json(*p.identity);
+        j["why"] = "airlock runs as root; the sandbox runs as an unprivileged user";
+        return j;
+    }
+    return {{"uid", ::getuid()}, {"gid", ::getgid()}};
+}
+
+}  // namespace
 
 nlohmann::json effective(const Profile& p) {
     nlohmann::json writable = nlohmann::json::array();
@@ -319,6 +345,7 @@ nlohmann::json effective(const Profile& p) {
             {"namespaces", nlohmann::json::array()},
             {"capabilities", "none"},
             {"no_new_privs", true},
+            {"host_user", host_user(p)},
         };
     }
     return {
@@ -337,6 +364,7 @@ nlohmann::json effective(const Profile& p) {
         {"namespaces", p.namespaces},
         {"capabilities", p.drop_capabilities ? "none" : "inherited"},
         {"no_new_privs", p.no_new_privs},
+        {"host_user", host_user(p)},
     };
 }
 
@@ -357,6 +385,7 @@ nlohmann::json to_json(const Profile& p) {
             {"env_keys", env_keys},
             {"new_session", p.new_session},
             {"die_with_parent", p.die_with_parent},
+            {"host_identity", p.identity ? to_json(*p.identity) : nlohmann::json(nullptr)},
             {"effective", effective(p)}};
 }
 

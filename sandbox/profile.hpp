@@ -8,9 +8,12 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nlohmann/json_fwd.hpp>
 
 #include "platform/result.hpp"
+#include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
 
@@ -33,6 +36,8 @@ struct SandboxRequest {
     std::vector<std::string> protected_paths;  // read-only even inside writable roots
     std::filesystem::path home;                // for "~/" in the lists above
     std::vector<std::pair<std::string, std::string>> env;  // the child's whole environment
+    // As root, bwrap's sandbox runs as an unprivileged host user (sandbox/host_identity.hpp).
+    bool airlock_is_root = ::geteuid() == 0;
 };
 
 // One filesystem setup operation, in the order it is applied.
@@ -60,6 +65,7 @@ struct Profile {
     bool seccomp = false;  // airlock's seccomp filter is installed in the sandboxed process
     int landlock_abi = 0;  // seccomp adapter: the Landlock ABI its ruleset uses
     std::vector<std::pair<std::string, std::string>> env;
+    std::optional<HostIdentity> identity;  // bwrap as root: who the sandbox is on the host
 };
 
 // Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry

@@ -30,6 +30,12 @@ class TempDir {
     TempDir() {
         std::string tmpl = (fs::temp_directory_path() / "airlock-test.XXXXXX").string();
         path_ = fs::path(::mkdtemp(tmpl.data()));
+        // mkdtemp makes it 0700. Run as root, airlock's sandbox is another user, who could not
+        // even enter it: the tests' files outside the workspace must meet the sandbox's own
+        // protections, not this directory's mode.
+        fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec);
     }
     ~TempDir() {
         std::error_code ec;

@@ -4,6 +4,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +20,9 @@ int main(int argc, char** argv) {
         std::cerr << "escape suite: cannot create a scratch directory under " << base << "\n";
         return 1;
     }
+    // As root, the sandbox is another user: it must be able to enter the scratch directory, so
+    // that the scenarios meet the sandbox's own protections rather than this mode.
+    ::chmod(tmpl.c_str(), 0755);
     ::setenv("TMPDIR", tmpl.c_str(), 1);
     doctest::Context context(argc, argv);
     const int rc = context.run();

@@ -17,6 +17,7 @@ SandboxRequest request() {
     SandboxRequest r;
     r.workspace = "/srv/ws";
     r.cwd = "/srv/ws/sub";
+    r.airlock_is_root = false;  // the host identity plan looks at real directories
     r.env = {{"PATH", "/usr/bin:/bin"}, {"API_TOKEN", "secret-value"}};
     return r;
 }

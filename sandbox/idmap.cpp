@@ -1,0 +1,183 @@
+#include "sandbox/idmap.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "platform/workspace_path.hpp"
+
+namespace airlock::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool write_text(const std::string& path, const std::string& text) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    return fd.valid() && ::write(fd.get(), text.data(), text.size()) ==
+                             static_cast<ssize_t>(text.size());
+}
+
+// A user namespace that maps `inside` (the owner on disk) to `outside` (the sandbox user): the
+// idmapping handed to mount_setattr. It is made by a short-lived child that unshares a user
+// namespace and waits while the parent writes its maps and keeps a descriptor to it.
+Result<UniqueFd> make_idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t outside_uid,
+                                   gid_t outside_gid) {
+    int ready[2], done[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0)
+        return sys_error("sandbox", "cannot make an idmap user namespace", "pipe2");
+    UniqueFd ready_r(ready[0]), ready_w(ready[1]);
+    if (::pipe2(done, O_CLOEXEC) != 0)
+        return sys_error("sandbox", "cannot make an idmap user namespace", "pipe2");
+    UniqueFd done_r(done[0]), done_w(done[1]);
+    const pid_t pid = ::fork();
+    if (pid < 0) return sys_error("sandbox", "cannot make an idmap user namespace", "fork");
+    if (pid == 0) {
+        // Only async-signal-safe calls: the parent may have other threads.
+        char byte = 0;
+        ::close(ready_r.get());  // so that the pipes' ends can close
+        ::close(done_w.get());
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
+        if (::write(ready_w.get(), "x", 1) != 1) ::_exit(1);
+        while (::read(done_r.get(), &byte, 1) < 0 && errno == EINTR) {
+        }
+        ::_exit(0);
+    }
+    ready_w.reset();
+    done_r.reset();
+    auto reap = [&] {
+        done_w.reset();
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    };
+    char byte = 0;
+    ssize_t n;
+    while ((n = ::read(ready_r.get(), &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) {
+        reap();
+        return make_error("sandbox", "cannot make an idmap user namespace: unshare failed");
+    }
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const bool mapped =
+        write_text(proc + "/uid_map",
+                   std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n") &&
+        write_text(proc + "/gid_map",
+                   std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n");
+    const int saved = errno;
+    UniqueFd ns(mapped ? ::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC) : -1);
+    const int open_errno = errno;
+    reap();
+    if (!mapped) {
+        errno = saved;
+        return sys_error("sandbox", "cannot write the idmap user namespace's maps", "write");
+    }
+    if (!ns.valid()) {
+        errno = open_errno;
+        return sys_error("sandbox", "cannot open the idmap user namespace", "open");
+    }
+    return ns;
+}
+
+// One user namespace per mapping, kept for the life of the process: `airlock serve` makes
+// thousands of sandboxes with the same few mappings.
+Result<int> idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t outside_uid,
+                         gid_t outside_gid) {
+    static std::mutex mutex;
+    static std::map<std::tuple<uid_t, gid_t, uid_t, gid_t>, UniqueFd> cache;
+    const auto key = std::make_tuple(inside_uid, inside_gid, outside_uid, outside_gid);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second.get();
+    auto ns = make_idmap_userns(inside_uid, inside_gid, outside_uid, outside_gid);
+    if (!ns) return ns.error();
+    const int fd = ns->get();
+    cache.emplace(key, std::move(ns).value());
+    return fd;
+}
+
+Result<UniqueFd> idmapped_tree(const IdmappedRoot& root, uid_t uid, gid_t gid) {
+    auto userns = idmap_userns(root.owner_uid, root.owner_gid, uid, gid);
+    if (!userns) return userns.error();
+    UniqueFd tree(::open_tree(AT_FDCWD, root.path.c_str(),
+                              OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!tree.valid())
+        return sys_error("sandbox", "cannot copy writable root \"" + root.path.string() + "\"",
+                         "open_tree");
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<std::uint64_t>(*userns);
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        return sys_error("sandbox",
+                         "cannot idmap writable root \"" + root.path.string() +
+                             "\" (airlock runs as root, so the sandbox runs as uid " +
+                             std::to_string(uid) +
+                             " and needs an idmapped mount; does this filesystem support them? "
+                             "Otherwise run airlock as the workspace's owner)",
+                         "mount_setattr");
+    return tree;
+}
+
+}  // namespace
+
+Result<IdentityLaunch> prepare_identity_launch(const HostIdentity& identity) {
+    IdentityLaunch launch;
+    launch.uid = identity.uid;
+    launch.gid = identity.gid;
+    for (const auto& m : identity.masked)
+        launch.masked.push_back(m.string());
+    for (const auto& root : identity.idmapped) {
+        // The way from a mask down to the root is rebuilt inside the mask's tmpfs.
+        for (const auto& m : identity.masked) {
+            if (!is_within(root.path, m) || root.path == m) continue;
+            fs::path dir = m;
+            for (const auto& part : root.path.lexically_relative(m)) {
+                dir /= part;
+                launch.make_dirs.push_back(dir.string());
+            }
+        }
+        auto tree = idmapped_tree(root, identity.uid, identity.gid);
+        if (!tree) return tree.error();
+        launch.trees.push_back(std::move(tree).value());
+        launch.tree_dests.push_back(root.path.string());
+    }
+    return launch;
+}
+
+int apply_identity_launch(const void* context) noexcept {
+    const auto* launch = static_cast<const IdentityLaunch*>(context);
+    // A private mount namespace: nothing done here is seen by the host.
+    if (::unshare(CLONE_NEWNS) != 0) return errno;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return errno;
+    for (const auto& m : launch->masked) {
+        if (::mount("airlock-mask", m.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0)
+            return errno;
+    }
+    for (const auto& d : launch->make_dirs) {
+        if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return errno;
+    }
+    for (std::size_t i = 0; i < launch->tree_child_fds.size(); ++i) {
+        const int fd = launch->tree_child_fds[i];
+        if (::move_mount(fd, "", AT_FDCWD, launch->tree_dests[i].c_str(),
+                         MOVE_MOUNT_F_EMPTY_PATH) != 0)
+            return errno;
+        ::close(fd);
+    }
+    // Raw system calls: glibc's wrappers coordinate all threads, which a forked child lacks.
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0) return errno;
+    if (::syscall(SYS_setresgid, launch->gid, launch->gid, launch->gid) != 0) return errno;
+    if (::syscall(SYS_setresuid, launch->uid, launch->uid, launch->uid) != 0) return errno;
+    return 0;
+}
+
+}  // namespace airlock::sandbox
