@@ -157,7 +157,7 @@ Orphans reap_orphans(std::chrono::milliseconds grace) {
     auto name_of = [&](pid_t pid) {
         for (const auto& p : seen)
             if (p.pid == pid) return p;
-        return ProcessInfo{pid, ::getpid(), 'Z', "?"};
+        return ProcessInfo{pid, ::getpid(), 'Z', "?", {}};
     };
     for (;;) {
         int wstatus = 0;
@@ -173,6 +173,8 @@ Orphans reap_orphans(std::chrono::milliseconds grace) {
         if (!wait_sigchld(deadline)) break;
     }
     result.leftovers = our_children();
+    for (auto& p : result.leftovers)
+        p.detail = detail_of(p.pid);
     for (const auto& p : result.leftovers)
         ::kill(p.pid, SIGKILL);
     for (const auto& p : result.leftovers) {

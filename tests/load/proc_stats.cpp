@@ -88,7 +88,21 @@ std::vector<ProcessInfo> descendants(pid_t root) {
 }
 
 std::string describe(const ProcessInfo& p) {
-    return std::to_string(p.pid) + " " + p.comm + " (" + std::string(1, p.state) + ")";
+    return std::to_string(p.pid) + " " + p.comm + " (" + std::string(1, p.state) + ")" +
+           (p.detail.empty() ? "" : " " + p.detail);
+}
+
+std::string detail_of(pid_t pid) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    std::ifstream cmd(proc + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    for (char& c : cmdline)
+        if (c == '\0') c = ' ';
+    if (cmdline.size() > 300) cmdline = cmdline.substr(0, 300) + "...";
+    std::ifstream wchan_file(proc + "/wchan");
+    std::string wchan;
+    std::getline(wchan_file, wchan);
+    return "[" + cmdline + "] waiting in " + (wchan.empty() ? "?" : wchan);
 }
 
 }  // namespace airlock::load

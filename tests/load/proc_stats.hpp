@@ -14,6 +14,7 @@ struct ProcessInfo {
     pid_t ppid = 0;
     char state = '?';  // R, S, D, Z, ...
     std::string comm;
+    std::string detail;  // detail_of(), when asked for
 };
 
 // VmRSS of `pid` in KiB; nullopt when the process is gone.
@@ -28,7 +29,11 @@ std::vector<ProcessInfo> list_processes();
 // The processes whose parent chain leads to `root` (`root` itself excluded).
 std::vector<ProcessInfo> descendants(pid_t root);
 
-// "pid comm (state)" for reports.
+// "pid comm (state)" (and the detail) for reports.
 std::string describe(const ProcessInfo& p);
+
+// What a process is: its command line and where it sleeps in the kernel (for a process that
+// should not be there any more).
+std::string detail_of(pid_t pid);
 
 }  // namespace airlock::load
