@@ -127,22 +127,34 @@ Result<void> put_file_beneath(int root, const fs::path& relative, std::string_vi
         !S_ISREG(existing.st_mode))
         return make_error("exec", "\"" + relative.string() + "\" exists and is not a regular file");
 
-    std::random_device rd;
-    const std::string tmp = "." + name + ".airlock-" + std::to_string(rd());
-    UniqueFd file(::openat(dir->get(), tmp.c_str(),
-                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!file.valid()) return sys_error("exec", "cannot create a temporary file", "openat");
-    auto fail = [&](Error e) -> Result<void> {
-        ::unlinkat(dir->get(), tmp.c_str(), 0);
-        return e;
+    // The new content is written to a temporary file in the workspace's .airlock/tmp, then
+    // renamed into place: a crash mid-write leaves nothing in the user's tree. Where the target
+    // directory is another filesystem (rename cannot cross it), the temporary sits beside it.
+    auto tmp_dir = open_dir_creating(root, ".airlock/tmp");
+    auto put_via = [&](int in_dir) -> Result<void> {
+        std::random_device rd;
+        const std::string tmp = "." + name + ".airlock-" + std::to_string(rd());
+        UniqueFd file(::openat(in_dir, tmp.c_str(),
+                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!file.valid()) return sys_error("exec", "cannot create a temporary file", "openat");
+        auto fail = [&](Error e) -> Result<void> {
+            ::unlinkat(in_dir, tmp.c_str(), 0);
+            return e;
+        };
+        if (auto w = write_all(file.get(), content); !w) return fail(w.error());
+        if (::fchmod(file.get(), mode) != 0)
+            return fail(sys_error("exec", "cannot set the mode", "fchmod"));
+        if (::fsync(file.get()) != 0)
+            return fail(sys_error("exec", "cannot finish the file", "fsync"));
+        if (::renameat(in_dir, tmp.c_str(), dir->get(), name.c_str()) != 0)
+            return fail(sys_error("exec", "cannot put the file in place", "renameat"));
+        return {};
     };
-    if (auto w = write_all(file.get(), content); !w) return fail(w.error());
-    if (::fchmod(file.get(), mode) != 0)
-        return fail(sys_error("exec", "cannot set the mode", "fchmod"));
-    if (::fsync(file.get()) != 0) return fail(sys_error("exec", "cannot finish the file", "fsync"));
-    if (::renameat(dir->get(), tmp.c_str(), dir->get(), name.c_str()) != 0)
-        return fail(sys_error("exec", "cannot put the file in place", "renameat"));
-    return {};
+    if (tmp_dir) {
+        auto put = put_via(tmp_dir->get());
+        if (put || put.error().err_no != EXDEV) return put;
+    }
+    return put_via(dir->get());
 }
 
 Result<void> remove_file_beneath(int root, const fs::path& relative,

@@ -4,6 +4,8 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,6 +39,7 @@ enum Step : int {
     kRlimit,
     kCloseRange,
     kPreExec,
+    kParentDeath,
     kExecve
 };
 
@@ -60,6 +63,8 @@ const char* step_call(int step) {
             return "close_range";
         case kPreExec:
             return "sandbox setup";
+        case kParentDeath:
+            return "prctl(PR_SET_PDEATHSIG)";
         case kExecve:
             return "execve";
     }
@@ -128,6 +133,11 @@ const char* step_call(int step) {
             child_fail(error_fd, kPreExec);
         }
     }
+    // Dies with airlock (set last: a change of user in the pre-exec hook clears it). If airlock
+    // is already gone, nobody holds the error pipe's read end any more: stop here.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(error_fd, kParentDeath);
+    pollfd parent{error_fd, POLLOUT, 0};
+    if (::poll(&parent, 1, 0) < 0 || (parent.revents & POLLERR) != 0) ::_exit(127);
     ::execve(spec.program.c_str(), argv, envp);
     child_fail(error_fd, kExecve);
 }
@@ -198,7 +208,11 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     const std::vector<char*> envp = c_strings(spec.envp);
 
     const auto started = std::chrono::steady_clock::now();
-    const pid_t pid = ::fork();
+    const pid_t pid =
+        spec.own_pid_namespace
+            ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr,
+                                           nullptr, nullptr))
+            : ::fork();
     if (pid < 0) return sys_error("exec", "cannot start the child process", "fork");
     if (pid == 0) {
         child_main(spec, argv.data(), envp.data(), (*out)[1].get(), (*err)[1].get(),

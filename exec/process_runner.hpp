@@ -32,6 +32,10 @@ struct ProcessSpec {
     // Called in the parent once the child has exited or timed out: kills whatever it left
     // behind (a cgroup's members), so that no descendant keeps the output pipes open.
     std::function<void()> kill_descendants;
+    // The child is the init of a PID namespace of its own (needs CAP_SYS_ADMIN): when it exits,
+    // or dies with airlock, the kernel kills every process inside, whatever they did to escape
+    // their parent. Its PID as the child itself sees it is then 1.
+    bool own_pid_namespace = false;
     PreExecHook pre_exec = nullptr;
     const void* pre_exec_context = nullptr;
 };

@@ -73,6 +73,10 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             spec.program = sandbox::find_bwrap()->string();
             spec.argv = sandbox::bwrap_argv(profile, request.command, {3, 4});
             spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
+            // As root, bwrap becomes the init of a PID namespace of airlock's: when it dies (with
+            // airlock, say, before it could pass --die-with-parent on to the sandbox's own init),
+            // the kernel kills the whole sandbox.
+            launch->own_pid_namespace_ = spec.own_pid_namespace = ::geteuid() == 0;
             if (profile.identity) {
                 // As root: bwrap itself starts as the sandbox user, with the writable roots
                 // idmapped for it (sandbox/host_identity.hpp).
@@ -117,7 +121,9 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits) {
 
     ProcessOutcome& out = outcome.process;
     const std::string status = read_all(status_read_.get());
-    wait_for_sandbox_init(status);
+    // With a PID namespace of its own, bwrap's exit already means the whole sandbox is gone (and
+    // the child-pid it reports is numbered inside that namespace).
+    if (!own_pid_namespace_) wait_for_sandbox_init(status);
     // bwrap reports the sandboxed child's pid once the sandbox is fully set up; without it, the
     // sandbox failed and the command never ran.
     if (status.find("\"child-pid\"") == std::string::npos && !out.timed_out && !out.cancelled) {
