@@ -24,6 +24,41 @@ std::string parse_reason(const std::string& what) {
     return reason;
 }
 
+// "at line L, column C (byte B)" of byte offset `at`.
+std::string where(std::string_view text, std::size_t at) {
+    const std::string_view before = text.substr(0, at);
+    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    const std::size_t line_start = before.rfind('\n');
+    const std::size_t column = line_start == std::string_view::npos ? at + 1 : at - line_start;
+    return "at line " + std::to_string(line) + ", column " + std::to_string(column) + " (byte " +
+           std::to_string(at) + ")";
+}
+
+// The offset of the bracket that nests deeper than kMaxJsonDepth, if one does. Checked before
+// parsing: copying and printing a parsed value recurse, so depth must be bounded up front.
+std::optional<std::size_t> too_deep(std::string_view text) {
+    std::size_t depth = 0;
+    bool in_string = false, escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxJsonDepth) return i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
 // Checks one text parameter: its size, NUL bytes, UTF-8.
 Result<void> check_text(const ToolCall& call, const std::string& pointer, std::string_view text,
                         std::size_t max_bytes, const char* limit_name) {
@@ -41,20 +76,23 @@ Result<void> check_text(const ToolCall& call, const std::string& pointer, std::s
 }  // namespace
 
 Result<json> parse_json_text(std::string_view text, std::string_view what) {
+    if (const auto deep = too_deep(text))
+        return make_error("input", std::string(what) + ": " + where(text, *deep) +
+                                       ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
+                                       " levels");
     try {
         return json::parse(text.begin(), text.end());
     } catch (const json::parse_error& e) {
         // e.byte is the 1-based index of the last character read (size + 1 at the end).
         const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-        const std::string_view before = text.substr(0, at);
-        const std::size_t line =
-            1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
-        const std::size_t line_start = before.rfind('\n');
-        const std::size_t column = line_start == std::string_view::npos ? at + 1 : at - line_start;
-        return make_error("input", std::string(what) + ": not valid JSON at line " +
-                                       std::to_string(line) + ", column " + std::to_string(column) +
-                                       " (byte " + std::to_string(at) +
-                                       "): " + parse_reason(e.what()));
+        return make_error("input", std::string(what) + ": not valid JSON " + where(text, at) +
+                                       ": " + parse_reason(e.what()));
+    } catch (const json::out_of_range&) {
+        // 406 (a number beyond double); its message quotes the number, which is left out.
+        return make_error("input",
+                          std::string(what) + ": not valid JSON: a number is out of range");
+    } catch (const json::exception&) {
+        return make_error("input", std::string(what) + ": not valid JSON");
     }
 }
 

@@ -27,8 +27,12 @@ inline constexpr std::size_t kMaxArgvElements = 4096;
 // path and cwd (PATH_MAX with its NUL).
 inline constexpr std::size_t kMaxPathBytes = 4095;
 
+// JSON nested deeper than this is refused before it is parsed (a tool call needs 3 levels).
+inline constexpr std::size_t kMaxJsonDepth = 128;
+
 // Parses `text` as strict JSON. The error (stage "input") reads "WHAT: not valid JSON at line L,
-// column C (byte B): REASON", never quoting the text itself.
+// column C (byte B): REASON", never quoting the text itself; nesting deeper than kMaxJsonDepth
+// is refused the same way.
 Result<nlohmann::json> parse_json_text(std::string_view text, std::string_view what);
 
 // The offset of the first byte that is not part of well-formed UTF-8 (overlong forms,

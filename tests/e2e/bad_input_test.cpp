@@ -56,6 +56,16 @@ TEST_CASE("bad input: malformed JSON names line, column and byte, never quoting 
     check_refused(ws, multi, "arguments: not valid JSON at line 2, column 13");
     CHECK_FALSE(contains(multi.out, "s3cr3t"));
     CHECK_FALSE(contains(ws.wal_text(), "s3cr3t"));
+    // Nesting deeper than 128 levels is refused before it is parsed.
+    check_refused(ws,
+                  ws.airlock({"call", "--json", "shell_exec", "-"},
+                             "{\"argv\": " + std::string(200, '[') + std::string(200, ']') + "}"),
+                  "arguments: at line 1, column 137 (byte 136): nesting deeper than 128 levels");
+    // A number no double holds: the number is not quoted back either.
+    check_refused(ws,
+                  ws.airlock({"call", "--json", "shell_exec",
+                              R"({"argv": ["touch", "marker"], "timeout_ms": 1e999})"}),
+                  "arguments: not valid JSON: a number is out of range");
     CHECK_FALSE(fs::exists(ws.path() / "marker"));
     // Positive control: the same call, well-formed, runs.
     auto ok = ws.airlock({"call", "--json", "shell_exec", R"({"argv": ["touch", "marker"]})"});
@@ -130,7 +140,7 @@ TEST_CASE("bad input: a NUL byte in an argument, a command, a path or a cwd") {
     // every argument at its first NUL.
 }
 
-TEST_CASE("bad input: invalid UTF-8 is refused; the WAL stays valid JSON and verifies") {
+TEST_CASE("bad input: invalid UTF-8 is refused, the WAL stays valid JSON and verifies") {
     Workspace ws;
     const std::string bad = "marker\xff\xfe";
     check_refused(ws, ws.airlock({"exec", "--json", "--", "touch", bad}),
@@ -262,7 +272,7 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("bad input: a 10 MB rule list loads and every rule counts; over 64 MiB is refused") {
+TEST_CASE("bad input: a 10 MB rule list loads and every rule counts, over 64 MiB is refused") {
     Workspace ws;
     // 160,000 rules; the last one is the one that decides.
     std::string rules = "{\"version\": 1, \"default\": \"allow\", \"rules\": [\n";

@@ -45,7 +45,8 @@ void check_still_serving(ServeClient& server, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("bad input: malformed JSON and invalid UTF-8 lines get -32700 with the column") {
+TEST_CASE(
+    "bad input: malformed, invalid UTF-8 and too deeply nested lines get -32700 with the column") {
     Workspace ws;
     ServeClient server(ws);
     server.initialize();
@@ -53,6 +54,7 @@ TEST_CASE("bad input: malformed JSON and invalid UTF-8 lines get -32700 with the
         R"({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "shell_exec", "arguments": {"argv": ["touch", "marker"]})"
         "\n");
     server.write_raw("{\"jsonrpc\": \"2.0\", \"id\": 2, \"method\": \"x\xff\"}\n");
+    server.write_raw("{\"jsonrpc\": \"2.0\", \"id\": 3, \"method\": \"ping\", \"n\": 1e999}\n");
     const json parse = server.reply(nullptr);
     REQUIRE(parse.is_object());
     CAPTURE(parse.dump());
@@ -61,11 +63,24 @@ TEST_CASE("bad input: malformed JSON and invalid UTF-8 lines get -32700 with the
     const json utf8 = server.reply(nullptr);
     CHECK(utf8["error"]["code"] == -32700);
     CHECK(contains(utf8["error"]["message"], "ill-formed UTF-8 byte"));
+    const json number = server.reply(nullptr);
+    CHECK(number["error"]["code"] == -32700);
+    CHECK(contains(number["error"]["message"], "a number is out of range"));
+    // A million nested arrays: refused by depth before parsing (copying it would overflow
+    // the stack), at the bracket that goes too deep.
+    const std::string prefix = R"({"jsonrpc": "2.0", "id": 4, "method": "ping", "params": )";
+    server.write_raw(prefix + std::string(1000000, '[') + std::string(1000000, ']') + "}\n");
+    const json deep = server.reply(nullptr);
+    CAPTURE(deep.dump());
+    CHECK(deep["error"]["code"] == -32700);
+    CHECK(contains(deep["error"]["message"],
+                   "at line 1, column " + std::to_string(prefix.size() + 128) + " (byte " +
+                       std::to_string(prefix.size() + 127) + "): nesting deeper than 128 levels"));
     check_still_serving(server, "after");
     finish_cleanly(ws, server);
     CHECK_FALSE(fs::exists(ws.path() / "marker"));
     const auto refused = records_of(ws, "protocol_error");
-    REQUIRE(refused.size() == 2);
+    REQUIRE(refused.size() == 4);
     CHECK(refused[0]["data"]["code"] == -32700);
     CHECK(contains(refused[0]["data"]["message"], "column 128"));
     CHECK(records_of(ws, "call_received").empty());
@@ -190,7 +205,7 @@ TEST_CASE(
     CHECK(airlock::test::read_text(ws.path() / "marker") == "é€😀");
 }
 
-TEST_CASE("bad input: a 50 MiB message is served; over 64 MiB is -32600 and the server goes on") {
+TEST_CASE("bad input: a 50 MiB message is served, over 64 MiB is -32600 and the server goes on") {
     Workspace ws;
     ServeClient server(ws);
     server.initialize();

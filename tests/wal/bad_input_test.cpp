@@ -11,7 +11,7 @@ using airlock::test::read_text;
 using airlock::test::Workspace;
 using airlock::test::write_text;
 
-TEST_CASE("bad input: a truncated WAL is named by line and bytes; show keeps the verified part") {
+TEST_CASE("bad input: a truncated WAL is named by line and bytes, show keeps the verified part") {
     Workspace ws;
     REQUIRE(ws.airlock({"exec", "--", "true"}).exit_code == 0);
     fs::path log;
