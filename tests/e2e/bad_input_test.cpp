@@ -56,6 +56,11 @@ TEST_CASE("bad input: malformed JSON names line, column and byte, never quoting 
     check_refused(ws, multi, "arguments: not valid JSON at line 2, column 13");
     CHECK_FALSE(contains(multi.out, "s3cr3t"));
     CHECK_FALSE(contains(ws.wal_text(), "s3cr3t"));
+    // stdin closed in the middle of the arguments.
+    check_refused(ws,
+                  ws.airlock({"call", "--json", "shell_exec", "-"}, R"({"argv": ["touch", "mar)"),
+                  "arguments: not valid JSON at line 1, column 24 (byte 23): syntax error while "
+                  "parsing value - invalid string: missing closing quote");
     // Nesting deeper than 128 levels is refused before it is parsed.
     check_refused(ws,
                   ws.airlock({"call", "--json", "shell_exec", "-"},
