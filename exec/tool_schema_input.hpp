@@ -27,7 +27,7 @@ inline constexpr std::size_t kMaxArgvElements = 4096;
 // path and cwd (PATH_MAX with its NUL).
 inline constexpr std::size_t kMaxPathBytes = 4095;
 
-// JSON nested deeper than this is refused before it is parsed (a tool call needs 3 levels).
+// JSON nested deeper than this is refused before it is parsed (an MCP tool call needs 4 levels).
 inline constexpr std::size_t kMaxJsonDepth = 128;
 
 // Parses `text` as strict JSON. The error (stage "input") reads "WHAT: not valid JSON at line L,
