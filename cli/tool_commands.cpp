@@ -3,7 +3,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +12,7 @@
 #include "cli/common_options.hpp"
 #include "exec/session.hpp"
 #include "exec/tool_schema.hpp"
+#include "exec/tool_schema_input.hpp"
 
 namespace airlock::cli {
 
@@ -38,16 +38,36 @@ int report(const exec::CallResult& result, bool json, bool print_stdout) {
     return result.exit_code;
 }
 
-int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run,
-             bool print_stdout) {
-    auto session = exec::Session::open(session_options(o, passthrough, dry_run));
-    exec::CallResult result = session->handle(std::move(call));
-    session->finish();
-    return report(result, o.json, print_stdout);
+// Standard input, up to `limit` bytes; nullopt when there is more (the rest is not read, so
+// an endless or huge input costs no more than the limit).
+std::optional<std::string> read_stdin(std::size_t limit) {
+    std::string out;
+    std::string chunk(1 << 16, '\0');
+    while (std::cin.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) ||
+           std::cin.gcount() > 0) {
+        out.append(chunk.data(), static_cast<std::size_t>(std::cin.gcount()));
+        if (out.size() > limit) return std::nullopt;
+    }
+    return out;
 }
 
-std::string read_stdin() {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+std::string too_large(const char* what, std::size_t limit) {
+    return std::string(what) + " on standard input: more than " + std::to_string(limit >> 20) +
+           " MiB";
+}
+
+// A call built from the command line: CLI arguments can carry what JSON cannot (invalid
+// UTF-8) and stdin what no limit bounds, so the same input checks as for JSON calls apply.
+int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run,
+             bool print_stdout, std::optional<Error> input_error = std::nullopt) {
+    auto session = exec::Session::open(session_options(o, passthrough, dry_run));
+    if (!input_error)
+        if (auto input = exec::check_call_input(call); !input) input_error = input.error();
+    exec::CallResult result = input_error
+                                  ? session->reject(std::string(tool_name(call.tool)), *input_error)
+                                  : session->handle(std::move(call));
+    session->finish();
+    return report(result, o.json, print_stdout);
 }
 
 }  // namespace
@@ -100,8 +120,13 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
             ToolCall call;
             call.tool = Tool::file_write;
             call.path = *path;
-            call.content = read_stdin();
-            exit_status = run_call(*o, std::move(call), false, false, false);
+            std::optional<Error> input_error;
+            if (auto content = read_stdin(exec::kMaxContentBytes))
+                call.content = std::move(*content);
+            else
+                input_error = make_error(
+                    "input", "file_write: " + too_large("the content", exec::kMaxContentBytes));
+            exit_status = run_call(*o, std::move(call), false, false, false, input_error);
         });
     }
     // read
@@ -133,14 +158,17 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         cmd->add_option("tool", *tool, "shell_exec, file_write or file_read")->required();
         cmd->add_option("args", *args, "The call's arguments as a JSON object, or - to read stdin");
         cmd->callback([&exit_status, o, tool, args] {
-            const std::string text = *args == "-" ? read_stdin() : *args;
+            const auto text =
+                *args == "-" ? read_stdin(exec::kMaxArgumentsJsonBytes) : std::optional(*args);
             auto session = exec::Session::open(session_options(*o, !o->json, false));
             exec::CallResult result;
-            const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
-            if (parsed.is_discarded()) {
-                result =
-                    session->reject(*tool, make_error("input", "arguments are not valid JSON"));
-            } else if (auto call = exec::decode_tool_call(*tool, parsed); !call) {
+            const auto parsed =
+                text ? exec::parse_json_text(*text, "arguments")
+                     : Result<nlohmann::json>(make_error(
+                           "input", too_large("the arguments", exec::kMaxArgumentsJsonBytes)));
+            if (!parsed) {
+                result = session->reject(*tool, parsed.error());
+            } else if (auto call = exec::decode_tool_call(*tool, *parsed); !call) {
                 result = session->reject(*tool, call.error());
             } else {
                 result = session->handle(std::move(call).value());

@@ -2,6 +2,9 @@
 
 #include <limits>
 
+#include "exec/tool_schema_input.hpp"
+#include "platform/located_json.hpp"
+
 namespace airlock::exec {
 
 using nlohmann::json;
@@ -57,6 +60,14 @@ Error input_error(std::string_view tool, const std::string& message) {
     return make_error("input", std::string(tool) + ": " + message);
 }
 
+std::string at(const std::string& key) {
+    return " (at /" + escape_pointer_token(key) + ")";
+}
+
+const char* type_of(const json& value) {
+    return value.is_number_integer() ? "integer" : value.type_name();
+}
+
 const ToolDeclaration* find_declaration(Tool tool) {
     for (const auto& d : tool_declarations())
         if (d.tool == tool) return &d;
@@ -68,15 +79,19 @@ Result<void> check_shape(std::string_view name, const ToolDeclaration& decl, con
     if (!args.is_object()) return input_error(name, "arguments must be a JSON object");
     const json& props = decl.input_schema.at("properties");
     for (const auto& [key, value] : args.items()) {
-        if (!props.contains(key)) return input_error(name, "unknown parameter \"" + key + "\"");
+        if (!props.contains(key))
+            return input_error(name, "unknown parameter \"" + key + "\"" + at(key));
         const std::string type = props.at(key).at("type");
         const bool ok = (type == "string" && value.is_string()) ||
                         (type == "integer" && value.is_number_integer()) ||
                         (type == "array" && value.is_array());
-        if (!ok) return input_error(name, "parameter \"" + key + "\" must be " + type);
+        if (!ok)
+            return input_error(name, "parameter \"" + key + "\" must be " + type + ", got " +
+                                         type_of(value) + at(key));
         if (type == "integer" && props.at(key).contains("minimum") &&
             value.get<long long>() < props.at(key).at("minimum").get<long long>())
-            return input_error(name, "parameter \"" + key + "\" is below its minimum");
+            return input_error(name, "parameter \"" + key + "\" is below its minimum " +
+                                         props.at(key).at("minimum").dump() + at(key));
     }
     if (decl.input_schema.contains("required"))
         for (const auto& req : decl.input_schema.at("required"))
@@ -108,14 +123,20 @@ Result<ToolCall> decode_tool_call(std::string_view name, const json& args) {
                                       : "missing required parameter \"command\" or \"argv\"");
             if (has_command) {
                 call.shell = args.at("command").get<std::string>();
-                if (call.shell->empty()) return input_error(name, "\"command\" is empty");
+                if (call.shell->empty())
+                    return input_error(name, "\"command\" is empty (at /command)");
             } else {
-                for (const auto& token : args.at("argv")) {
-                    if (!token.is_string())
-                        return input_error(name, "every element of \"argv\" must be a string");
-                    call.argv.push_back(token.get<std::string>());
+                const json& argv = args.at("argv");
+                for (std::size_t i = 0; i < argv.size(); ++i) {
+                    if (!argv[i].is_string())
+                        return input_error(name,
+                                           "every element of \"argv\" must be a string, "
+                                           "got " +
+                                               std::string(type_of(argv[i])) + " (at /argv/" +
+                                               std::to_string(i) + ")");
+                    call.argv.push_back(argv[i].get<std::string>());
                 }
-                if (call.argv.empty()) return input_error(name, "\"argv\" is empty");
+                if (call.argv.empty()) return input_error(name, "\"argv\" is empty (at /argv)");
             }
             if (args.contains("cwd")) call.cwd = args.at("cwd").get<std::string>();
             if (args.contains("timeout_ms"))
@@ -132,6 +153,7 @@ Result<ToolCall> decode_tool_call(std::string_view name, const json& args) {
                 call.max_bytes = static_cast<std::size_t>(args.at("max_bytes").get<long long>());
             break;
     }
+    if (auto input = check_call_input(call); !input) return input.error();
     return call;
 }
 

@@ -40,7 +40,25 @@ void Dispatcher::route(const Message& m) {
     }
 }
 
+namespace {
+
+// What of the client's own text goes into the WAL: bounded, whatever the client sent.
+constexpr std::size_t kMaxRecordedText = 512;
+
+json recorded_id(const json& id) {
+    if (id.is_string() && id.get_ref<const std::string&>().size() > kMaxRecordedText)
+        return "(an id of " + std::to_string(id.get_ref<const std::string&>().size()) + " bytes)";
+    return id;
+}
+
+}  // namespace
+
 void Dispatcher::reply_error(const json& id, int code, const std::string& message) {
+    // Every refusal is evidence: a run's WAL shows what the client sent that was not served.
+    std::string clipped = message.substr(0, kMaxRecordedText);
+    if (clipped.size() < message.size()) clipped += "...";
+    p_.session.record_event("protocol_error", "",
+                            {{"code", code}, {"id", recorded_id(id)}, {"message", clipped}});
     p_.out.send(error_response(id, code, message));
 }
 

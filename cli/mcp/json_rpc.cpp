@@ -1,5 +1,7 @@
 #include "cli/mcp/json_rpc.hpp"
 
+#include "exec/tool_schema_input.hpp"
+
 namespace airlock::mcp {
 
 namespace {
@@ -21,8 +23,9 @@ bool valid_id(const json& id) {
 }  // namespace
 
 Message parse_message(std::string_view line) {
-    json j = json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded()) return invalid(rpc_error::kParseError, "parse error: not valid JSON");
+    auto parsed = exec::parse_json_text(line, "parse error");
+    if (!parsed) return invalid(rpc_error::kParseError, parsed.error().message);
+    json j = std::move(parsed).value();
     if (!j.is_object())
         return invalid(rpc_error::kInvalidRequest,
                        j.is_array() ? "invalid request: batches are not supported"

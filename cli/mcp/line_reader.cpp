@@ -4,9 +4,13 @@ namespace airlock::mcp {
 
 namespace {
 
+bool blank(std::string_view line) {
+    return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
 void emit(std::string_view line, const std::function<void(std::string_view)>& on_line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+    if (blank(line)) return;
     on_line(line);
 }
 
@@ -34,8 +38,8 @@ void LineReader::feed(std::string_view bytes, const std::function<void(std::stri
     }
 }
 
-void LineReader::finish(const std::function<void(std::string_view)>& on_line) {
-    if (!discarding_) emit(buffer_, on_line);
+void LineReader::finish(const std::function<void(std::size_t)>& on_unterminated) {
+    if (!discarding_ && !blank(buffer_)) on_unterminated(buffer_.size());
     buffer_.clear();
     discarding_ = false;
 }

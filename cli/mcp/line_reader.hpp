@@ -15,8 +15,9 @@ class LineReader {
     // skipped) and on_oversized once for a line longer than the limit, which is discarded.
     void feed(std::string_view bytes, const std::function<void(std::string_view)>& on_line,
               const std::function<void()>& on_oversized);
-    // The input ended: a last line without a newline is still a line.
-    void finish(const std::function<void(std::string_view)>& on_line);
+    // The input ended. A last line without its newline is not a message (the client stopped in
+    // the middle of writing it): it is never handed on; on_unterminated gets its size.
+    void finish(const std::function<void(std::size_t)>& on_unterminated);
 
   private:
     std::size_t max_;

@@ -85,7 +85,15 @@ Stop read_loop(int in_fd, int signal_fd, Dispatcher& dispatcher) {
         if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (got < 0) return Stop::read_error;
         if (got == 0) {
-            lines.finish(on_line);
+            lines.finish([&](std::size_t bytes) {
+                Message m;
+                m.error_code = rpc_error::kParseError;
+                m.error_message = "stdin closed in the middle of a message: its last " +
+                                  std::to_string(bytes) +
+                                  " bytes had no newline and were not read as a message";
+                std::cerr << "airlock serve: " << m.error_message << "\n";
+                dispatcher.dispatch(m);
+            });
             return Stop::input_closed;
         }
         lines.feed(std::string_view(buf.data(), static_cast<std::size_t>(got)), on_line,

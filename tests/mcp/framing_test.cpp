@@ -95,9 +95,17 @@ TEST_CASE("the line reader splits, strips CR, skips blank lines and drops oversi
     reader.feed("more\nok\n", on_line, on_big);
     CHECK(oversized == 1);
     CHECK(lines == std::vector<std::string>{"abc", "ok"});
+    // A last line without its newline is never a message: only its size is reported.
+    std::size_t unterminated = 0;
     reader.feed("last", on_line, on_big);
-    reader.finish(on_line);
-    CHECK(lines == std::vector<std::string>{"abc", "ok", "last"});
+    reader.finish([&](std::size_t bytes) { unterminated = bytes; });
+    CHECK(lines == std::vector<std::string>{"abc", "ok"});
+    CHECK(unterminated == 4);
+    unterminated = 0;
+    reader.feed("ok2\n \r", on_line, on_big);
+    reader.finish([&](std::size_t bytes) { unterminated = bytes; });
+    CHECK(lines == std::vector<std::string>{"abc", "ok", "ok2"});
+    CHECK(unterminated == 0);  // blank: nothing was cut off
 }
 
 TEST_CASE("protocol versions: supported ones are echoed, anything else gets the latest") {
