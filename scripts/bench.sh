@@ -76,15 +76,13 @@ log "building (Release) in $BUILD_DIR"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-targets=(airlock seccomp_export spawn_rate micro_bench)
-if grep -qs 'airlock-loadgen' "$ROOT/tests/load/CMakeLists.txt"; then targets+=(airlock-loadgen); fi
+targets=(airlock seccomp_export fd_exec spawn_rate serve_load micro_bench)
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
     die "build failed: cmake --build $BUILD_DIR --target ${targets[*]}"
 
 AIRLOCK="$BUILD_DIR/cli/airlock"
 SPAWN_RATE="$BUILD_DIR/tests/bench/spawn_rate"
 MICRO="$BUILD_DIR/tests/bench/micro_bench"
-LOADGEN="$(find "$BUILD_DIR/tests/load" -maxdepth 1 -name airlock-loadgen -type f 2>/dev/null | head -1 || true)"
 
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/airlock-bench.XXXXXX")"
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -121,6 +119,9 @@ log "end to end: preparing the raw bwrap command from airlock's dry run"
 # --json-status-fd (bwrap reports the child's pid and exit there) and --seccomp (the compiled
 # filter, from a memfd). The raw command gets the same fd numbers: the status fd on /dev/null and
 # the very same filter, exported by tests/bench/seccomp_export into a file.
+# A first real call creates the workspace's .airlock/, which every later call mounts read-only.
+"$AIRLOCK" exec --workspace "$WS" --sandbox bwrap -- /bin/true >/dev/null ||
+    die "airlock exec --sandbox bwrap -- /bin/true fails here"
 "$AIRLOCK" exec --workspace "$WS" --sandbox bwrap --dry-run --json -- /bin/true >"$SCRATCH/dry.json" ||
     die "airlock exec --dry-run failed: $(cat "$SCRATCH/dry.json")"
 jq -r '.stdout' "$SCRATCH/dry.json" >"$SCRATCH/plan.json"
@@ -129,23 +130,25 @@ jq -e '.command[0] == "bwrap"' "$SCRATCH/plan.json" >/dev/null ||
 "$BUILD_DIR/tests/bench/seccomp_export" "$SCRATCH/seccomp.bpf"
 status_fd="$(jq -r '.command | index("--json-status-fd") as $i | if $i then .[$i+1] else "" end' "$SCRATCH/plan.json")"
 seccomp_fd="$(jq -r '.command | index("--seccomp") as $i | if $i then .[$i+1] else "" end' "$SCRATCH/plan.json")"
-raw_bwrap="$(jq -r '.command | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
-redirs=""
-[[ -n "$status_fd" ]] && redirs+=" ${status_fd}>/dev/null"
-[[ -n "$seccomp_fd" ]] && redirs+=" ${seccomp_fd}<$(printf '%q' "$SCRATCH/seccomp.bpf")"
-raw_bwrap+="$redirs"
-# The same command without the filter, and with the minimal namespace set peers quote as the
-# floor, to show what each part costs.
-raw_bwrap_noseccomp="$(jq -r '.command | index("--seccomp") as $i | (if $i then .[:$i] + .[$i+2:] else . end) | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
-[[ -n "$status_fd" ]] && raw_bwrap_noseccomp+=" ${status_fd}>/dev/null"
+FD_EXEC="$BUILD_DIR/tests/bench/fd_exec"
+fd_specs=()
+[[ -n "$status_fd" ]] && fd_specs+=("$status_fd=/dev/null")
+[[ -n "$seccomp_fd" ]] && fd_specs+=("$seccomp_fd=$SCRATCH/seccomp.bpf")
+q() { printf '%q' "$1"; }
+# hyperfine runs every command without a shell (-N); fd_exec (static, tiny) opens the
+# descriptors and execs bwrap. Its own cost is measured as "fd_exec /bin/true".
+raw_bwrap="$(q "$FD_EXEC") ${fd_specs[*]} -- $(jq -r '.command | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
+# The same command without the filter, to show what the filter costs.
+raw_bwrap_noseccomp="$(q "$FD_EXEC") ${fd_specs[0]:-} -- $(jq -r '.command | index("--seccomp") as $i | (if $i then .[:$i] + .[$i+2:] else . end) | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
 printf '%s\n' "$raw_bwrap" >"$SCRATCH/raw_bwrap.sh"
-sh -c "$raw_bwrap" || die "the raw bwrap command fails: $raw_bwrap"
+eval "$raw_bwrap" || die "the raw bwrap command fails: $raw_bwrap"
 
 # Every call is a new run with its own durable WAL in the scratch workspace; the built-in policy
 # allows /bin/true; the approval provider is never asked.
 declare -a names=() cmds=()
 add() { names+=("$1"); cmds+=("$2"); }
 add "bare /bin/true" "/bin/true"
+add "fd_exec /bin/true" "$(q "$FD_EXEC") -- /bin/true"
 add "raw bwrap (airlock's profile)" "$raw_bwrap"
 add "raw bwrap, no seccomp" "$raw_bwrap_noseccomp"
 add "airlock exec, bwrap" "$(printf '%q' "$AIRLOCK") exec --workspace $(printf '%q' "$WS") --sandbox bwrap -- /bin/true"
@@ -191,7 +194,7 @@ log "end to end: $ROUNDS interleaved rounds, $RUNS runs per command per round"
 for ((r = 1; r <= ROUNDS; r++)); do
     args=()
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
-    hyperfine --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/e2e-$r.json" \
+    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/e2e-$r.json" \
         "${args[@]}" >/dev/null
     if ((${#peer_names[@]})); then
         args=()
@@ -231,7 +234,7 @@ done
     echo "The raw bwrap command, exactly as measured (fd ${status_fd:-none} is bwrap's --json-status-fd, fd ${seccomp_fd:-none} the seccomp filter airlock compiles):"
     echo
     echo '```'
-    sed "s|$SCRATCH|\$SCRATCH|g" "$SCRATCH/raw_bwrap.sh"
+    sed -e "s|$SCRATCH|\$SCRATCH|g" -e "s|$BUILD_DIR|build|g" "$SCRATCH/raw_bwrap.sh"
     echo '```'
     echo
     echo "Each \`airlock exec\` is a complete run: policy load, guard, policy, a new run directory with a durable WAL (fdatasync before and after the command), sandbox set-up, the command, the result."
@@ -253,7 +256,12 @@ peer_ratio="n/a"
 [[ -n "$fastest_peer_ms" ]] && peer_ratio="$(ratio "$fastest_peer_ms" "$airlock_ms")"
 
 # --- server --------------------------------------------------------------------------------------
-log "server: raw bwrap spawn rate at 1, 8, 32 in flight"
+log "server: airlock serve (tests/bench/serve_load) and the raw bwrap spawn rate at 1, 8, 32 in flight"
+SERVE_LOAD="$BUILD_DIR/tests/bench/serve_load"
+cat >"$SCRATCH/deny.json" <<'JSON'
+{"version": 1, "rules": [{"id": "bench-deny", "decision": "deny", "argv": ["airlock-bench-denied", "**"],
+  "reason": "benchmark: a call the policy denies"}]}
+JSON
 spawn_args=()
 [[ -n "$status_fd" ]] && spawn_args+=(--fd "$status_fd=/dev/null")
 [[ -n "$seccomp_fd" ]] && spawn_args+=(--fd "$seccomp_fd=$SCRATCH/seccomp.bpf")
@@ -265,27 +273,39 @@ for p in 1 8 32; do
     raw_rate[$p]="$(jq -r .calls_per_s "$SCRATCH/spawn-$p.json")"
     raw_p50[$p]="$(jq -r .p50_ms "$SCRATCH/spawn-$p.json")"
     raw_p99[$p]="$(jq -r .p99_ms "$SCRATCH/spawn-$p.json")"
+    "$SERVE_LOAD" --airlock "$AIRLOCK" --workspace "$WS" --parallel "$p" --calls "$SERVER_CALLS" \
+        --warmup 20 >"$SCRATCH/serve-$p.json" 2>>"$SCRATCH/serve.log" ||
+        die "serve_load failed at $p in flight: $(tail -3 "$SCRATCH/serve.log")"
+    srv_rate[$p]="$(jq -r .calls_per_s "$SCRATCH/serve-$p.json")"
+    srv_p50[$p]="$(jq -r .p50_ms "$SCRATCH/serve-$p.json")"
+    srv_p99[$p]="$(jq -r .p99_ms "$SCRATCH/serve-$p.json")"
 done
-
-denied_ms="nan"
-rss_before="" rss_after=""
-if [[ -n "$LOADGEN" ]]; then
-    bench_server
-else
-    log "no airlock-loadgen built: server throughput not measured"
-fi
+"$SERVE_LOAD" --airlock "$AIRLOCK" --workspace "$WS" --policy "$SCRATCH/deny.json" --kind denied \
+    --parallel 1 --calls "$SERVER_CALLS" --warmup 20 >"$SCRATCH/serve-denied.json" 2>>"$SCRATCH/serve.log" ||
+    die "serve_load (denied) failed: $(tail -3 "$SCRATCH/serve.log")"
+denied_ms="$(jq -r .p50_ms "$SCRATCH/serve-denied.json")"
+denied_p99="$(jq -r .p99_ms "$SCRATCH/serve-denied.json")"
+log "server: RSS over $RSS_CALLS calls at 8 in flight"
+"$SERVE_LOAD" --airlock "$AIRLOCK" --workspace "$WS" --parallel 8 --calls "$RSS_CALLS" \
+    --warmup 200 >"$SCRATCH/serve-rss.json" 2>>"$SCRATCH/serve.log" ||
+    die "serve_load (RSS) failed: $(tail -3 "$SCRATCH/serve.log")"
+rss_before="$(jq -r .rss_kib_after_warmup "$SCRATCH/serve-rss.json")"
+rss_after="$(jq -r .rss_kib_end "$SCRATCH/serve-rss.json")"
 {
     echo "### Server: \`airlock serve\` under load"
     echo
-    echo "Sandboxed \`true\` calls (bwrap, network off, durable WAL) against the raw bwrap command spawned as fast as possible at the same parallelism (tests/bench/spawn_rate), $SERVER_CALLS calls each."
+    echo "Sandboxed \`true\` calls (bwrap, network off, durable WAL) driven by tests/bench/serve_load (one MCP session, P requests kept in flight), against the raw bwrap command spawned as fast as possible at the same parallelism by tests/bench/spawn_rate; $SERVER_CALLS calls each after 20 of warm-up."
     echo
     echo "| in flight | airlock serve calls/s | p50 ms | p99 ms | raw bwrap calls/s | p50 ms | p99 ms | serve / raw |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
     for p in 1 8 32; do
-        echo "| $p | $(fmt "${srv_rate[$p]:-nan}" 0) | $(fmt "${srv_p50[$p]:-nan}") | $(fmt "${srv_p99[$p]:-nan}") | $(fmt "${raw_rate[$p]}" 0) | $(fmt "${raw_p50[$p]}") | $(fmt "${raw_p99[$p]}") | $(ratio "${srv_rate[$p]:-nan}" "${raw_rate[$p]}") |"
+        sr="${srv_rate[$p]:-nan}" s50="${srv_p50[$p]:-nan}" s99="${srv_p99[$p]:-nan}"
+        rr="${raw_rate[$p]}" r50="${raw_p50[$p]}" r99="${raw_p99[$p]}"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$p" "$(fmt "$sr" 0)" "$(fmt "$s50")" \
+            "$(fmt "$s99")" "$(fmt "$rr" 0)" "$(fmt "$r50")" "$(fmt "$r99")" "$(ratio "$sr" "$rr")"
     done
     echo
-    echo "A policy-denied call's round trip (nothing runs), median: $(fmt "$denied_ms" 3) ms."
+    echo "A policy-denied call's round trip (nothing runs; 1 in flight): median $(fmt "$denied_ms" 3) ms, p99 $(fmt "$denied_p99" 3) ms."
     echo
 } >>"$RES"
 
@@ -332,7 +352,8 @@ peak_kib="$({ /usr/bin/time -f '%M' "$AIRLOCK" exec --workspace "$WS" --sandbox 
 } >>"$RES"
 
 # --- targets -------------------------------------------------------------------------------------
-serve8="$(ratio "${srv_rate[8]:-nan}" "${raw_rate[8]}")"
+sr8="${srv_rate[8]:-nan}"
+serve8="$(ratio "$sr8" "${raw_rate[8]}")"
 rss_change="n/a"
 [[ -n "$rss_before" ]] && rss_change="$(awk -v a="$rss_after" -v b="$rss_before" 'BEGIN {d=(a-b)*100/b; printf "%.1f", d<0?-d:d}')"
 pol10k="$(m BM_PolicyEvaluate/10000/ns)"
@@ -390,7 +411,7 @@ plot "$OUT/policy.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#4477aa"
 EOF
 fi
 
-sed "s|$SCRATCH|\$SCRATCH|g" "$RES" >"$OUT/results.md"
+sed -e "s|$SCRATCH|\$SCRATCH|g" -e "s|$BUILD_DIR|build|g" -e "s|$ROOT/||g" -e "s|$HOME|~|g" "$RES" >"$OUT/results.md"
 # docs/PERFORMANCE.md carries a copy of the results between two markers; refresh it.
 DOC="$ROOT/docs/PERFORMANCE.md"
 if [[ "$OUT" == "$ROOT/docs/perf" ]] && grep -q '<!-- results:begin -->' "$DOC"; then
