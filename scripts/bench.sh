@@ -52,11 +52,12 @@ die() {
 }
 
 # --- tools ---------------------------------------------------------------------------------------
-need_packages() {
+need_packages() { # need_packages TEST:PACKAGE... (TEST: a command, or a file that must exist)
     local missing=()
-    for pkg in "$@"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-            missing+=("$pkg")
+    for pair in "$@"; do
+        local test="${pair%%:*}" pkg="${pair#*:}"
+        if [[ "$test" == /* ]]; then [[ -e "$test" ]] || missing+=("$pkg")
+        else command -v "$test" >/dev/null || missing+=("$pkg"); fi
     done
     ((${#missing[@]})) || return 0
     log "installing ${missing[*]} (Debian)"
@@ -69,7 +70,8 @@ need_packages() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null
 }
-need_packages hyperfine gnuplot-nox jq libbenchmark-dev time bubblewrap
+need_packages hyperfine:hyperfine gnuplot:gnuplot-nox jq:jq /usr/bin/time:time bwrap:bubblewrap \
+    /usr/include/benchmark/benchmark.h:libbenchmark-dev
 
 # --- build ---------------------------------------------------------------------------------------
 log "building (Release) in $BUILD_DIR"
@@ -380,9 +382,9 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
 
 # --- charts --------------------------------------------------------------------------------------
 log "charts"
-gnuplot <<EOF
+(cd "$OUT" && gnuplot) <<EOF
 set terminal svg size 900,420 dynamic font "sans,12" background "white"
-set output "$OUT/latency.svg"
+set output "latency.svg"
 set title "/bin/true end to end, median with quartiles (ms, log scale)"
 set style data histogram
 set style fill solid 0.6 border -1
@@ -393,13 +395,13 @@ set ylabel "ms"
 set xtics rotate by -25 noenhanced
 set grid ytics
 unset key
-plot "$OUT/latency.dat" using 0:2:xtic(1) with boxes lc rgb "#4477aa", \
+plot "latency.dat" using 0:2:xtic(1) with boxes lc rgb "#4477aa", \
      "" using 0:2:3:4 with yerrorbars lc rgb "black" pt 0
 EOF
 if [[ -s "$OUT/policy.dat" ]]; then
-    gnuplot <<EOF
+    (cd "$OUT" && gnuplot) <<EOF
 set terminal svg size 700,400 dynamic font "sans,12" background "white"
-set output "$OUT/policy.svg"
+set output "policy.svg"
 set title "Policy evaluation time against rule count"
 set logscale x
 set xlabel "rules"
@@ -407,7 +409,7 @@ set ylabel "ns per decision"
 set yrange [0:*]
 set grid
 unset key
-plot "$OUT/policy.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#4477aa"
+plot "policy.dat" using 1:2 with linespoints lw 2 pt 7 lc rgb "#4477aa"
 EOF
 fi
 
