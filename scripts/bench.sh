@@ -6,7 +6,8 @@
 #   scripts/bench.sh [--quick] [--peers]
 #
 #   --quick   fewer rounds and calls (about 2 minutes instead of about 10)
-#   --peers   also install (npm, into a scratch directory outside the repository) and measure
+#   --peers   also install (npm, into a scratch directory outside the repository; srt needs
+#             ripgrep and socat from Debian) and measure
 #             OpenAI's `codex sandbox` and Anthropic's `srt`
 #
 # Environment: BUILD_DIR (default build/), AIRLOCK_BENCH_OUT (default docs/perf),
@@ -29,7 +30,7 @@ for arg in "$@"; do
         --quick) QUICK=1 ;;
         --peers) PEERS=1 ;;
         -h | --help)
-            sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -165,6 +166,8 @@ fi
 
 declare -a peer_names=() peer_cmds=() peer_notes=()
 if ((PEERS)); then
+    # srt needs ripgrep and socat on Linux.
+    need_packages rg:ripgrep socat:socat
     log "peers: npm install into $PEERS_DIR"
     mkdir -p "$PEERS_DIR"
     case "$PEERS_DIR" in "$ROOT"/*) die "AIRLOCK_BENCH_PEERS_DIR must be outside the repository" ;; esac
@@ -175,11 +178,11 @@ if ((PEERS)); then
     codex="$PEERS_DIR/node_modules/.bin/codex"
     srt="$PEERS_DIR/node_modules/.bin/srt"
     if [[ -x "$codex" ]]; then
-        if (cd "$WS" && "$codex" sandbox linux -- /bin/true) >"$SCRATCH/codex.err" 2>&1; then
-            peer_names+=("codex sandbox linux")
-            peer_cmds+=("cd $(printf '%q' "$WS") && $(printf '%q' "$codex") sandbox linux -- /bin/true")
+        if (cd "$WS" && "$codex" sandbox -- /bin/true) >"$SCRATCH/codex.err" 2>&1; then
+            peer_names+=("codex sandbox")
+            peer_cmds+=("cd $(printf '%q' "$WS") && $(printf '%q' "$codex") sandbox -- /bin/true")
         else
-            peer_notes+=("codex sandbox linux does not run here: $(tail -c 300 "$SCRATCH/codex.err" | tr '\n' ' ')")
+            peer_notes+=("codex sandbox does not run here: $(tail -c 300 "$SCRATCH/codex.err" | tr '\n' ' ')")
         fi
     fi
     if [[ -x "$srt" ]]; then
