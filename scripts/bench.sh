@@ -329,7 +329,7 @@ if [[ -x "$MICRO" ]]; then
         echo
         echo "Google Benchmark, one core unless threads are given (build/tests/bench/micro_bench)."
         echo
-        echo "| benchmark | per second | time per item |"
+        echo "| benchmark | items per second (CPU time) | wall time per iteration |"
         echo "|---|---:|---:|"
         jq -r '.benchmarks[] | "| \(.name) | \(if .items_per_second then (.items_per_second | floor | tostring) else "" end) | \(.real_time * 100 | round / 100) \(.time_unit) |"' "$SCRATCH/micro.json"
         echo
