@@ -80,6 +80,7 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 targets=(airlock seccomp_export fd_exec spawn_rate serve_load micro_bench)
+[[ -f "$ROOT/tests/load/CMakeLists.txt" ]] && targets+=(airlock-loadgen)
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
     die "build failed: cmake --build $BUILD_DIR --target ${targets[*]}"
 
@@ -291,11 +292,24 @@ done
 denied_ms="$(jq -r .p50_ms "$SCRATCH/serve-denied.json")"
 denied_p99="$(jq -r .p99_ms "$SCRATCH/serve-denied.json")"
 log "server: RSS over $RSS_CALLS calls at 8 in flight"
-"$SERVE_LOAD" --airlock "$AIRLOCK" --workspace "$WS" --parallel 8 --calls "$RSS_CALLS" \
-    --warmup 200 >"$SCRATCH/serve-rss.json" 2>>"$SCRATCH/serve.log" ||
-    die "serve_load (RSS) failed: $(tail -3 "$SCRATCH/serve.log")"
-rss_before="$(jq -r .rss_kib_after_warmup "$SCRATCH/serve-rss.json")"
-rss_after="$(jq -r .rss_kib_end "$SCRATCH/serve-rss.json")"
+LOADGEN="$BUILD_DIR/tests/load/airlock-loadgen"
+rss_driver="tests/bench/serve_load"
+if [[ -x "$LOADGEN" ]]; then
+    # The load client also checks every answer, the WAL, descriptors and leftover processes.
+    rss_driver="airlock-loadgen (every answer, the WAL, descriptors and processes checked)"
+    "$LOADGEN" --airlock "$AIRLOCK" --workspace "$WS" --calls "$((RSS_CALLS + 200))" --in-flight 8 \
+        --mix allowed=1 --warmup 200 --json --server-stderr "$SCRATCH/loadgen.err" \
+        >"$SCRATCH/loadgen.json" 2>>"$SCRATCH/serve.log" ||
+        die "airlock-loadgen failed: $(jq -c .failures "$SCRATCH/loadgen.json" 2>/dev/null | head -c 500)"
+    rss_before="$(jq -r .rss_kib.start "$SCRATCH/loadgen.json")"
+    rss_after="$(jq -r .rss_kib.end "$SCRATCH/loadgen.json")"
+else
+    "$SERVE_LOAD" --airlock "$AIRLOCK" --workspace "$WS" --parallel 8 --calls "$RSS_CALLS" \
+        --warmup 200 >"$SCRATCH/serve-rss.json" 2>>"$SCRATCH/serve.log" ||
+        die "serve_load (RSS) failed: $(tail -3 "$SCRATCH/serve.log")"
+    rss_before="$(jq -r .rss_kib_after_warmup "$SCRATCH/serve-rss.json")"
+    rss_after="$(jq -r .rss_kib_end "$SCRATCH/serve-rss.json")"
+fi
 {
     echo "### Server: \`airlock serve\` under load"
     echo
@@ -349,7 +363,7 @@ peak_kib="$({ /usr/bin/time -f '%M' "$AIRLOCK" exec --workspace "$WS" --sandbox 
     echo
     echo "- \`airlock exec -- /bin/true\` peak RSS (\`/usr/bin/time -f %M\`, the largest of airlock and the processes it waited for): $(fmt "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')") MiB."
     if [[ -n "$rss_before" ]]; then
-        echo "- \`airlock serve\` RSS: $(fmt "$(awk -v k="$rss_before" 'BEGIN {print k/1024}')") MiB after warm-up, $(fmt "$(awk -v k="$rss_after" 'BEGIN {print k/1024}')") MiB after $RSS_CALLS more calls ($(awk -v a="$rss_after" -v b="$rss_before" 'BEGIN {printf "%+.1f %%", (a-b)*100/b}'))."
+        echo "- \`airlock serve\` RSS: $(fmt "$(awk -v k="$rss_before" 'BEGIN {print k/1024}')") MiB after warm-up, $(fmt "$(awk -v k="$rss_after" 'BEGIN {print k/1024}')") MiB after $RSS_CALLS more calls at 8 in flight, driven by $rss_driver ($(awk -v a="$rss_after" -v b="$rss_before" 'BEGIN {printf "%+.1f %%", (a-b)*100/b}'))."
     else
         echo "- \`airlock serve\` RSS over many calls: not measured (no load client)."
     fi
