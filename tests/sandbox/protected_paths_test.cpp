@@ -85,7 +85,7 @@ TEST_CASE("two concurrent sandboxes keep each other's placeholder for a missing 
     write_text(policy, allow_all_policy(kProtectHooks + R"(, "limits": {"timeout_seconds": 60})"));
     auto run = [&](const std::string& script) {
         return s.airlock({"exec", "--json", "--no-builtin-policy", "--policy", policy.string(),
-                          "--", "sh", "-c", script});
+                          "--sandbox", adapter_under_test(), "--", "sh", "-c", script});
     };
     const fs::path hooks = s.ws() / ".git/hooks";
     // A holds its sandbox open until the test says B is done, then tries to create the hook.
