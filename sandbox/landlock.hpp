@@ -24,6 +24,10 @@ struct LandlockSpec {
     // Absolute, already resolved paths (no symlinks): read and execute beneath them.
     // Typically {"/"}.
     std::vector<std::string> readonly_roots;
+    // Absolute, resolved directories whose entries may be listed (read_dir only) but whose
+    // files are neither read nor executed unless another rule grants it; e.g. "/" when the
+    // read-only roots are its children except /dev.
+    std::vector<std::string> listable_roots;
     // Absolute, resolved paths: every handled right beneath them except creating device nodes.
     // A file may be listed too (e.g. "/dev/null", which many shell commands write to); it gets
     // the file rights only.
