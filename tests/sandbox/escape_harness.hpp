@@ -131,6 +131,12 @@ inline nlohmann::json effective(const Ran& ran) {
     return result(ran)["sandbox"]["effective"];
 }
 
+// How a refused write outside the writable roots reads in the command's stderr: bwrap's
+// read-only bind mounts give EROFS, Landlock gives EACCES.
+inline std::string write_refused() {
+    return under_seccomp() ? "Permission denied" : "Read-only file system";
+}
+
 inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
