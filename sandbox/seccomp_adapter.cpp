@@ -58,7 +58,9 @@ Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     options.allow_network = profile.network;
     // Without a mount namespace nothing hides host sockets (/run/...): no AF_UNIX sockets at all.
     options.allow_unix_sockets = profile.network;
+    // Landlock covers neither file modes nor process groups: the filter refuses both.
     options.allow_mode_changes = false;
+    options.allow_new_process_groups = false;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
 

@@ -184,6 +184,14 @@ void add_mode_rules(const SeccompOptions& options, std::vector<SeccompRule>& rul
         rules.push_back(deny(name, why));
 }
 
+void add_process_group_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
+    if (options.allow_new_process_groups) return;
+    const std::string why =
+        "leaves the process group airlock kills when the call ends (no pid namespace)";
+    rules.push_back(deny("setsid", why));
+    rules.push_back(deny("setpgid", why));
+}
+
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
     if (options.allow_network) return;
     if (!options.allow_unix_sockets) {
@@ -325,6 +333,7 @@ std::vector<SeccompRule> build_seccomp_rules(const SeccompOptions& options) {
     add_terminal_rules(rules);
     add_setid_rules(rules);
     add_mode_rules(options, rules);
+    add_process_group_rules(options, rules);
     add_network_rules(options, rules);
     return rules;
 }
@@ -335,7 +344,8 @@ std::string dump_seccomp_rules(const SeccompOptions& options,
     out += "# airlock seccomp policy\n";
     out += std::string("options: allow_network=") + (options.allow_network ? "true" : "false") +
            " allow_unix_sockets=" + (options.allow_unix_sockets ? "true" : "false") +
-           (options.allow_mode_changes ? "" : " allow_mode_changes=false") + "\n";
+           (options.allow_mode_changes ? "" : " allow_mode_changes=false") +
+           (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") + "\n";
     out += "default: allow\n";
     out += "architectures: native only; any other architecture -> kill_process\n";
     out += "x32 (syscall number with bit 0x40000000 on x86_64): kill_process\n";

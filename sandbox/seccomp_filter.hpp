@@ -23,6 +23,9 @@ struct SeccompOptions {
     // namespace nothing else stops a mode change on a host file (Landlock does not cover file
     // modes), and as root every file is the child's own.
     bool allow_mode_changes = true;
+    // false: setsid and setpgid are refused. Without a pid namespace (or a pids cgroup) the
+    // process group is what airlock kills at the end of a call; a command must not leave it.
+    bool allow_new_process_groups = true;
 };
 
 enum class SeccompActionKind {
