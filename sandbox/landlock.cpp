@@ -190,6 +190,11 @@ Result<UniqueFd> build_landlock_ruleset(const LandlockSpec& spec) {
             add_path_rule(ruleset.get(), root, rights.readonly_fs, "readonly root");
         if (!added) return added.error();
     }
+    for (const std::string& root : spec.listable_roots) {
+        Result<void> added = add_path_rule(
+            ruleset.get(), root, rights.readonly_fs & LANDLOCK_ACCESS_FS_READ_DIR, "listable root");
+        if (!added) return added.error();
+    }
     for (const std::string& root : spec.writable_roots) {
         Result<void> added =
             add_path_rule(ruleset.get(), root, rights.writable_fs, "writable root");

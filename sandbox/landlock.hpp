@@ -32,6 +32,11 @@ struct LandlockSpec {
     bool scope_abstract_unix_sockets = true;
     // ABI 6: refuse sending signals to processes outside the sandbox.
     bool scope_signals = true;
+    // Absolute, resolved directories whose entries may be listed (read_dir only) but whose
+    // files are neither read nor executed unless another rule grants it; e.g. "/" when the
+    // read-only roots are its children except /dev. (Last, so that positional initialisers of
+    // the fields above keep their meaning.)
+    std::vector<std::string> listable_roots = {};
 };
 
 // The access masks enforced for a given ABI: rights the ABI does not know are dropped.

@@ -6,25 +6,68 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
+#include <system_error>
 
 #include "sandbox/landlock.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 namespace airlock::sandbox {
 
+namespace {
+
+// Devices a command may use; every other node of the host's /dev (disks, RAM disks, loop
+// devices, console screens, the kernel log) stays closed, as under bwrap's fresh /dev.
+constexpr const char* kReadableDevices[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                                            "/dev/urandom"};
+constexpr const char* kWritableDevices[] = {"/dev/null", "/dev/zero", "/dev/full"};
+
+bool is_char_device(const char* path) {
+    std::error_code ec;
+    return std::filesystem::symlink_status(path, ec).type() ==
+           std::filesystem::file_type::character;
+}
+
+// Read and execute everywhere but /dev: "/" itself only lists, and each of its entries that is
+// a real directory or file (symlinks such as /bin -> usr/bin lead back into these) is a
+// read-only root of its own. Landlock cannot take /dev back out of a rule on "/".
+Result<void> add_readonly_roots(LandlockSpec& spec) {
+    spec.listable_roots = {"/"};
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/", ec), end; !ec && it != end; it.increment(ec)) {
+        const auto type = it->symlink_status(ec).type();
+        if (ec) break;
+        const std::string path = it->path().string();
+        if (path == "/dev") continue;
+        if (type == std::filesystem::file_type::directory ||
+            type == std::filesystem::file_type::regular)
+            spec.readonly_roots.push_back(path);
+    }
+    if (ec) return make_error("sandbox", "cannot list / for the Landlock rules: " + ec.message());
+    for (const char* device : kReadableDevices)
+        if (is_char_device(device)) spec.readonly_roots.emplace_back(device);
+    for (const char* device : kWritableDevices)
+        if (is_char_device(device)) spec.writable_roots.emplace_back(device);
+    return {};
+}
+
+}  // namespace
+
 Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     SeccompOptions options;
     options.allow_network = profile.network;
     // Without a mount namespace nothing hides host sockets (/run/...): no AF_UNIX sockets at all.
     options.allow_unix_sockets = profile.network;
+    // Landlock covers neither file modes nor process groups: the filter refuses both.
+    options.allow_mode_changes = false;
+    options.allow_new_process_groups = false;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
 
     LandlockSpec spec;
-    spec.readonly_roots = {"/"};
+    if (auto roots = add_readonly_roots(spec); !roots) return roots.error();
     for (const auto& w : profile.writable)
         spec.writable_roots.push_back(w.string());
-    spec.writable_roots.push_back("/dev/null");  // `> /dev/null` is everywhere in shell scripts
     auto ruleset = build_landlock_ruleset(spec);
     if (!ruleset) return ruleset.error();
     return SeccompLaunch{std::move(bpf).value(), std::move(ruleset).value()};

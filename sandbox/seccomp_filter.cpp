@@ -160,16 +160,36 @@ void add_setid_rules(std::vector<SeccompRule>& rules) {
         const char* syscall;
         unsigned arg;
     };
-    constexpr ModeArg kModeArgs[] = {{"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"creat", 1},
-                                     {"open", 2},  {"openat", 3}, {"mknod", 1},    {"mknodat", 2}};
+    constexpr ModeArg kModeArgs[] = {{"chmod", 1},     {"fchmod", 1}, {"fchmodat", 2},
+                                     {"fchmodat2", 2}, {"creat", 1},  {"open", 2},
+                                     {"openat", 3},    {"mknod", 1},  {"mknodat", 2}};
     for (const auto& m : kModeArgs) {
         rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISUID, S_ISUID), why));
         rules.push_back(deny_if(m.syscall, masked_eq(m.arg, S_ISGID, S_ISGID), why));
     }
     // openat2's mode hides in a struct the filter cannot read: ENOSYS makes callers fall back
-    // to openat. (fchmodat2 is newer than libseccomp 2.5.4 knows; glibc 2.36 does not use it.)
+    // to openat.
     rules.push_back(
         deny("openat2", why + " (mode not inspectable; callers fall back to openat)", ENOSYS));
+}
+
+// Landlock confines writes to file contents and names, not modes: the seccomp adapter refuses
+// every mode change rather than let `chmod 666` reach a host file.
+void add_mode_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
+    if (options.allow_mode_changes) return;
+    const std::string why =
+        "no mount namespace and Landlock does not cover file modes: a chmod could reach any host "
+        "file the user owns";
+    for (const char* name : {"chmod", "fchmod", "fchmodat", "fchmodat2"})
+        rules.push_back(deny(name, why));
+}
+
+void add_process_group_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
+    if (options.allow_new_process_groups) return;
+    const std::string why =
+        "leaves the process group airlock kills when the call ends (no pid namespace)";
+    rules.push_back(deny("setsid", why));
+    rules.push_back(deny("setpgid", why));
 }
 
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
@@ -245,8 +265,17 @@ scmp_arg_cmp to_libseccomp(const SeccompArgCondition& c) {
     return {c.arg, _SCMP_CMP_MIN, 0, 0};  // rejected by libseccomp: fails closed
 }
 
+// System calls newer than the libseccomp this is built with (2.5.4) knows by name. Numbers from
+// 424 on are shared by every Linux architecture.
+int resolve_syscall(const std::string& name) {
+    const int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr != __NR_SCMP_ERROR) return nr;
+    if (name == "fchmodat2") return 452;
+    return __NR_SCMP_ERROR;
+}
+
 Result<void> add_rule(void* ctx, const SeccompRule& rule) {
-    const int nr = seccomp_syscall_resolve_name(rule.syscall.c_str());
+    const int nr = resolve_syscall(rule.syscall);
     if (nr == __NR_SCMP_ERROR) {
         return make_error("sandbox",
                           "seccomp rule names an unknown syscall '" + rule.syscall + "'");
@@ -303,6 +332,8 @@ std::vector<SeccompRule> build_seccomp_rules(const SeccompOptions& options) {
     add_personality_rules(rules);
     add_terminal_rules(rules);
     add_setid_rules(rules);
+    add_mode_rules(options, rules);
+    add_process_group_rules(options, rules);
     add_network_rules(options, rules);
     return rules;
 }
@@ -312,7 +343,9 @@ std::string dump_seccomp_rules(const SeccompOptions& options,
     std::string out;
     out += "# airlock seccomp policy\n";
     out += std::string("options: allow_network=") + (options.allow_network ? "true" : "false") +
-           " allow_unix_sockets=" + (options.allow_unix_sockets ? "true" : "false") + "\n";
+           " allow_unix_sockets=" + (options.allow_unix_sockets ? "true" : "false") +
+           (options.allow_mode_changes ? "" : " allow_mode_changes=false") +
+           (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") + "\n";
     out += "default: allow\n";
     out += "architectures: native only; any other architecture -> kill_process\n";
     out += "x32 (syscall number with bit 0x40000000 on x86_64): kill_process\n";

@@ -19,6 +19,13 @@ struct SeccompOptions {
     // unix sockets (/run/..., abstract names) cannot be reached where no mount namespace hides
     // them. socketpair() stays allowed either way.
     bool allow_unix_sockets = true;
+    // false: chmod, fchmod, fchmodat and fchmodat2 are refused outright. Without a mount
+    // namespace nothing else stops a mode change on a host file (Landlock does not cover file
+    // modes), and as root every file is the child's own.
+    bool allow_mode_changes = true;
+    // false: setsid and setpgid are refused. Without a pid namespace (or a pids cgroup) the
+    // process group is what airlock kills at the end of a call; a command must not leave it.
+    bool allow_new_process_groups = true;
 };
 
 enum class SeccompActionKind {

