@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <poll.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -208,11 +208,10 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     const std::vector<char*> envp = c_strings(spec.envp);
 
     const auto started = std::chrono::steady_clock::now();
-    const pid_t pid =
-        spec.own_pid_namespace
-            ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr, nullptr,
-                                           nullptr, nullptr))
-            : ::fork();
+    const pid_t pid = spec.own_pid_namespace
+                          ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr,
+                                                         nullptr, nullptr, nullptr))
+                          : ::fork();
     if (pid < 0) return sys_error("exec", "cannot start the child process", "fork");
     if (pid == 0) {
         child_main(spec, argv.data(), envp.data(), (*out)[1].get(), (*err)[1].get(),

@@ -46,11 +46,11 @@ Result<HostIdentity> plan_host_identity(const std::vector<fs::path>& writable, u
         for (auto it = std::next(root.begin()); it != root.end(); ancestor /= *it++) {
             struct stat ast {};
             if (::stat(ancestor.c_str(), &ast) != 0)
-                return sys_error("sandbox", "cannot examine \"" + ancestor.string() + "\"",
-                                 "stat");
+                return sys_error("sandbox", "cannot examine \"" + ancestor.string() + "\"", "stat");
             if (can_enter(ast, uid, gid)) continue;
-            const bool covered = std::any_of(identity.masked.begin(), identity.masked.end(),
-                                             [&](const fs::path& m) { return is_within(ancestor, m); });
+            const bool covered =
+                std::any_of(identity.masked.begin(), identity.masked.end(),
+                            [&](const fs::path& m) { return is_within(ancestor, m); });
             if (!covered) identity.masked.push_back(ancestor);
             break;
         }
@@ -74,8 +74,8 @@ nlohmann::json to_json(const HostIdentity& identity) {
     nlohmann::json masked = nlohmann::json::array();
     for (const auto& m : identity.masked)
         masked.push_back(m.string());
-    return {{"uid", identity.uid}, {"gid", identity.gid}, {"idmapped", idmapped},
-            {"masked", masked}};
+    return {
+        {"uid", identity.uid}, {"gid", identity.gid}, {"idmapped", idmapped}, {"masked", masked}};
 }
 
 }  // namespace airlock::sandbox

@@ -24,8 +24,8 @@ namespace {
 
 bool write_text(const std::string& path, const std::string& text) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    return fd.valid() && ::write(fd.get(), text.data(), text.size()) ==
-                             static_cast<ssize_t>(text.size());
+    return fd.valid() &&
+           ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
 // A user namespace that maps `inside` (the owner on disk) to `outside` (the sandbox user): the
@@ -70,11 +70,10 @@ Result<UniqueFd> make_idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t out
         return make_error("sandbox", "cannot make an idmap user namespace: unshare failed");
     }
     const std::string proc = "/proc/" + std::to_string(pid);
-    const bool mapped =
-        write_text(proc + "/uid_map",
-                   std::to_string(inside_uid) + " " + std::to_string(outside_uid) + " 1\n") &&
-        write_text(proc + "/gid_map",
-                   std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n");
+    const bool mapped = write_text(proc + "/uid_map", std::to_string(inside_uid) + " " +
+                                                          std::to_string(outside_uid) + " 1\n") &&
+                        write_text(proc + "/gid_map", std::to_string(inside_gid) + " " +
+                                                          std::to_string(outside_gid) + " 1\n");
     const int saved = errno;
     UniqueFd ns(mapped ? ::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC) : -1);
     const int open_errno = errno;
@@ -92,8 +91,7 @@ Result<UniqueFd> make_idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t out
 
 // One user namespace per mapping, kept for the life of the process: `airlock serve` makes
 // thousands of sandboxes with the same few mappings.
-Result<int> idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t outside_uid,
-                         gid_t outside_gid) {
+Result<int> idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t outside_uid, gid_t outside_gid) {
     static std::mutex mutex;
     static std::map<std::tuple<uid_t, gid_t, uid_t, gid_t>, UniqueFd> cache;
     const auto key = std::make_tuple(inside_uid, inside_gid, outside_uid, outside_gid);

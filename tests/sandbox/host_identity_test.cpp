@@ -21,7 +21,7 @@ TEST_CASE("as root, a root-only file outside the workspace cannot be read") {
     Scenario s;
     if (!running_as_root()) {
         MESSAGE("skipped: the sandbox already runs as this unprivileged user (uid " << ::geteuid()
-                                                                                << ")");
+                                                                                    << ")");
         return;
     }
     const fs::path secret = root_only_file(s.outside() / "root-only.txt", "ROOT-SECRET\n");
@@ -66,8 +66,9 @@ TEST_CASE("what the sandbox creates in the workspace belongs to the workspace's 
     CHECK(read_text(s.ws() / "created.txt") == "new\n");
 }
 
-TEST_CASE("as root, a workspace inside a directory only root can enter works, and the rest of "
-          "that directory stays out of sight") {
+TEST_CASE(
+    "as root, a workspace inside a directory only root can enter works, and the rest of "
+    "that directory stays out of sight") {
     Scenario s;
     if (!running_as_root()) {
         MESSAGE("skipped: needs root (running as uid " << ::geteuid() << ")");
@@ -81,7 +82,7 @@ TEST_CASE("as root, a workspace inside a directory only root can enter works, an
     auto run = [&](const std::string& script, const std::string& fields) {
         const fs::path p = s.outside() / "private-policy.json";
         write_text(p, allow_all_policy(fields));
-        std::vector<std::string> args = {"exec",     "--json",   "--workspace", ws.string(),
+        std::vector<std::string> args = {"exec",     "--json",   "--workspace",        ws.string(),
                                          "--policy", p.string(), "--no-builtin-policy"};
         if (fields.empty()) args.insert(args.end(), {"--sandbox", adapter_under_test()});
         args.insert(args.end(), {"--", "sh", "-c", script});
