@@ -68,7 +68,7 @@ int run(const RunOptions& o) {
     options.approve_upfront = o.approve_upfront;
     if (::isatty(STDERR_FILENO)) options.progress = print_progress;
     const exec::PlanReport report = exec::run_plan(*session, text, o.plan, options);
-    session->finish();
+    (void)session->finish();  // each call synced its own records already
 
     if (o.json)
         std::cout << exec::to_json(report).dump(-1, ' ', false,

@@ -56,17 +56,33 @@ std::string too_large(const char* what, std::size_t limit) {
            " MiB";
 }
 
+exec::SessionOptions single_call_options(const CommonOptions& o, bool passthrough, bool dry_run) {
+    exec::SessionOptions s = session_options(o, passthrough, dry_run);
+    s.single_call = true;
+    return s;
+}
+
+// The result is reported only once the run's records, its own included, are on disk.
+void finish_run(exec::Session& session, exec::CallResult& result) {
+    if (auto synced = session.finish(); !synced) {
+        result.status = exec::Status::error;
+        result.exit_code = exec::kExitError;
+        result.stage = "wal";
+        result.message = synced.error().describe();
+    }
+}
+
 // A call built from the command line: CLI arguments can carry what JSON cannot (invalid
 // UTF-8) and stdin what no limit bounds, so the same input checks as for JSON calls apply.
 int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run,
              bool print_stdout, std::optional<Error> input_error = std::nullopt) {
-    auto session = exec::Session::open(session_options(o, passthrough, dry_run));
+    auto session = exec::Session::open(single_call_options(o, passthrough, dry_run));
     if (!input_error)
         if (auto input = exec::check_call_input(call); !input) input_error = input.error();
     exec::CallResult result = input_error
                                   ? session->reject(std::string(tool_name(call.tool)), *input_error)
                                   : session->handle(std::move(call));
-    session->finish();
+    finish_run(*session, result);
     return report(result, o.json, print_stdout);
 }
 
@@ -160,7 +176,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
         cmd->callback([&exit_status, o, tool, args] {
             const auto text =
                 *args == "-" ? read_stdin(exec::kMaxArgumentsJsonBytes) : std::optional(*args);
-            auto session = exec::Session::open(session_options(*o, !o->json, false));
+            auto session = exec::Session::open(single_call_options(*o, !o->json, false));
             exec::CallResult result;
             const auto parsed =
                 text ? exec::parse_json_text(*text, "arguments")
@@ -173,7 +189,7 @@ void add_tool_commands(CLI::App& app, int& exit_status) {
             } else {
                 result = session->handle(std::move(call).value());
             }
-            session->finish();
+            finish_run(*session, result);
             exit_status = report(result, o->json, !o->json && *tool == "file_read");
         });
     }

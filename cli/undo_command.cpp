@@ -92,7 +92,7 @@ int undo(const UndoOptions& o) {
                       << it->seq << (it->call_id.empty() ? "" : ", call " + it->call_id) << ")\n";
         done.push_back(std::move(*undone));
     }
-    session->finish();
+    (void)session->finish();  // each call synced its own records already
     if (o.json) {
         json out = {{"status", status == 0 ? "ok" : "stopped"},
                     {"target_run", target_run},

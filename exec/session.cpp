@@ -125,7 +125,7 @@ std::unique_ptr<Session> Session::open(const SessionOptions& options) {
 Session::Session(SessionOptions options) : options_(std::move(options)) {}
 
 Session::~Session() {
-    finish();
+    (void)finish();
 }
 
 void Session::record_event(const std::string& type, const std::string& call_id, json data) {
@@ -203,18 +203,18 @@ void Session::start() {
     }
     approver_ =
         std::make_unique<approvals::Approver>(std::move(provider).value(), policy_->approvals());
+    // No sync here: every call syncs before it runs anything and before its result is given.
     record("approver_ready", "", {{"provider", approver_->provider_name()}});
-    if (wal_) (void)wal_->sync();
 }
 
-void Session::finish() {
-    if (finished_ || !wal_) return;
+Result<void> Session::finish() {
+    if (finished_ || !wal_) return {};
     finished_ = true;
     const bool aborted = startup_error_.has_value() || (approver_ && approver_->run_aborted());
     json totals = {{"calls", calls_.load()}, {"blocked_or_failed", failures_.load()}};
     if (startup_error_) totals["reason"] = startup_error_->describe();
     record(aborted ? "run_aborted" : "run_finished", "", totals);
-    (void)wal_->sync();
+    return wal_->sync();
 }
 
 CallResult Session::blocked(Call& c, Status status, int exit_code, std::string stage,
@@ -661,7 +661,7 @@ CallResult Session::end_call(Call& c, Stop stop) {
     if (!r.stage.empty()) data["stage"] = r.stage;
     if (!r.message.empty()) data["message"] = r.message;
     record("call_finished", c.call.call_id, data);
-    if (wal_) {
+    if (wal_ && !options_.single_call) {
         // The result goes back to the caller only once its records are on disk.
         if (auto s = wal_->sync(); !s) {
             r.status = Status::error;

@@ -28,6 +28,9 @@ struct SessionOptions {
     std::optional<int> timeout_seconds;  // can only shorten the policy's limit
     bool passthrough = false;            // stream the child's output to airlock's own
     bool dry_run = false;                // plan only: no WAL, no approval, nothing executed
+    // The run is one call: its result and the run's end are made durable by one sync, in
+    // finish(), which the caller awaits before reporting the result.
+    bool single_call = false;
     // Builds the approval provider instead of `approve` (the MCP server's elicitation).
     std::function<Result<std::unique_ptr<approvals::Provider>>(const approvals::ProviderOptions&)>
         make_provider;
@@ -61,8 +64,9 @@ class Session {
     approvals::Outcome approve_in_advance(const ToolCall& call, const guard::Assessment& risk,
                                           const policy::Verdict& verdict);
 
-    // Writes the run's final record (run_finished, or run_aborted) once.
-    void finish();
+    // Writes the run's final record (run_finished, or run_aborted) once, and syncs the WAL: an
+    // Error when the records could not be made durable.
+    Result<void> finish();
 
     struct Call;  // one call moving through the pipeline (session.cpp)
 

@@ -112,8 +112,14 @@ Result<CgroupLeaf> CgroupLeaf::create(const fs::path& parent, const std::string&
         if (::write(max.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
             return fail("cannot set pids.max in " + dir.string(), "write");
     }
-    UniqueFd procs(::open((dir / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
-    if (!procs.valid()) return fail("cannot open cgroup.procs in " + dir.string(), "open");
+    // The child joins while it is still single-threaded, so on cgroup v1 it can move itself as
+    // a thread ("tasks"): that skips the whole-threadgroup lock, whose RCU grace period costs
+    // milliseconds per call. cgroup v2 has no "tasks" file: there the child joins as a process.
+    const bool v1 = fs::exists(dir / "tasks");
+    const char* join_file = v1 ? "tasks" : "cgroup.procs";
+    UniqueFd procs(::open((dir / join_file).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!procs.valid())
+        return fail(std::string("cannot open ") + join_file + " in " + dir.string(), "open");
     return CgroupLeaf(dir, std::move(procs), max_processes);
 }
 

@@ -45,7 +45,8 @@ class CgroupLeaf {
     std::uint64_t max_ = 0;
 };
 
-// Async-signal-safe: moves the calling process into the cgroup whose cgroup.procs is `fd`.
+// Async-signal-safe: moves the calling (single-threaded) process into the cgroup whose join
+// file ("tasks" on cgroup v1, "cgroup.procs" on v2) is `fd`.
 int join_cgroup(int procs_fd) noexcept;
 
 }  // namespace airlock::sandbox

@@ -101,6 +101,7 @@ TEST_CASE("mounts are ordered so that deeper paths stack on shallower ones") {
     req.cwd = req.workspace;
     req.deny_read = {(root / "home").string(), (req.workspace / "secrets").string()};
     req.protected_paths = {".git/hooks"};
+    req.airlock_is_root = false;  // ordering only: no host identity masks
     auto p = build_profile(req, Adapter::bwrap);
     REQUIRE(p.ok());
     auto index_of = [&](const std::string& op, const fs::path& dest) {
