@@ -49,9 +49,11 @@ nlohmann::json sanitized_request(const ToolCall& call, const std::vector<std::st
             std::vector<std::string> keys = env_keys;
             std::sort(keys.begin(), keys.end());
             keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-            return {{"argv", texts(effective_argv(call))},
-                    {"cwd", text(root_as_empty(call.cwd))},
-                    {"env_keys", texts(keys)}};
+            nlohmann::json out = nlohmann::json::object();
+            out["argv"] = texts(effective_argv(call));
+            out["cwd"] = text(root_as_empty(call.cwd));
+            out["env_keys"] = texts(keys);
+            return out;
         }
         case Tool::file_write:
             return {{"path", text(call.path)},
@@ -68,8 +70,10 @@ nlohmann::json sanitized_request(const ToolCall& call, const std::vector<std::st
 }
 
 std::string approval_key(const ToolCall& call, const std::vector<std::string>& env_keys) {
-    const nlohmann::json keyed = {{"tool", std::string(tool_name(call.tool))},
-                                  {"request", sanitized_request(call, env_keys)}};
+    // Built by moving the parts in: a braced initializer would deep-copy the request.
+    nlohmann::json keyed = nlohmann::json::object();
+    keyed["tool"] = std::string(tool_name(call.tool));
+    keyed["request"] = sanitized_request(call, env_keys);
     // Every string above is valid UTF-8 by construction and every number is an integer, so
     // canonical_json cannot fail; if it did, no key (which could be shared) is better than one.
     auto canonical = canonical_json(keyed);

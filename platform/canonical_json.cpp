@@ -66,7 +66,22 @@ std::string pointer_token(std::string_view key) {
     return out;
 }
 
-Error invalid(const std::string& pointer, const std::string& what) {
+// Where a value sits, as a chain to its parent: the JSON pointer is only spelled out when an
+// error needs it (building it for every value was most of the writer's cost).
+struct Where {
+    const Where* parent = nullptr;
+    const std::string* key = nullptr;  // object member, or
+    std::size_t index = 0;             // array element
+};
+
+std::string pointer_of(const Where* where) {
+    if (where == nullptr) return "";
+    return pointer_of(where->parent) + "/" +
+           (where->key ? pointer_token(*where->key) : std::to_string(where->index));
+}
+
+Error invalid(const Where* where, const std::string& what) {
+    const std::string pointer = pointer_of(where);
     return make_error("canonical_json", "cannot write canonical JSON at \"" +
                                             (pointer.empty() ? "/" : pointer) + "\": " + what);
 }
@@ -111,8 +126,8 @@ void write_string(std::string_view s, std::string& out) {
     out.push_back('"');
 }
 
-Result<void> write_number_float(double d, const std::string& pointer, std::string& out) {
-    if (!std::isfinite(d)) return invalid(pointer, "NaN and infinity have no JSON form");
+Result<void> write_number_float(double d, const Where* where, std::string& out) {
+    if (!std::isfinite(d)) return invalid(where, "NaN and infinity have no JSON form");
     constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
     if (std::trunc(d) == d && std::fabs(d) < kExactIntegers) {
         out += std::to_string(static_cast<std::int64_t>(d));  // -0.0 becomes 0
@@ -122,7 +137,7 @@ Result<void> write_number_float(double d, const std::string& pointer, std::strin
     return {};
 }
 
-Result<void> write_value(const nlohmann::json& v, const std::string& pointer, std::string& out) {
+Result<void> write_value(const nlohmann::json& v, const Where* where, std::string& out) {
     using T = nlohmann::json::value_t;
     switch (v.type()) {
         case T::null:
@@ -138,10 +153,10 @@ Result<void> write_value(const nlohmann::json& v, const std::string& pointer, st
             out += std::to_string(v.get<std::uint64_t>());
             return {};
         case T::number_float:
-            return write_number_float(v.get<double>(), pointer, out);
+            return write_number_float(v.get<double>(), where, out);
         case T::string: {
             const auto& s = v.get_ref<const std::string&>();
-            if (!is_valid_utf8(s)) return invalid(pointer, "string is not valid UTF-8");
+            if (!is_valid_utf8(s)) return invalid(where, "string is not valid UTF-8");
             write_string(s, out);
             return {};
         }
@@ -150,7 +165,8 @@ Result<void> write_value(const nlohmann::json& v, const std::string& pointer, st
             std::size_t index = 0;
             for (const auto& element : v) {
                 if (index > 0) out.push_back(',');
-                auto r = write_value(element, pointer + "/" + std::to_string(index), out);
+                const Where child{where, nullptr, index};
+                auto r = write_value(element, &child, out);
                 if (!r) return r;
                 ++index;
             }
@@ -159,44 +175,46 @@ Result<void> write_value(const nlohmann::json& v, const std::string& pointer, st
         }
         case T::object: {
             // Sorted explicitly by unsigned bytes rather than relying on the container's order.
-            std::vector<const std::string*> keys;
-            keys.reserve(v.size());
-            for (const auto& item : v.items())
-                keys.push_back(&item.key());
-            std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) {
+            using Member = std::pair<const std::string*, const nlohmann::json*>;
+            std::vector<Member> members;
+            members.reserve(v.size());
+            for (auto it = v.begin(); it != v.end(); ++it)
+                members.emplace_back(&it.key(), &it.value());
+            std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
                 return std::lexicographical_compare(
-                    a->begin(), a->end(), b->begin(), b->end(), [](char x, char y) {
+                    a.first->begin(), a.first->end(), b.first->begin(), b.first->end(),
+                    [](char x, char y) {
                         return static_cast<unsigned char>(x) < static_cast<unsigned char>(y);
                     });
             });
             out.push_back('{');
             bool first = true;
-            for (const std::string* key : keys) {
-                const std::string child = pointer + "/" + pointer_token(*key);
-                if (!is_valid_utf8(*key)) return invalid(child, "object key is not valid UTF-8");
+            for (const auto& [key, value] : members) {
+                const Where child{where, key, 0};
+                if (!is_valid_utf8(*key)) return invalid(&child, "object key is not valid UTF-8");
                 if (!first) out.push_back(',');
                 first = false;
                 write_string(*key, out);
                 out.push_back(':');
-                auto r = write_value(v.at(*key), child, out);
+                auto r = write_value(*value, &child, out);
                 if (!r) return r;
             }
             out.push_back('}');
             return {};
         }
         case T::binary:
-            return invalid(pointer, "binary values have no JSON form");
+            return invalid(where, "binary values have no JSON form");
         case T::discarded:
-            return invalid(pointer, "discarded value");
+            return invalid(where, "discarded value");
     }
-    return invalid(pointer, "unknown value type");
+    return invalid(where, "unknown value type");
 }
 
 }  // namespace
 
 Result<std::string> canonical_json(const nlohmann::json& value) {
     std::string out;
-    auto r = write_value(value, "", out);
+    auto r = write_value(value, nullptr, out);
     if (!r) return r.error();
     return out;
 }

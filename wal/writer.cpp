@@ -104,18 +104,22 @@ Result<void> Writer::append(std::string_view type, std::string_view call_id, nlo
     redact_json(data);  // credential-shaped values never reach the log
     std::lock_guard lock(mutex_);
     if (!redact_.empty()) redact_with(data, redact_);
-    nlohmann::ordered_json record;
-    record["v"] = kFormatVersion;
-    record["seq"] = seq_ + 1;
-    record["ts"] = utc_timestamp_micros();
-    record["run_id"] = run_id_;
-    record["type"] = type;
-    record["call_id"] = call_id;
-    record["data"] = std::move(data);
-    record["prev"] = prev_hash_;
-    // Invalid UTF-8 from a child's output must not make the log unwritable.
-    std::string line =
-        record.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    // The envelope is written field by field, in the record's fixed order (the same bytes an
+    // ordered_json would give, without copying `data` into one). Invalid UTF-8 from a child's
+    // output must not make the log unwritable: it is replaced, never rejected.
+    auto json_text = [](const nlohmann::json& value) {
+        return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    };
+    std::string line;
+    line.reserve(256);
+    line += "{\"v\":" + std::to_string(kFormatVersion);
+    line += ",\"seq\":" + std::to_string(seq_ + 1);
+    line += ",\"ts\":" + json_text(utc_timestamp_micros());
+    line += ",\"run_id\":" + json_text(run_id_);
+    line += ",\"type\":" + json_text(std::string(type));
+    line += ",\"call_id\":" + json_text(std::string(call_id));
+    line += ",\"data\":" + json_text(data);
+    line += ",\"prev\":" + json_text(prev_hash_) + "}";
     const std::string hash = sha256_hex(line);  // of the line's bytes, without its newline
     line.push_back('\n');
     if (auto r = write_all(fd_.get(), line); !r) return r;
