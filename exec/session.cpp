@@ -455,6 +455,24 @@ Session::Stop Session::prepare_sandbox(Call& c) {
         return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
                        adapter.error().describe());
     }
+    if (*adapter == sandbox::Adapter::seccomp) {
+        // Landlock cannot keep .airlock/ (or anything else in the workspace) read-only: a
+        // command run earlier under this adapter could have written a policy layer there, so
+        // such a layer is not trusted to configure this adapter's runs.
+        for (const auto& name : policy_->layer_names()) {
+            if (name == "builtin") continue;
+            std::error_code ec;
+            const fs::path file = fs::weakly_canonical(fs::absolute(name, ec), ec);
+            if (ec || !is_within(file, workspace_)) continue;
+            const std::string message =
+                "the seccomp adapter cannot keep the workspace read-only, so policy layer " +
+                file.string() +
+                " may have been written by a sandboxed command; pass a policy from outside the "
+                "workspace (--policy), or use bwrap";
+            record("sandbox_denied", c.call.call_id, {{"message", message}});
+            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
+        }
+    }
     auto profile = sandbox::build_profile(request, *adapter);
     if (!profile) {
         record("sandbox_denied", c.call.call_id, {{"message", profile.error().describe()}});

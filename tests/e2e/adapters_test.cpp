@@ -87,6 +87,43 @@ TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running
     CHECK(fs::exists(ws.path() / "ran"));
 }
 
+TEST_CASE(
+    "the seccomp adapter does not trust a policy layer that a sandboxed command could write") {
+    if (airlock::sandbox::probe_landlock().abi <= 0) {
+        MESSAGE("skipped: no Landlock on this kernel");
+        return;
+    }
+    Workspace ws;
+    const std::string body = R"({"version": 1, "default": "allow"})";
+    // A command under this adapter can write .airlock/policy.json (Landlock cannot carve
+    // .airlock/ out of the writable workspace); the next run must not take it as policy.
+    fs::create_directories(ws.path() / ".airlock");
+    write_text(ws.path() / ".airlock" / "policy.json", body);
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--", "touch", "ran"});
+    CHECK(r.exit_code == 126);
+    CHECK(r.json()["status"] == "sandbox_denied");
+    CHECK(r.json()["message"].get<std::string>().find(".airlock/policy.json") != std::string::npos);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    // So is any other layer inside the workspace.
+    write_text(ws.path() / "mine.json", body);
+    fs::remove(ws.path() / ".airlock" / "policy.json");
+    auto inside = ws.airlock(
+        {"exec", "--json", "--sandbox", "seccomp", "--policy", "mine.json", "--", "touch", "ran"});
+    CHECK(inside.exit_code == 126);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    // Positive controls: the same layer from outside the workspace, and under bwrap (which keeps
+    // .airlock/ read-only), is used.
+    write_text(ws.outside() / "p.json", body);
+    auto outside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--policy",
+                               (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    CHECK(outside.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "ran"));
+    auto b = ws.airlock({"exec", "--json", "--sandbox", "bwrap", "--policy", "mine.json", "--",
+                         "touch", "ran-bwrap"});
+    CHECK(b.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "ran-bwrap"));
+}
+
 TEST_CASE("deny_read hides files and directories; protected paths stay read-only") {
     Workspace ws;
     HostDir host(ws.outside().filename().string());
