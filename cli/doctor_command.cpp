@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "exec/process_runner.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/idmap.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/profile.hpp"
 #include "sandbox/seccomp_filter.hpp"
@@ -52,6 +53,37 @@ Check check_bwrap() {
                  "--",
                  "/bin/true"};
     spec.envp = {"PATH=/usr/bin:/bin"};
+    // As root, the sandbox runs as an unprivileged user with the workspace idmapped for it
+    // (SANDBOX.md): the test sandbox does the same with the current directory.
+    std::optional<sandbox::IdentityLaunch> identity;
+    std::string as_root;
+    if (::geteuid() == 0) {
+        std::error_code ec;
+        const std::filesystem::path here = std::filesystem::current_path(ec);
+        auto plan = sandbox::plan_host_identity({here});
+        auto prepared = plan ? sandbox::prepare_identity_launch(*plan)
+                             : Result<sandbox::IdentityLaunch>(plan.error());
+        if (!prepared) {
+            c.detail = "as root, the sandbox runs as uid " +
+                       std::to_string(sandbox::kSandboxHostUid) +
+                       " and cannot here: " + prepared.error().describe();
+            c.fix =
+                "run airlock as the workspace's owner, or keep the workspace on a filesystem "
+                "with idmapped mounts (ext4, xfs, btrfs, tmpfs)";
+            return c;
+        }
+        identity.emplace(std::move(prepared).value());
+        for (const auto& tree : identity->trees) {
+            identity->tree_child_fds.push_back(3 + static_cast<int>(spec.pass_fds.size()));
+            spec.pass_fds.push_back(tree.get());
+        }
+        spec.pre_exec = sandbox::apply_identity_launch;
+        spec.pre_exec_context = &*identity;
+        spec.own_pid_namespace = true;
+        spec.argv.insert(spec.argv.end() - 2, {"--bind", here.string(), here.string()});
+        as_root = "; as root: runs as uid " + std::to_string(sandbox::kSandboxHostUid) + " with " +
+                  here.string() + " idmapped";
+    }
     exec::RunLimits limits;
     limits.timeout = std::chrono::seconds(10);
     auto r = exec::run_process(spec, limits);
@@ -67,7 +99,7 @@ Check check_bwrap() {
             "restrictions) or use --sandbox seccomp";
     } else {
         c.ok = true;
-        c.detail = spec.program + ": user, pid, net, ipc, uts namespaces work";
+        c.detail = spec.program + ": user, pid, net, ipc, uts namespaces work" + as_root;
     }
     return c;
 }
