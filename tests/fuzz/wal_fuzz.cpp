@@ -5,7 +5,8 @@
 // Invariants: nothing throws or crashes; the verdict agrees with what the verification holds
 // (tampered <=> a break, truncated <=> a torn line, intact => a final record); each record's
 // hash is the sha256 of its line; reading the log in two pieces, as `wal follow` does while
-// the log grows, gives exactly the records and verdict of reading it whole.
+// the log grows, gives the same records and the same verdict at the same line as reading it
+// whole.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -124,7 +125,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (auto& r : *second)
         records.push_back(std::move(r));
     const Verification pieces = verify(*reader);
-    FUZZ_CHECK(to_json(pieces) == to_json(whole->verification));
+    // The same verdict at the same place. The wording of a break may differ: a line that is
+    // not JSON is "followed by more bytes" when the next line was still being written, "by
+    // more lines" when it was complete (regressions/wal/crash-77ecf5d8...).
+    const Verification& all = whole->verification;
+    FUZZ_CHECK(pieces.verdict == all.verdict && pieces.records == all.records);
+    FUZZ_CHECK(pieces.run_id == all.run_id && pieces.final_type == all.final_type);
+    FUZZ_CHECK(pieces.broken.has_value() == all.broken.has_value());
+    if (all.broken)
+        FUZZ_CHECK(pieces.broken->line == all.broken->line &&
+                   pieces.broken->seq == all.broken->seq);
+    FUZZ_CHECK(pieces.torn.has_value() == all.torn.has_value());
+    if (all.torn)
+        FUZZ_CHECK(pieces.torn->line == all.torn->line && pieces.torn->bytes == all.torn->bytes &&
+                   pieces.torn->reason == all.torn->reason);
     FUZZ_CHECK(records.size() == whole->records.size());
     for (std::size_t i = 0; i < records.size(); ++i)
         FUZZ_CHECK(records[i].hash == whole->records[i].hash &&
