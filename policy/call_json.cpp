@@ -72,14 +72,19 @@ json call_to_json(const ToolCall& call) {
 }
 
 std::string describe_call(const ToolCall& call) {
+    // Quoted with invalid UTF-8 replaced: a command line may hold any bytes, and this line is
+    // only for people (json::dump would throw on them).
+    auto quoted = [](const std::string& s) {
+        return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+    };
     if (call.tool != Tool::shell_exec) return std::string(tool_name(call.tool)) + " " + call.path;
-    if (call.shell) return "sh -c " + json(*call.shell).dump();
+    if (call.shell) return "sh -c " + quoted(*call.shell);
     std::string out;
     for (const auto& a : call.argv) {
         if (!out.empty()) out += ' ';
         const bool plain =
             !a.empty() && a.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}~#") == std::string::npos;
-        out += plain ? a : json(a).dump();
+        out += plain ? a : quoted(a);
     }
     return out;
 }

@@ -2,7 +2,8 @@
 # Sets everything up and runs airlock's whole test suite.
 #
 #   scripts/test.sh              build (Release) and run every test with ctest
-#   scripts/test.sh --sanitize   the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/test.sh --sanitize   the same built with clang, AddressSanitizer + UndefinedBehaviorSanitizer
+#                                (build-sanitize/, shared with scripts/fuzz.sh)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

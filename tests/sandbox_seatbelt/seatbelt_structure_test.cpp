@@ -90,7 +90,11 @@ TEST_CASE("no path appears in the profile text, every path is a parameter the te
         const auto scan = scan_sbpl(inv.profile_text);
         REQUIRE(scan.error.empty());
         std::set<std::string> names;
-        for (const auto& [name, value] : inv.params) {
+        for (const auto& param : inv.params) {
+            // Named references, not structured bindings: INFO captures them in a lambda,
+            // which clang 14 does not allow for bindings.
+            const auto& name = param.first;
+            const auto& value = param.second;
             INFO("parameter ", name, " = ", value);
             CHECK(std::regex_match(name, std::regex("[A-Z_]+_[0-9]+")));
             CHECK(names.insert(name).second);

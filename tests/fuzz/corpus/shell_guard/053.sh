@@ -1,0 +1,1 @@
+sudo wipefs -a /dev/sda

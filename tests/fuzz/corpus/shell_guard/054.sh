@@ -1,0 +1,1 @@
+env -i systemctl poweroff

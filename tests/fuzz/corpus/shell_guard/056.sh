@@ -1,0 +1,1 @@
+ionice -c3 rm -rf ~

@@ -1,0 +1,1 @@
+/bin/rm -r build

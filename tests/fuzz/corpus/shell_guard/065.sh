@@ -1,0 +1,1 @@
+echo $(echo `id` $((1+2))) > >(tee log) 2>&1

