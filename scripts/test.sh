@@ -4,19 +4,48 @@
 #   scripts/test.sh              build (Release) and run every test with ctest
 #   scripts/test.sh --sanitize   the same built with clang, AddressSanitizer + UndefinedBehaviorSanitizer
 #                                (build-sanitize/, shared with scripts/fuzz.sh)
+#   scripts/test.sh --ci         what CI runs: the suite, then the full crash test (200 kills), the
+#                                full load test (10,000 calls), the sanitized suite and 60 s of
+#                                fuzzing per target (about 25 minutes on 2 cores)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
-if [[ "${1:-}" == "--sanitize" ]]; then
-    "$ROOT/scripts/bootstrap.sh" --sanitize
-    BUILD_DIR="${BUILD_DIR%/}-sanitize"
-    # Any report fails the test that triggered it (UBSan would otherwise print and go on).
-    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-    export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-else
-    "$ROOT/scripts/bootstrap.sh"
-fi
-
 jobs="$(nproc 2>/dev/null || echo 2)"
+
+# One step of a --ci run, timed, so a slow step shows in the log.
+step() {
+    local name="$1"
+    shift
+    local started=$SECONDS
+    echo "airlock test: == $name ==" >&2
+    "$@"
+    echo "airlock test: == $name: ok ($((SECONDS - started)) s) ==" >&2
+}
+
+case "${1:-}" in
+    --ci)
+        step "suite" "$ROOT/scripts/test.sh"
+        step "crash test" "$ROOT/scripts/crash_test.sh" 200
+        step "load test" "$ROOT/scripts/load_test.sh" 10000
+        step "sanitized suite" "$ROOT/scripts/test.sh" --sanitize
+        step "fuzzing" "$ROOT/scripts/fuzz.sh" 60
+        exit 0
+        ;;
+    --sanitize)
+        "$ROOT/scripts/bootstrap.sh" --sanitize
+        BUILD_DIR="${BUILD_DIR%/}-sanitize"
+        # Any report fails the test that triggered it (UBSan would otherwise print and go on).
+        export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+        export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+        ;;
+    "")
+        "$ROOT/scripts/bootstrap.sh"
+        ;;
+    *)
+        echo "usage: $0 [--sanitize | --ci]" >&2
+        exit 2
+        ;;
+esac
+
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$jobs" --timeout 300

@@ -18,6 +18,7 @@ using namespace airlock::mcp;
 
 constexpr std::size_t kMaxLine = 512;  // small, so that the over-long path is reached
 const std::string kOversized = "<oversized>";
+const std::string kUnterminated = "<unterminated>";
 
 std::vector<std::string> read_lines(std::string_view bytes, std::size_t piece) {
     LineReader reader(kMaxLine);
@@ -26,7 +27,8 @@ std::vector<std::string> read_lines(std::string_view bytes, std::size_t piece) {
     auto on_oversized = [&] { out.push_back(kOversized); };
     for (std::size_t at = 0; at < bytes.size(); at += piece)
         reader.feed(bytes.substr(at, piece), on_line, on_oversized);
-    reader.finish(on_line);
+    // A last line without its newline is never a message: only its presence is reported.
+    reader.finish([&](std::size_t) { out.push_back(kUnterminated); });
     return out;
 }
 
@@ -40,7 +42,8 @@ std::vector<std::string> expected_lines(std::string_view bytes) {
             out.push_back(kOversized);
         } else {
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (line.find_first_not_of(" \t") != std::string_view::npos) out.emplace_back(line);
+            if (line.find_first_not_of(" \t\r") != std::string_view::npos)
+                out.push_back(nl == std::string_view::npos ? kUnterminated : std::string(line));
         }
         if (nl == std::string_view::npos) break;
         bytes.remove_prefix(nl + 1);
