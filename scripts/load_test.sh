@@ -17,6 +17,15 @@ MIX="${MIX:-allowed=70,denied=20,failing=10}"
 # partially used pages of up to 8 x cores arenas) settle only once many calls have run. 4 MiB
 # is far below what any per-call leak costs at this count (10 000 calls x 1 KiB = 10 MiB).
 RSS_TOLERANCE_KIB="${RSS_TOLERANCE_KIB:-4096}"
+FD_TOLERANCE=0
+# A sanitized airlock keeps freed memory in ASan's quarantine (by design, up to 256 MiB) and
+# descriptors of its own runtime: flat RSS and descriptors are checked on the Release build
+# (CI's full load test); under sanitizers the run checks answers, the WAL and processes.
+if [[ "${AIRLOCK_LOAD_SANITIZED:-}" == 1 ]]; then
+    RSS_TOLERANCE_KIB=$((1 << 30))
+    FD_TOLERANCE=16
+    echo "load test: sanitized build: RSS and descriptor growth not checked" >&2
+fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
@@ -37,7 +46,7 @@ export XDG_CONFIG_HOME="$DIR/config"  # the user's own policy must not change th
 start=$EPOCHREALTIME
 status=0
 "$LOADGEN" --airlock "$AIRLOCK" --workspace "$DIR/ws" --calls "$CALLS" --in-flight "$IN_FLIGHT" \
-    --mix "$MIX" --max-fd-growth 0 --max-rss-growth-kib "$RSS_TOLERANCE_KIB" \
+    --mix "$MIX" --max-fd-growth "$FD_TOLERANCE" --max-rss-growth-kib "$RSS_TOLERANCE_KIB" \
     --server-stderr "$DIR/serve.log" --json-out "$DIR/load.json" || status=$?
 
 verdict="$("$AIRLOCK" wal verify --workspace "$DIR/ws" last 2>&1)" || {
