@@ -153,8 +153,12 @@ void Dispatcher::tools_call(const Message& m) {
                                    std::string("internal error: ") + e.what());
         }
         p_.calls.remove(id);
+        // Everything the call held (its cancel eventfd last) is released before the answer goes
+        // out: a client that sees every answer sees no descriptor of a finished call.
+        const bool cancelled = in_flight->cancelled;
+        in_flight.reset();
         // A cancelled request gets no response (the client has stopped waiting for it).
-        if (!in_flight->cancelled) p_.out.send(reply);
+        if (!cancelled) p_.out.send(reply);
     });
 }
 
