@@ -11,6 +11,7 @@
 #include "sandbox/idmap.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/profile.hpp"
+#include "sandbox/seatbelt.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 namespace airlock::cli {
@@ -125,7 +126,9 @@ Check check_seccomp() {
 }
 
 Check check_seatbelt() {
-    return {"seatbelt", false, "macOS only (/usr/bin/sandbox-exec)", "run airlock on macOS"};
+    const std::string path(sandbox::kSandboxExecPath);
+    if (::access(path.c_str(), X_OK) == 0) return {"seatbelt", true, path + " found", {}};
+    return {"seatbelt", false, "macOS only (" + path + " not found)", "run airlock on macOS"};
 }
 
 Check check_cgroup() {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "sandbox/bwrap.hpp"
+#include "sandbox/seatbelt.hpp"
 
 namespace airlock::exec {
 
@@ -93,6 +94,16 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             }
             break;
         }
+        case sandbox::Adapter::seatbelt: {
+            // sandbox-exec with the generated profile; every path is a -D parameter.
+            auto invocation = sandbox::seatbelt_invocation(profile, request.command);
+            if (!invocation) return invocation.error();
+            spec.program = std::string(sandbox::kSandboxExecPath);
+            spec.argv = std::move(invocation->argv);
+            spec.cwd = profile.cwd.string();
+            launch->seatbelt_ = true;
+            break;
+        }
         case sandbox::Adapter::seccomp: {
             auto prepared = sandbox::prepare_seccomp_launch(profile);
             if (!prepared) return prepared.error();
@@ -102,7 +113,6 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             [[fallthrough]];
         }
         case sandbox::Adapter::none:
-        case sandbox::Adapter::seatbelt:
             spec.program = request.resolved_program.string();
             spec.argv = request.command;
             spec.cwd = profile.cwd.string();
@@ -117,6 +127,15 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits) {
     if (!ran) return ran.error();
     Outcome outcome;
     outcome.process = std::move(ran).value();
+    if (seatbelt_) {
+        // sandbox-exec that cannot compile or apply the profile says so and runs nothing.
+        const ProcessOutcome& out = outcome.process;
+        if (out.exit_code != 0 && out.stderr_bytes.rfind("sandbox-exec: ", 0) == 0) {
+            outcome.kind = Outcome::Kind::sandbox_failed;
+            outcome.message = "sandbox-exec could not set up the sandbox: " + out.stderr_bytes;
+        }
+        return outcome;
+    }
     if (!bwrap_) return outcome;
 
     ProcessOutcome& out = outcome.process;

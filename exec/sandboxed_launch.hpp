@@ -55,6 +55,7 @@ class Launch {
     Launch() = default;
     ProcessSpec spec_;
     bool bwrap_ = false;
+    bool seatbelt_ = false;
     bool own_pid_namespace_ = false;
     UniqueFd status_read_, status_write_, seccomp_fd_;
     std::optional<sandbox::SeccompLaunch> seccomp_;

@@ -12,6 +12,7 @@
 #include "sandbox/landlock.hpp"
 #include "sandbox/paths.hpp"
 #include "sandbox/placeholders.hpp"
+#include "sandbox/seatbelt.hpp"
 
 namespace airlock::sandbox {
 
@@ -95,12 +96,18 @@ Result<Adapter> choose_adapter(const SandboxRequest& request) {
         if (!bwrap) return Adapter::bwrap;
         const LandlockProbe landlock = probe_landlock();
         if (landlock.abi > 0) return Adapter::seccomp;
+        if (::access(std::string(kSandboxExecPath).c_str(), X_OK) == 0) return Adapter::seatbelt;
         return make_error("sandbox", "no sandbox adapter works on this host: bwrap: " + *bwrap +
                                          "; seccomp: no Landlock (" + landlock.reason +
                                          "). Run `airlock doctor` for fixes");
     }
-    if (want == "seatbelt")
-        return make_error("sandbox", "the seatbelt adapter needs macOS (sandbox-exec)");
+    if (want == "seatbelt") {
+        // Probed, not guessed from the OS name: seatbelt is wherever sandbox-exec is.
+        if (::access(std::string(kSandboxExecPath).c_str(), X_OK) != 0)
+            return make_error("sandbox", "the seatbelt adapter needs macOS's " +
+                                             std::string(kSandboxExecPath) + ", not found here");
+        return Adapter::seatbelt;
+    }
     return make_error("sandbox", "unknown sandbox adapter \"" + want +
                                      "\" (expected auto, bwrap, seccomp, seatbelt or none)");
 }

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exec/sandboxed_launch.hpp"
 #include "sandbox/bwrap.hpp"
 #include "sandbox/profile.hpp"
+#include "sandbox/seatbelt.hpp"
 
 using namespace airlock::sandbox;
 
@@ -123,4 +125,29 @@ TEST_CASE("mounts are ordered so that deeper paths stack on shallower ones") {
     CHECK(bind_ws < hooks);         // protected paths stay read-only inside it
     CHECK(remount_home > hooks);    // read-only only once everything inside is mounted
     fs::remove_all(root);
+}
+
+TEST_CASE(
+    "a seatbelt profile launches sandbox-exec with the generated profile, never the bare "
+    "command") {
+    namespace fs = std::filesystem;
+    std::string tmpl = "/var/tmp/airlock-unit.XXXXXX";
+    const fs::path ws = ::mkdtemp(tmpl.data());
+    SandboxRequest req;
+    req.workspace = ws;
+    req.cwd = ws;
+    auto p = build_profile(req, Adapter::seatbelt);
+    REQUIRE(p.ok());
+    airlock::exec::LaunchRequest launch_request;
+    launch_request.profile = &*p;
+    launch_request.command = {"make", "test"};
+    launch_request.resolved_program = "/usr/bin/make";
+    auto launch = airlock::exec::Launch::prepare(launch_request);
+    REQUIRE(launch.ok());
+    const auto expected = seatbelt_invocation(*p, {"make", "test"});
+    REQUIRE(expected.ok());
+    CHECK((*launch)->spec().program == "/usr/bin/sandbox-exec");
+    CHECK((*launch)->spec().argv == expected->argv);
+    CHECK((*launch)->spec().cwd == ws.string());
+    fs::remove_all(ws);
 }
