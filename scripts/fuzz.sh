@@ -62,7 +62,8 @@ for target in "${TARGETS[@]}"; do
 done
 wait
 
-failed=0
+# The table is printed through tee (a subshell): failures are counted in a file, not a variable.
+: >"$WORK_DIR/failed"
 {
     printf '%-16s %14s %10s %10s %8s  %s\n' target executions exec/s new_units crashes result
     for target in "${TARGETS[@]}"; do
@@ -76,7 +77,7 @@ failed=0
         result=ok
         if [[ "$rc" != 0 || "$crashes" != 0 || -z "$execs" ]]; then
             result="FAILED (exit $rc; see $log)"
-            failed=1
+            echo "$target" >>"$WORK_DIR/failed"
         fi
         printf '%-16s %14s %10s %10s %8s  %s\n' "$target" "${execs:-?}" "${rate:-?}" \
             "${units:-?}" "$crashes" "$result"
@@ -85,7 +86,7 @@ failed=0
          "fuzzing $(($(date +%s) - built))s"
 } | tee "$WORK_DIR/summary.txt"
 
-if ((failed)); then
+if [[ -s "$WORK_DIR/failed" ]]; then
     echo "fuzz.sh: findings saved under $WORK_DIR/artifacts/; each becomes a regression in" \
          "tests/fuzz/regressions/<target>/" >&2
     for target in "${TARGETS[@]}"; do

@@ -68,6 +68,9 @@ std::variant<ojson, LineFault> parse_json(std::string_view line) {
         j = ojson::parse(line.begin(), line.end(), watch);
     } catch (const nlohmann::json::parse_error& e) {
         return LineFault{true, std::string("not valid JSON: ") + e.what()};
+    } catch (const nlohmann::json::exception& e) {
+        // e.g. a number too large for a double (out_of_range 406): found by fuzzing.
+        return LineFault{true, std::string("not valid JSON: ") + e.what()};
     }
     if (!duplicate.empty()) return fault("key \"" + duplicate + "\" appears twice in one object");
     return j;
