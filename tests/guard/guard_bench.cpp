@@ -19,7 +19,7 @@ double run(const guard::Guard& g, const ToolCall& call, double seconds, int& sin
     long calls = 0;
     while (clock::now() < until) {
         for (int i = 0; i < 256; ++i) {
-            const auto a = g.assess(call, "/work/ws");
+            const auto a = g.assess(call, "/srv/ws");
             sink += a.score;
         }
         calls += 256;
