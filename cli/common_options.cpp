@@ -17,6 +17,11 @@ void add_common_options(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
         "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a terminal, "
         "else deny)");
     cmd->add_flag("--json", o.json, "Print one JSON result object on stdout");
+    cmd->add_option("--unprotect", o.unprotect,
+                    "Lift one entry of the protection floor (e.g. .git/hooks) for this run, so "
+                    "commands and file writes may change it (repeatable, or comma-separated; recorded in the WAL)")
+        ->allow_extra_args(false)
+        ->delimiter(',');
     if (runs_commands) {
         cmd->add_option("--sandbox", o.sandbox,
                         "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
@@ -36,6 +41,7 @@ exec::SessionOptions session_options(const CommonOptions& o, bool passthrough, b
     s.approve = o.approve;
     s.sandbox = o.sandbox;
     s.timeout_seconds = o.timeout;
+    s.unprotect = o.unprotect;
     s.passthrough = passthrough;
     s.dry_run = dry_run;
     return s;

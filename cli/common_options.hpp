@@ -19,6 +19,7 @@ struct CommonOptions {
     std::string approve;
     std::string sandbox;
     std::optional<int> timeout;
+    std::vector<std::string> unprotect;
     bool json = false;
 };
 

@@ -1,4 +1,4 @@
-// `airlock policy check | lint | test | diff`: see docs/POLICY.md.
+// `airlock policy check | lint | test | diff | floor`: see docs/POLICY.md.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +11,7 @@
 #include "policy/lint.hpp"
 #include "policy/policy.hpp"
 #include "policy/replay.hpp"
+#include "sandbox/floor.hpp"
 
 namespace airlock::cli {
 
@@ -331,6 +332,29 @@ void add_diff(CLI::App& policy_app, int& exit_status) {
     });
 }
 
+// The protection floor is not policy (no layer can change it), but it is what a policy author
+// must know about: it is listed here.
+void add_floor(CLI::App& policy_app) {
+    auto json_out = std::make_shared<bool>(false);
+    auto* sub = policy_app.add_subcommand(
+        "floor", "List the protection floor: paths no policy can make writable (docs/SANDBOX.md)");
+    sub->add_flag("--json", *json_out, "print one JSON object");
+    sub->callback([json_out] {
+        if (*json_out) {
+            json entries = json::array();
+            for (const auto& e : sandbox::floor_entries())
+                entries.push_back({{"path", e.path}, {"why", e.why}});
+            std::cout << json{{"entries", entries},
+                              {"nested_scan_depth", sandbox::kFloorScanDepth}}
+                             .dump(2)
+                      << "\n";
+            return;
+        }
+        for (const auto& e : sandbox::floor_entries())
+            std::cout << e.path << "\t" << e.why << "\n";
+    });
+}
+
 }  // namespace
 
 void add_policy_commands(CLI::App& app, int& exit_status) {
@@ -341,6 +365,7 @@ void add_policy_commands(CLI::App& app, int& exit_status) {
     add_lint(*policy_app, exit_status);
     add_test(*policy_app, exit_status);
     add_diff(*policy_app, exit_status);
+    add_floor(*policy_app);
 }
 
 }  // namespace airlock::cli

@@ -22,6 +22,7 @@ struct ServeOptions {
     std::string approve_fallback = "deny";
     std::string sandbox;
     std::optional<int> timeout;
+    std::vector<std::string> unprotect;
     int progress_interval_ms = 10000;
 };
 
@@ -54,6 +55,11 @@ void add_serve_commands(CLI::App& app, int& exit_status) {
     cmd->add_option("--timeout", o->timeout,
                     "Wall-clock limit per command in seconds (never above the policy's)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--unprotect", o->unprotect,
+                    "Lift one entry of the protection floor (e.g. .git/hooks) for this session "
+                    "(repeatable, or comma-separated; recorded in the WAL)")
+        ->allow_extra_args(false)
+        ->delimiter(',');
     cmd->add_option("--progress-interval-ms", o->progress_interval_ms,
                     "How often a call with a progress token reports progress (default: 10000)")
         ->check(CLI::Range(100, 3600000));
@@ -65,6 +71,7 @@ void add_serve_commands(CLI::App& app, int& exit_status) {
             !o->no_builtin_policy);
         s.session.sandbox = o->sandbox;
         s.session.timeout_seconds = o->timeout;
+        s.session.unprotect = o->unprotect;
         s.elicitation.fallback_spec = o->approve_fallback;
         s.progress_interval = std::chrono::milliseconds(o->progress_interval_ms);
         exit_status = mcp::serve(std::move(s));

@@ -19,6 +19,7 @@
 #include "platform/workspace_path.hpp"
 #include "sandbox/bwrap.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/floor.hpp"
 #include "sandbox/placeholders.hpp"
 #include "sandbox/profile.hpp"
 
@@ -177,7 +178,14 @@ void Session::start() {
                     {"pid", ::getpid()},
                     {"workspace", workspace_.string()}};
     started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
+    if (!options_.unprotect.empty()) started["unprotected"] = options_.unprotect;
     record("run_started", "", started);
+    if (auto lifted = sandbox::validate_unprotect(options_.unprotect); !lifted) {
+        startup_error_ = lifted.error();
+        record("config_error", "",
+               {{"stage", lifted.error().stage}, {"message", lifted.error().describe()}});
+        return;
+    }
     if (!loaded) {
         startup_error_ = loaded.error();
         record("config_error", "",
@@ -251,6 +259,7 @@ CallResult Session::handle(ToolCall call, int cancel_fd) {
 
     if (auto stop = check_run_state(c)) return end_call(c, std::move(stop));
     if (auto stop = validate_input(c)) return end_call(c, std::move(stop));
+    if (auto stop = check_floor(c)) return end_call(c, std::move(stop));
     if (auto stop = score_risk(c)) return end_call(c, std::move(stop));
     if (auto stop = decide_policy(c)) return end_call(c, std::move(stop));
     if (auto stop = ask_approval(c)) return end_call(c, std::move(stop));
@@ -306,6 +315,21 @@ Session::Stop Session::validate_input(Call& c) {
         }
     }
     return std::nullopt;
+}
+
+// The protection floor holds for the file tools too, which airlock runs itself: a write below
+// `.git/hooks`, `.vscode`, a shell startup file... is refused whatever the policy says.
+Session::Stop Session::check_floor(Call& c) {
+    if (c.call.tool != Tool::file_write) return std::nullopt;
+    const auto entry = sandbox::floor_entry_for(c.relative_path, options_.unprotect);
+    if (!entry) return std::nullopt;
+    const std::string message = "\"" + c.relative_path.string() + "\" is under \"" + *entry +
+                                "\", which the protection floor keeps read-only (lift it with "
+                                "--unprotect " +
+                                *entry + ")";
+    record("floor_denied", c.call.call_id,
+           {{"path", c.relative_path.string()}, {"entry", *entry}});
+    return blocked(c, Status::denied, kExitBlocked, "floor", message);
 }
 
 Session::Stop Session::score_risk(Call& c) {
@@ -446,6 +470,7 @@ Session::Stop Session::prepare_sandbox(Call& c) {
     request.writable_roots = settings.writable_roots;
     request.deny_read = settings.deny_read;
     request.protected_paths = settings.protected_paths;
+    request.unprotect = options_.unprotect;
     if (const char* home = std::getenv("HOME")) request.home = home;
     request.env = c.env;
 

@@ -28,6 +28,8 @@ struct SessionOptions {
     std::optional<int> timeout_seconds;  // can only shorten the policy's limit
     bool passthrough = false;            // stream the child's output to airlock's own
     bool dry_run = false;                // plan only: no WAL, no approval, nothing executed
+    // Protection-floor entries lifted on the command line (--unprotect; sandbox/floor.hpp).
+    std::vector<std::string> unprotect;
     // The run is one call: its result and the run's end are made durable by one sync, in
     // finish(), which the caller awaits before reporting the result.
     bool single_call = false;
@@ -77,6 +79,7 @@ class Session {
     using Stop = std::optional<CallResult>;
     Stop check_run_state(Call& c);
     Stop validate_input(Call& c);
+    Stop check_floor(Call& c);
     Stop score_risk(Call& c);
     Stop decide_policy(Call& c);
     Stop ask_approval(Call& c);

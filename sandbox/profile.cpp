@@ -159,10 +159,29 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             return make_error("sandbox", "the root directory cannot be a writable root");
         add_unique(p.writable, root->path);
     }
-    // airlock's own state (the WAL) stays read-only inside the sandbox.
-    p.read_only.push_back(request.workspace / ".airlock");
-
     const fs::path lock_dir = placeholder_lock_dir(request.workspace);
+    // A protected path that exists is bound read-only; a missing one is blocked at its first
+    // missing component, so that it cannot be created.
+    auto protect = [&](const ResolvedPath& r) {
+        if (r.exists) {
+            if (!inside_any(r.path, p.writable)) return;  // read-only already
+            if (is_known_placeholder(lock_dir, r.path))
+                add_unique(p.blocked, r.path);
+            else
+                add_unique(p.read_only, r.path);
+            return;
+        }
+        const fs::path missing = *r.first_missing;
+        if (!inside_any(missing, p.writable)) return;
+        std::error_code ec;
+        if (!fs::is_directory(missing.parent_path(), ec)) {
+            // `.git` is a file (a worktree's or submodule's pointer): nothing can be created
+            // below it, and keeping the file itself read-only stops it being replaced.
+            add_unique(p.read_only, missing.parent_path());
+            return;
+        }
+        add_unique(p.blocked, missing);
+    };
     for (const auto& spec : request.protected_paths) {
         // A relative protected path applies inside every writable root.
         std::vector<fs::path> bases;
@@ -173,16 +192,16 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         for (const auto& base : bases) {
             auto r = resolve_profile_path(spec, base, request.home);
             if (!r) return r.error();
-            if (r->exists) {
-                if (!inside_any(r->path, p.writable)) continue;  // read-only already
-                if (is_known_placeholder(lock_dir, r->path))
-                    add_unique(p.blocked, r->path);
-                else
-                    add_unique(p.read_only, r->path);
-            } else if (inside_any(*r->first_missing, p.writable)) {
-                add_unique(p.blocked, *r->first_missing);
-            }
+            protect(*r);
         }
+    }
+    // The floor, whatever the policy says (sandbox/floor.hpp).
+    if (auto lifted = validate_unprotect(request.unprotect); !lifted) return lifted.error();
+    p.floor = plan_floor(p.writable, request.unprotect);
+    for (const auto& path : p.floor.paths) {
+        auto r = resolve_profile_path(path.string(), request.workspace, request.home);
+        if (!r) return r.error();
+        protect(*r);
     }
     for (const auto& spec : request.deny_read) {
         auto r = resolve_profile_path(spec, request.workspace, request.home);
@@ -219,10 +238,20 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         std::vector<fs::path> carve = p.blocked;
         for (const auto& r : p.read_only)
             if (r != request.workspace / ".airlock") carve.push_back(r);
-        if (!carve.empty())
-            return make_error("sandbox", "the seccomp adapter cannot keep protected path \"" +
-                                             carve.front().string() +
-                                             "\" read-only inside a writable root (use bwrap)");
+        if (!carve.empty()) {
+            const fs::path& first = carve.front();
+            const bool on_floor =
+                std::any_of(p.floor.paths.begin(), p.floor.paths.end(), [&](const fs::path& f) {
+                    return is_within(f, first) || is_within(first, f);
+                });
+            return make_error(
+                "sandbox",
+                "the seccomp adapter cannot keep protected path \"" + first.string() +
+                    "\" read-only inside a writable root (use bwrap" +
+                    (on_floor ? "; it is on the protection floor, which only --unprotect ENTRY "
+                                "lifts: see docs/SANDBOX.md)"
+                              : ")"));
+        }
         p.landlock_abi = probe_landlock().abi;
         p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
         return p;
@@ -329,7 +358,8 @@ nlohmann::json effective(const Profile& p) {
                  {{"root", "read-only (seatbelt)"},
                   {"writable", writable},
                   {"read_only", read_only},
-                  {"hidden", hidden}}},
+                  {"hidden", hidden},
+                  {"floor", to_json(p.floor)}}},
                 {"network", p.network ? "on" : "off"},
                 {"seccomp", false},
                 {"namespaces", nlohmann::json::array()},
@@ -343,6 +373,7 @@ nlohmann::json effective(const Profile& p) {
               {"writable", writable},
               {"landlock_abi", p.landlock_abi},
               {"wal_protected", false},
+              {"floor", to_json(p.floor)},
               {"dev", "null, zero, full, random, urandom only"},
               {"tmp", "shared with the host, read-only"}}},
             {"network", p.network ? "on" : "off"},
@@ -363,6 +394,7 @@ nlohmann::json effective(const Profile& p) {
                                                  {"writable", writable},
                                                  {"read_only", read_only},
                                                  {"hidden", hidden},
+                                                 {"floor", to_json(p.floor)},
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "platform/result.hpp"
+#include "sandbox/floor.hpp"
 #include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
@@ -34,6 +35,7 @@ struct SandboxRequest {
     std::vector<std::string> writable_roots;   // besides the workspace (as the policy gives them)
     std::vector<std::string> deny_read;        // hidden inside the sandbox
     std::vector<std::string> protected_paths;  // read-only even inside writable roots
+    std::vector<std::string> unprotect;        // floor entries lifted on the command line
     std::filesystem::path home;                // for "~/" in the lists above
     std::vector<std::pair<std::string, std::string>> env;  // the child's whole environment
     // As root, bwrap's sandbox runs as an unprivileged host user (sandbox/host_identity.hpp).
@@ -66,6 +68,7 @@ struct Profile {
     int landlock_abi = 0;  // seccomp adapter: the Landlock ABI its ruleset uses
     std::vector<std::pair<std::string, std::string>> env;
     std::optional<HostIdentity> identity;  // bwrap as root: who the sandbox is on the host
+    Floor floor;                           // the protection floor (sandbox/floor.hpp)
 };
 
 // Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry

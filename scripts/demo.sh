@@ -12,7 +12,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$ROOT/scripts/bootstrap.sh" 2>&1
+# Only what the demo needs: the airlock binary (scripts/test.sh builds the tests as well).
+"$ROOT/scripts/bootstrap.sh" --airlock 2>&1
 AIRLOCK="${BUILD_DIR:-$ROOT/build}/cli/airlock"
 
 DEMO_DIR="$(mktemp -d "${TMPDIR:-/tmp}/airlock-demo.XXXXXX")"

@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--no-build" ]]; then
     AIRLOCK="${2:?usage: $0 --no-build PATH/TO/airlock}"
     AIRLOCK="$(cd "$(dirname "$AIRLOCK")" && pwd)/$(basename "$AIRLOCK")"
 else
-    "$ROOT/scripts/bootstrap.sh" 2>&1
+    "$ROOT/scripts/bootstrap.sh" --airlock 2>&1
     AIRLOCK="${BUILD_DIR:-$ROOT/build}/cli/airlock"
 fi
 PY=/usr/bin/python3

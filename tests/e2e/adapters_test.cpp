@@ -2,7 +2,10 @@
 #include <doctest/doctest.h>
 
 #include "airlock_runner.hpp"
+#include "sandbox/floor.hpp"
 #include "sandbox/landlock.hpp"
+#include "tests/support/floor_args.hpp"
+#include "tests/support/not_applicable.hpp"
 
 using airlock::test::read_text;
 using airlock::test::Workspace;
@@ -19,6 +22,8 @@ struct HostDir {
     ~HostDir() { fs::remove_all(path); }
     fs::path path;
 };
+// Every liftable floor entry, for the seccomp adapter's tests of its other protections.
+const std::string kLiftFloor = airlock::test::unprotect_floor_args()[1];
 }  // namespace
 
 TEST_CASE("doctor reports each adapter and what auto resolves to") {
@@ -39,7 +44,7 @@ TEST_CASE("doctor reports each adapter and what auto resolves to") {
 
 TEST_CASE("the seccomp adapter confines writes, sockets and privileges without namespaces") {
     if (airlock::sandbox::probe_landlock().abi <= 0) {
-        MESSAGE("skipped: no Landlock on this kernel");
+        airlock::test::not_applicable("the seccomp adapter", "no Landlock on this kernel");
         return;
     }
     Workspace ws;
@@ -49,7 +54,7 @@ TEST_CASE("the seccomp adapter confines writes, sockets and privileges without n
                "echo inside > inside.txt\n"
                "echo outside > \"$1\" || echo blocked-outside\n");
     auto r = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--", "sh", "probe.sh", outside.string()});
+        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "sh", "probe.sh", outside.string()});
     CHECK(r.exit_code == 0);
     auto j = r.json();
     CHECK(j["sandbox"]["adapter"] == "seccomp");
@@ -65,7 +70,7 @@ TEST_CASE("the seccomp adapter confines writes, sockets and privileges without n
 
 TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running weaker") {
     if (airlock::sandbox::probe_landlock().abi <= 0) {
-        MESSAGE("skipped: no Landlock on this kernel");
+        airlock::test::not_applicable("the seccomp adapter", "no Landlock on this kernel");
         return;
     }
     Workspace ws;
@@ -74,7 +79,7 @@ TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running
     write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
         "sandbox": {"deny_read": [")" + (host.path / "secret").string() +
                                             R"("]}})");
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--policy",
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
                          (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
@@ -90,7 +95,7 @@ TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running
 TEST_CASE(
     "the seccomp adapter does not trust a policy layer that a sandboxed command could write") {
     if (airlock::sandbox::probe_landlock().abi <= 0) {
-        MESSAGE("skipped: no Landlock on this kernel");
+        airlock::test::not_applicable("the seccomp adapter", "no Landlock on this kernel");
         return;
     }
     Workspace ws;
@@ -99,7 +104,7 @@ TEST_CASE(
     // .airlock/ out of the writable workspace); the next run must not take it as policy.
     fs::create_directories(ws.path() / ".airlock");
     write_text(ws.path() / ".airlock" / "policy.json", body);
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--", "touch", "ran"});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
     CHECK(r.json()["message"].get<std::string>().find(".airlock/policy.json") != std::string::npos);
@@ -108,13 +113,13 @@ TEST_CASE(
     write_text(ws.path() / "mine.json", body);
     fs::remove(ws.path() / ".airlock" / "policy.json");
     auto inside = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--policy", "mine.json", "--", "touch", "ran"});
+        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy", "mine.json", "--", "touch", "ran"});
     CHECK(inside.exit_code == 126);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     // Positive controls: the same layer from outside the workspace, and under bwrap (which keeps
     // .airlock/ read-only), is used.
     write_text(ws.outside() / "p.json", body);
-    auto outside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--policy",
+    auto outside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
                                (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(outside.exit_code == 0);
     CHECK(fs::exists(ws.path() / "ran"));
@@ -164,4 +169,25 @@ TEST_CASE("deny_read hides files and directories; protected paths stay read-only
     // Positive control for the hook: without the policy, the hook can be written.
     auto unprotected = ws.airlock({"exec", "--json", "--", "sh", "write.sh"});
     CHECK(fs::exists(ws.path() / ".git/hooks/pre-commit"));
+}
+
+TEST_CASE("the seccomp adapter refuses a call rather than run without the protection floor") {
+    if (airlock::sandbox::probe_landlock().abi <= 0) {
+        airlock::test::not_applicable("the seccomp adapter", "no Landlock on this kernel");
+        return;
+    }
+    Workspace ws;
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--", "touch", "ran"});
+    CHECK(r.exit_code == 126);
+    CHECK(r.json()["status"] == "sandbox_denied");
+    CHECK(r.json()["message"].get<std::string>().find("protection floor") != std::string::npos);
+    CHECK_FALSE(fs::exists(ws.path() / "ran"));
+    // Positive control: with every entry lifted by name, the same call runs, and says so.
+    auto ok = ws.airlock(
+        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
+    CHECK(ok.exit_code == 0);
+    CHECK(fs::exists(ws.path() / "ran"));
+    const auto floor = ok.json()["sandbox"]["effective"]["filesystem"]["floor"];
+    CHECK(floor["lifted"].size() == airlock::sandbox::floor_entries().size() - 1);
+    CHECK(floor["entries"] == nlohmann::json::array({".airlock"}));
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "airlock_runner.hpp"
+#include "tests/support/floor_args.hpp"
 
 namespace airlock::escape {
 
@@ -64,6 +65,12 @@ class Scenario {
         if (fields.find("\"adapter\"") == std::string::npos) {
             args.push_back("--sandbox");
             args.push_back(adapter_under_test());
+            // The seccomp adapter cannot enforce the protection floor and refuses calls under
+            // it (floor_test.cpp proves that); its other protections are attacked with the floor
+            // lifted.
+            if (under_seccomp())
+                for (const auto& a : test::unprotect_floor_args())
+                    args.push_back(a);
         }
         args.push_back("--");
         args.insert(args.end(), argv.begin(), argv.end());

@@ -14,6 +14,8 @@
 #include <iostream>
 #include <string>
 
+#include "sandbox/host_identity.hpp"
+#include "sandbox/idmap.hpp"
 #include "sandbox/landlock.hpp"
 
 namespace {
@@ -50,6 +52,28 @@ int check_adapter() {
     return 2;
 }
 
+// As root, bwrap runs as another host user and needs idmapped mounts of the workspace. A
+// filesystem without them makes airlock refuse every call (sandbox_denied, as it must): there
+// is nothing to attack, which is reported (exit 77), never passed. The unprivileged runs of the
+// suite still attack bwrap there.
+int check_idmapped_mounts(const std::string& scratch) {
+    const char* given = std::getenv("AIRLOCK_ESCAPE_ADAPTER");
+    const bool bwrap = given == nullptr || *given == '\0' || std::string(given) == "bwrap";
+    if (::geteuid() != 0 || !bwrap) return 0;
+    auto plan = airlock::sandbox::plan_host_identity({scratch});
+    if (plan) {
+        auto launch = airlock::sandbox::prepare_identity_launch(*plan);
+        if (launch) return 0;
+        std::cerr << "escape suite (bwrap as root): SKIPPED, not applicable on this host: "
+                  << launch.error().describe() << "\n";
+    } else {
+        std::cerr << "escape suite (bwrap as root): cannot plan the sandbox's identity: "
+                  << plan.error().describe() << "\n";
+        return 1;
+    }
+    return kSkipped;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +100,11 @@ int main(int argc, char** argv) {
     // As root, the sandbox is another user: it must be able to enter the scratch directory, so
     // that the scenarios meet the sandbox's own protections rather than this mode.
     ::chmod(tmpl.c_str(), 0755);
+    if (const int rc = check_idmapped_mounts(tmpl); rc != 0) {
+        std::error_code ec;
+        fs::remove_all(tmpl, ec);
+        return rc;
+    }
     ::setenv("TMPDIR", tmpl.c_str(), 1);
     const int rc = context.run();
     std::error_code ec;

@@ -31,17 +31,17 @@ TEST_CASE("protected .git/hooks that exists: no hook can be written") {
         // Landlock cannot keep a path read-only inside a writable root: airlock refuses.
         require_refused_by_sandbox(r, (s.ws() / ".git/hooks").string());
         CHECK_FALSE(fs::exists(s.ws() / ".git/hooks/pre-commit"));
-        CHECK(s.sh("echo '[core]' > .git/config").exit_code == 0);  // unprotected, it runs
+        CHECK(s.sh("echo 'repo' > .git/description").exit_code == 0);  // unprotected, it runs
         return;
     }
     require_sandboxed(r);
     CHECK(r.exit_code != 0);
     CHECK(contains(field(r, "stderr"), "Read-only file system"));
     CHECK_FALSE(fs::exists(s.ws() / ".git/hooks/pre-commit"));
-    // Positive control: the rest of .git is writable under the same policy.
-    auto ok = s.sh("echo '[core]' > .git/config", kProtectHooks);
+    // Positive control: the rest of .git (but its floor entries) is writable under the same policy.
+    auto ok = s.sh("echo 'repo' > .git/description", kProtectHooks);
     CHECK(ok.exit_code == 0);
-    CHECK(read_text(s.ws() / ".git/config") == "[core]\n");
+    CHECK(read_text(s.ws() / ".git/description") == "repo\n");
 }
 
 TEST_CASE("protected .git/hooks that does not exist yet cannot be created, and leaves nothing") {
