@@ -142,7 +142,8 @@ std::optional<std::string> floor_entry_for(const fs::path& relative,
     const std::vector<fs::path> parts(relative.begin(), relative.end());
     for (const auto& e : floor_entries()) {
         if (is_lifted(e.path, lifted)) continue;
-        const std::vector<fs::path> entry(fs::path(e.path).begin(), fs::path(e.path).end());
+        const fs::path entry_path(e.path);
+        const std::vector<fs::path> entry(entry_path.begin(), entry_path.end());
         for (std::size_t i = 0; i + entry.size() <= parts.size(); ++i) {
             if (std::equal(entry.begin(), entry.end(), parts.begin() + static_cast<long>(i)))
                 return std::string(e.path);

@@ -172,7 +172,10 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             return;
         }
         const fs::path missing = *r.first_missing;
-        if (!inside_any(missing, p.writable)) return;
+        // Below a writable root only (a root that does not exist has nothing to protect).
+        if (!inside_any(missing, p.writable) ||
+            std::find(p.writable.begin(), p.writable.end(), missing) != p.writable.end())
+            return;
         std::error_code ec;
         if (!fs::is_directory(missing.parent_path(), ec)) {
             // `.git` is a file (a worktree's or submodule's pointer): nothing can be created
