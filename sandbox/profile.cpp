@@ -177,10 +177,10 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             std::find(p.writable.begin(), p.writable.end(), missing) != p.writable.end())
             return;
         std::error_code ec;
-        if (!fs::is_directory(missing.parent_path(), ec)) {
-            // `.git` is a file (a worktree's or submodule's pointer): nothing can be created
-            // below it, and keeping the file itself read-only stops it being replaced.
-            add_unique(p.read_only, missing.parent_path());
+        if (const fs::path holder = missing.parent_path(); !fs::is_directory(holder, ec)) {
+            // `.git` is a file: another sandbox's placeholder (blocked here too), or a
+            // worktree's or submodule's pointer, kept read-only so it cannot be replaced.
+            add_unique(is_known_placeholder(lock_dir, holder) ? p.blocked : p.read_only, holder);
             return;
         }
         add_unique(p.blocked, missing);

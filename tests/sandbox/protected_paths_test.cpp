@@ -135,8 +135,12 @@ TEST_CASE("two concurrent sandboxes keep each other's placeholder for a missing 
     CHECK_FALSE(contains(field(a, "stdout"), "A-WROTE"));
     // Once the last sandbox is gone, so is the placeholder.
     CHECK_FALSE(fs::exists(fs::symlink_status(hooks)));
-    // Positive control: without the protection the same script creates the hook.
-    auto ok = s.sh("mkdir -p .git/hooks && echo fine > .git/hooks/pre-commit");
+    // Positive control: without the protection (and with the floor's entry lifted) the same
+    // script creates the hook.
+    write_text(policy, allow_all_policy(""));
+    auto ok = s.airlock({"exec", "--json", "--no-builtin-policy", "--policy", policy.string(),
+                         "--sandbox", adapter_under_test(), "--unprotect", ".git/hooks", "--",
+                         "sh", "-c", "mkdir -p .git/hooks && echo fine > .git/hooks/pre-commit"});
     CHECK(ok.exit_code == 0);
     CHECK(fs::exists(s.ws() / ".git/hooks/pre-commit"));
 }
