@@ -13,6 +13,7 @@
 #include "sandbox/profile.hpp"
 #include "sandbox/seatbelt.hpp"
 #include "sandbox/seccomp_filter.hpp"
+#include "sandbox/userns_probe.hpp"
 
 namespace airlock::cli {
 
@@ -32,6 +33,8 @@ Check check_bwrap() {
         c.detail = *reason;
         c.fix = reason->find("fix: ") != std::string::npos
                     ? reason->substr(reason->find("fix: ") + 5)
+                : sandbox::find_bwrap()
+                    ? "let this user create user namespaces, or use --sandbox seccomp"
                     : "install bubblewrap";
         if (!c.fix.empty() && c.fix.back() == ')') c.fix.pop_back();
         return c;
@@ -158,14 +161,18 @@ void add_doctor_command(CLI::App& app, int& exit_status) {
         const std::vector<Check> checks{check_bwrap(), check_seccomp(), check_seatbelt(),
                                         check_cgroup()};
         sandbox::SandboxRequest auto_request;
-        auto resolved = sandbox::choose_adapter(auto_request);
-        const std::string resolves = resolved ? std::string(sandbox::adapter_name(*resolved))
-                                              : "nothing (" + resolved.error().message + ")";
+        const auto resolved = sandbox::choose_adapter(auto_request);
+        const nlohmann::json choice = sandbox::to_json(auto_request.adapter, resolved);
+        const std::string resolves =
+            resolved
+                ? std::string(sandbox::adapter_name(resolved->chosen)) + " (" + resolved->why + ")"
+                : "nothing (" + resolved.error().message + ")";
         const bool restricted = checks[0].ok || checks[1].ok;
         if (*json) {
             nlohmann::json out = {
-                {"auto", resolved ? nlohmann::json(sandbox::adapter_name(*resolved))
-                                  : nlohmann::json(nullptr)},
+                {"auto", choice["chosen"]},
+                {"adapter_choice", choice},
+                {"user_namespaces", sandbox::to_json(sandbox::user_namespaces_for_sandbox())},
                 {"ok", restricted},
                 {"checks", nlohmann::json::array()}};
             for (const auto& c : checks)

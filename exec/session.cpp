@@ -179,6 +179,15 @@ void Session::start() {
                     {"workspace", workspace_.string()}};
     started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
     if (!options_.unprotect.empty()) started["unprotected"] = options_.unprotect;
+    if (loaded) {
+        // Which adapter the run's commands get, and why (user namespaces and Landlock probed).
+        sandbox::SandboxRequest request;
+        request.adapter = options_.sandbox.empty() ? loaded->sandbox().adapter : options_.sandbox;
+        request.required = loaded->sandbox().required;
+        started["effective"] = {
+            {"adapter_choice",
+             sandbox::to_json(request.adapter, sandbox::choose_adapter(request))}};
+    }
     record("run_started", "", started);
     if (auto lifted = sandbox::validate_unprotect(options_.unprotect); !lifted) {
         startup_error_ = lifted.error();
@@ -474,13 +483,16 @@ Session::Stop Session::prepare_sandbox(Call& c) {
     if (const char* home = std::getenv("HOME")) request.home = home;
     request.env = c.env;
 
-    auto adapter = sandbox::choose_adapter(request);
+    const auto adapter = sandbox::choose_adapter(request);
+    // Shown even when the call is refused: which adapter was asked for, chosen, and why.
+    c.result.sandbox["effective"] = {
+        {"adapter_choice", sandbox::to_json(request.adapter, adapter)}};
     if (!adapter) {
         record("sandbox_denied", c.call.call_id, {{"message", adapter.error().describe()}});
         return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
                        adapter.error().describe());
     }
-    if (*adapter == sandbox::Adapter::seccomp) {
+    if (adapter->chosen == sandbox::Adapter::seccomp) {
         // Landlock cannot keep .airlock/ (or anything else in the workspace) read-only: a
         // command run earlier under this adapter could have written a policy layer there, so
         // such a layer is not trusted to configure this adapter's runs.
@@ -498,7 +510,7 @@ Session::Stop Session::prepare_sandbox(Call& c) {
             return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
         }
     }
-    auto profile = sandbox::build_profile(request, *adapter);
+    auto profile = sandbox::build_profile(request, adapter->chosen);
     if (!profile) {
         record("sandbox_denied", c.call.call_id, {{"message", profile.error().describe()}});
         return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
@@ -544,6 +556,7 @@ Session::Stop Session::prepare_sandbox(Call& c) {
         processes["why"] = no_cgroup;
     }
     json effective = sandbox::effective(*c.profile);
+    effective["adapter_choice"] = sandbox::to_json(request.adapter, adapter);
     effective["limits"] = {{"timeout_ms", c.timeout_ms},
                            {"output_bytes_per_stream", limits.output_bytes},
                            {"memory_bytes", limits.memory_bytes},

@@ -13,6 +13,7 @@
 #include "sandbox/paths.hpp"
 #include "sandbox/placeholders.hpp"
 #include "sandbox/seatbelt.hpp"
+#include "sandbox/userns_probe.hpp"
 
 namespace airlock::sandbox {
 
@@ -39,47 +40,31 @@ std::optional<fs::path> find_bwrap() {
     return std::nullopt;
 }
 
-namespace {
-
-std::optional<long> read_sysctl(const char* path) {
-    std::ifstream in(path);
-    long value = 0;
-    if (in >> value) return value;
-    return std::nullopt;
-}
-
-}  // namespace
-
 std::optional<std::string> bwrap_unavailable_reason() {
     if (!find_bwrap()) return "bubblewrap is not installed (fix: apt-get install bubblewrap)";
-    if (auto max = read_sysctl("/proc/sys/user/max_user_namespaces"); max && *max == 0)
-        return "user namespaces are disabled (fix: sysctl -w user.max_user_namespaces=15000)";
-    // As root too: the sandbox then runs as an unprivileged user (sandbox/host_identity.hpp).
-    {
-        if (auto v = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone"); v && *v == 0)
-            return "unprivileged user namespaces are disabled "
-                   "(fix: sysctl -w kernel.unprivileged_userns_clone=1)";
-        if (auto v = read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-            v && *v == 1)
-            return "AppArmor restricts unprivileged user namespaces "
-                   "(fix: an AppArmor profile for bwrap, or run airlock as root)";
-    }
+    // As root too: the sandbox then runs as an unprivileged user (sandbox/host_identity.hpp),
+    // and that user must be able to create the namespace.
+    const UsernsProbe& userns = user_namespaces_for_sandbox();
+    if (!userns.works) return "user namespaces cannot be created: " + userns.why;
     return std::nullopt;
 }
 
-Result<Adapter> choose_adapter(const SandboxRequest& request) {
+Result<AdapterChoice> choose_adapter(const SandboxRequest& request) {
     const std::string& want = request.adapter;
     if (want == "none") {
         if (request.required)
             return make_error("sandbox",
                               "sandbox \"none\" was requested but the policy requires a restricted "
                               "sandbox (sandbox.required is true)");
-        return Adapter::none;
+        return AdapterChoice{want, Adapter::none,
+                             "requested, and the policy does not require a sandbox "
+                             "(sandbox.required is false)"};
     }
     if (want == "bwrap") {
         if (auto reason = bwrap_unavailable_reason())
             return make_error("sandbox", "bwrap sandbox unavailable: " + *reason);
-        return Adapter::bwrap;
+        return AdapterChoice{want, Adapter::bwrap,
+                             "requested; " + user_namespaces_for_sandbox().why};
     }
     if (want == "seccomp") {
         const LandlockProbe landlock = probe_landlock();
@@ -88,15 +73,26 @@ Result<Adapter> choose_adapter(const SandboxRequest& request) {
                               "the seccomp adapter needs Landlock to confine the "
                               "filesystem, and this kernel has none: " +
                                   landlock.reason);
-        return Adapter::seccomp;
+        return AdapterChoice{
+            want, Adapter::seccomp,
+            "requested; Landlock ABI " + std::to_string(landlock.abi) + " confines the filesystem"};
     }
     if (want == "auto") {
         // The strongest adapter that works here, found by probing; never `none`.
         const auto bwrap = bwrap_unavailable_reason();
-        if (!bwrap) return Adapter::bwrap;
+        if (!bwrap)
+            return AdapterChoice{want, Adapter::bwrap,
+                                 "bwrap is the strongest adapter and works here: " +
+                                     user_namespaces_for_sandbox().why};
         const LandlockProbe landlock = probe_landlock();
-        if (landlock.abi > 0) return Adapter::seccomp;
-        if (::access(std::string(kSandboxExecPath).c_str(), X_OK) == 0) return Adapter::seatbelt;
+        if (landlock.abi > 0)
+            return AdapterChoice{want, Adapter::seccomp,
+                                 "bwrap cannot work here (" + *bwrap +
+                                     "); seccomp with Landlock ABI " +
+                                     std::to_string(landlock.abi) + " is the next strongest"};
+        if (::access(std::string(kSandboxExecPath).c_str(), X_OK) == 0)
+            return AdapterChoice{want, Adapter::seatbelt,
+                                 "macOS: " + std::string(kSandboxExecPath) + " is present"};
         return make_error("sandbox", "no sandbox adapter works on this host: bwrap: " + *bwrap +
                                          "; seccomp: no Landlock (" + landlock.reason +
                                          "). Run `airlock doctor` for fixes");
@@ -106,10 +102,19 @@ Result<Adapter> choose_adapter(const SandboxRequest& request) {
         if (::access(std::string(kSandboxExecPath).c_str(), X_OK) != 0)
             return make_error("sandbox", "the seatbelt adapter needs macOS's " +
                                              std::string(kSandboxExecPath) + ", not found here");
-        return Adapter::seatbelt;
+        return AdapterChoice{want, Adapter::seatbelt,
+                             "requested; " + std::string(kSandboxExecPath) + " is present"};
     }
     return make_error("sandbox", "unknown sandbox adapter \"" + want +
                                      "\" (expected auto, bwrap, seccomp, seatbelt or none)");
+}
+
+nlohmann::json to_json(const std::string& requested, const Result<AdapterChoice>& choice) {
+    if (!choice)
+        return {{"requested", requested}, {"chosen", nullptr}, {"why", choice.error().describe()}};
+    return {{"requested", choice->requested},
+            {"chosen", adapter_name(choice->chosen)},
+            {"why", choice->why}};
 }
 
 fs::path placeholder_lock_dir(const fs::path& workspace) {
@@ -243,10 +248,9 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             if (r != request.workspace / ".airlock") carve.push_back(r);
         if (!carve.empty()) {
             const fs::path& first = carve.front();
-            const bool on_floor =
-                std::any_of(p.floor.paths.begin(), p.floor.paths.end(), [&](const fs::path& f) {
-                    return is_within(f, first) || is_within(first, f);
-                });
+            const bool on_floor = std::any_of(
+                p.floor.paths.begin(), p.floor.paths.end(),
+                [&](const fs::path& f) { return is_within(f, first) || is_within(first, f); });
             return make_error(
                 "sandbox",
                 "the seccomp adapter cannot keep protected path \"" + first.string() +

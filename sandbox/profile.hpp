@@ -78,9 +78,21 @@ std::optional<std::filesystem::path> find_bwrap();
 // Why bwrap cannot work on this host, or nullopt when it can be tried.
 std::optional<std::string> bwrap_unavailable_reason();
 
+// Which adapter a request gets, and why: plain data, shown as effective.adapter_choice in
+// --dry-run --json output, in the WAL (run_started, sandbox_prepared) and by `airlock doctor`.
+struct AdapterChoice {
+    std::string requested;  // as asked: auto, bwrap, seccomp, seatbelt or none
+    Adapter chosen = Adapter::none;
+    std::string why;
+};
+
 // Resolves "auto" and checks that an explicitly named adapter can run here. Returns an Error
-// (stage "sandbox") when the requested confinement cannot be given: the call must not run.
-Result<Adapter> choose_adapter(const SandboxRequest& request);
+// (stage "sandbox") when the requested confinement cannot be given: the call must not run. An
+// explicitly requested adapter is never replaced by another.
+Result<AdapterChoice> choose_adapter(const SandboxRequest& request);
+
+// {requested, chosen, why}; for a refusal, chosen is null and why is the error.
+nlohmann::json to_json(const std::string& requested, const Result<AdapterChoice>& choice);
 
 Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter);
 

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -9,8 +13,11 @@
 
 #include "exec/sandboxed_launch.hpp"
 #include "sandbox/bwrap.hpp"
+#include "sandbox/host_identity.hpp"
 #include "sandbox/profile.hpp"
 #include "sandbox/seatbelt.hpp"
+#include "sandbox/userns_probe.hpp"
+#include "tests/support/not_applicable.hpp"
 
 using namespace airlock::sandbox;
 
@@ -83,7 +90,7 @@ TEST_CASE("choose_adapter never downgrades silently") {
     CHECK_FALSE(choose_adapter(req).ok());
     req.required = false;
     REQUIRE(choose_adapter(req).ok());
-    CHECK(*choose_adapter(req) == Adapter::none);
+    CHECK(choose_adapter(req)->chosen == Adapter::none);
     req.adapter = "seatbelt";
     CHECK_FALSE(choose_adapter(req).ok());
     req.adapter = "chroot";
@@ -150,4 +157,90 @@ TEST_CASE(
     CHECK((*launch)->spec().argv == expected->argv);
     CHECK((*launch)->spec().cwd == ws.string());
     fs::remove_all(ws);
+}
+
+TEST_CASE("a refused adapter choice is data too: chosen is null, why is the error") {
+    auto req = request();
+    req.adapter = "chroot";
+    const auto choice = choose_adapter(req);
+    REQUIRE_FALSE(choice.ok());
+    const auto j = to_json(req.adapter, choice);
+    CHECK(j["requested"] == "chroot");
+    CHECK(j["chosen"].is_null());
+    CHECK(j["why"].get<std::string>().find("unknown sandbox adapter") != std::string::npos);
+}
+
+TEST_CASE("auto names the adapter it chose and why, from the user-namespace probe") {
+    auto req = request();
+    req.adapter = "auto";
+    const auto choice = choose_adapter(req);
+    if (!choice.ok()) {
+        airlock::test::not_applicable("auto adapter choice", choice.error().describe());
+        return;
+    }
+    const UsernsProbe& userns = user_namespaces_for_sandbox();
+    const auto j = to_json(req.adapter, choice);
+    CHECK(j["requested"] == "auto");
+    if (find_bwrap() && userns.works) {
+        CHECK(j["chosen"] == "bwrap");
+        CHECK(j["why"].get<std::string>().find("created a user namespace") != std::string::npos);
+    } else {
+        CHECK(j["chosen"] != "bwrap");
+        CHECK(j["why"].get<std::string>().find("bwrap cannot work here") != std::string::npos);
+    }
+}
+
+TEST_CASE("the user-namespace probe agrees with unshare(1) run as the same user") {
+    const UsernsProbe probe = probe_user_namespaces(::geteuid(), ::getegid());
+    if (std::system("command -v unshare >/dev/null 2>&1") != 0) {
+        airlock::test::not_applicable("user-namespace probe control",
+                                      "unshare(1) is not installed");
+        return;
+    }
+    const bool control = std::system("unshare --user --map-root-user true >/dev/null 2>&1") == 0;
+    CHECK(probe.works == control);
+    CHECK_FALSE(probe.why.empty());
+    // As root, the probe switches to the sandbox's host user first, as bwrap's launch does.
+    if (::geteuid() != 0) return;
+    const UsernsProbe as_sandbox = probe_user_namespaces(kSandboxHostUid, kSandboxHostGid);
+    const std::string switched = "setpriv --reuid " + std::to_string(kSandboxHostUid) +
+                                 " --regid " + std::to_string(kSandboxHostGid) +
+                                 " --clear-groups unshare --user --map-root-user true "
+                                 ">/dev/null 2>&1";
+    CHECK(as_sandbox.works == (std::system(switched.c_str()) == 0));
+    CHECK(as_sandbox.probed_as == kSandboxHostUid);
+}
+
+// A child enters a user namespace of its own, sets user.max_user_namespaces to 0 there (the
+// limit is per namespace: the host is untouched) and probes: the probe must fail and say why.
+TEST_CASE("the user-namespace probe explains a limit of zero") {
+    const UsernsProbe before = probe_user_namespaces(::geteuid(), ::getegid());
+    if (!before.works) {
+        airlock::test::not_applicable("user-namespace limit probe",
+                                      "user namespaces cannot be created here: " + before.why);
+        return;
+    }
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const uid_t uid = ::geteuid();
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(10);
+        const std::string map = "0 " + std::to_string(uid) + " 1\n";
+        const int fd = ::open("/proc/self/uid_map", O_WRONLY);
+        if (fd < 0 || ::write(fd, map.data(), map.size()) < 0) ::_exit(11);
+        ::close(fd);
+        const int max = ::open("/proc/sys/user/max_user_namespaces", O_WRONLY);
+        if (max < 0 || ::write(max, "0", 1) != 1) ::_exit(12);
+        ::close(max);
+        const UsernsProbe p = probe_user_namespaces(0, ::getegid());
+        if (p.works) ::_exit(20);
+        if (p.failed_call != "unshare(CLONE_NEWUSER)" || p.err_no != ENOSPC) ::_exit(21);
+        if (p.why.find("user.max_user_namespaces is 0") == std::string::npos) ::_exit(22);
+        if (!p.max_user_namespaces || *p.max_user_namespaces != 0) ::_exit(23);
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

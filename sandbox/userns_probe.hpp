@@ -1,0 +1,40 @@
+// Can this process's sandbox create a user namespace? bubblewrap needs one for every sandbox, and
+// hosts refuse it in several ways: user.max_user_namespaces = 0 (possibly only in the user
+// namespace airlock itself runs in), Debian's kernel.unprivileged_userns_clone = 0, AppArmor's
+// kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu 24.04 and later), a container's
+// seccomp profile. The sysctls alone cannot tell, so the probe does what bwrap does first: a
+// forked child (as the sandbox's own host user when airlock is root) calls
+// unshare(CLONE_NEWUSER) and writes its uid map. The sysctls then explain a refusal.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace airlock::sandbox {
+
+struct UsernsProbe {
+    bool works = false;
+    uid_t probed_as = 0;      // the uid the child ran the probe as
+    std::string failed_call;  // "unshare(CLONE_NEWUSER)", "write /proc/self/uid_map", ...
+    int err_no = 0;
+    std::string why;  // works: what was shown; otherwise the reason, with a fix
+    // The sysctls as read (nullopt: absent on this kernel).
+    std::optional<long> max_user_namespaces;
+    std::optional<long> unprivileged_userns_clone;
+    std::optional<long> apparmor_restrict_unprivileged_userns;
+};
+
+// Probes as `uid`/`gid` (switching to them in the child when airlock is root). Not cached.
+UsernsProbe probe_user_namespaces(uid_t uid, gid_t gid);
+
+// The probe for the identity bwrap's sandbox would have: this user, or as root the sandbox's
+// host user (sandbox/host_identity.hpp). Run once per process; the answer is kept.
+const UsernsProbe& user_namespaces_for_sandbox();
+
+nlohmann::json to_json(const UsernsProbe& probe);
+
+}  // namespace airlock::sandbox
