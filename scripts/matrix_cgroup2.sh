@@ -5,7 +5,8 @@
 #   scripts/matrix_cgroup2.sh [BUILD_DIR]    (default: build/; airlock and the tests must be built)
 #
 # Cached under BUILD_DIR/matrix-cgroup2/: a Debian root made with debootstrap (bookworm, its
-# linux-image-amd64, systemd, bubblewrap, cmake for ctest, python3), and a raw ext4 image of it.
+# linux-image-amd64, systemd, bubblewrap, cmake for ctest, python3, the libraries airlock links),
+# and a raw ext4 image of it.
 # Delete that directory to rebuild them. Each run boots the image with its writes discarded
 # (snapshot), the kernel command line "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all",
 # and shares this source tree into the guest (9p) at the same path, so the binaries run as built.
@@ -44,12 +45,16 @@ mkdir -p "$CACHE"
 # ---- the Debian root and its image (cached) ---------------------------------------------------
 step_started=$SECONDS
 if [[ ! -f "$CACHE/root.done" ]]; then
-    say "building a Debian $SUITE root with debootstrap (a few minutes; log: $CACHE/debootstrap.log)"
-    rm -rf "$CACHE/root.tmp"
-    debootstrap --variant=minbase \
-        --include=systemd-sysv,linux-image-amd64,bubblewrap,libseccomp2,cmake,kmod,procps,util-linux,passwd,python3 \
-        "$SUITE" "$CACHE/root.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-        die "debootstrap failed (see $CACHE/debootstrap.log)"
+    # A root whose debootstrap finished is kept when a later step failed.
+    if [[ ! -f "$CACHE/root.tmp/.debootstrap-done" ]]; then
+        say "building a Debian $SUITE root with debootstrap (many minutes; log: $CACHE/debootstrap.log)"
+        rm -rf "$CACHE/root.tmp"
+        debootstrap --variant=minbase \
+            --include=systemd-sysv,linux-image-amd64,bubblewrap,libseccomp2,cmake,kmod,procps,util-linux,passwd \
+            "$SUITE" "$CACHE/root.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+            die "debootstrap failed (see $CACHE/debootstrap.log)"
+        touch "$CACHE/root.tmp/.debootstrap-done"
+    fi
     # The shared libraries airlock and its tests link against, from the same Debian release.
     needed="$(for b in "$BUILD_DIR/cli/airlock" "$BUILD_DIR/tests/sandbox/airlock_escape_tests" \
         "$BUILD_DIR/tests/sandbox_seccomp/sandbox_seccomp_test"; do ldd "$b"; done |
@@ -58,7 +63,7 @@ if [[ ! -f "$CACHE/root.done" ]]; then
         cut -d: -f1 | sort -u | tr '\n' ' ')"
     say "libraries from: $pkgs"
     # shellcheck disable=SC2086
-    chroot "$CACHE/root.tmp" apt-get install -y --no-install-recommends $pkgs >>"$CACHE/debootstrap.log" 2>&1 ||
+    chroot "$CACHE/root.tmp" apt-get install -y --no-install-recommends python3 $pkgs >>"$CACHE/debootstrap.log" 2>&1 ||
         die "cannot install $pkgs in the root (see $CACHE/debootstrap.log)"
     chroot "$CACHE/root.tmp" apt-get clean
     echo airlock-matrix >"$CACHE/root.tmp/etc/hostname"

@@ -3,6 +3,7 @@
 // works here, else why it does not (the host refuses it by itself).
 #pragma once
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -58,6 +59,14 @@ inline std::string x32_syscalls_refused_by_host() {
 #else
     return "not an x86_64 host";
 #endif
+}
+
+// A new user namespace for this process (what `unshare -r` needs). Hosts refuse it with
+// user.max_user_namespaces = 0 (ENOSPC), kernel.unprivileged_userns_clone = 0 or AppArmor's
+// restriction (EPERM/EACCES), or a container's seccomp profile.
+inline std::string user_namespaces_refused_by_host() {
+    return host_facts_detail::in_child("unshare(CLONE_NEWUSER)",
+                                       [] { return ::unshare(CLONE_NEWUSER) == 0 ? 0 : errno; });
 }
 
 }  // namespace airlock::test
