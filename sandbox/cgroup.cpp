@@ -66,18 +66,54 @@ std::string read_file(const fs::path& p) {
     return ss.str();
 }
 
+bool has_word(const std::string& text, const std::string& word) {
+    std::istringstream words(text);
+    for (std::string w; words >> w;)
+        if (w == word) return true;
+    return false;
+}
+
+bool writable(const fs::path& p) {
+    return ::access(p.c_str(), W_OK) == 0;
+}
+
+// Writes `value` to a cgroup control file; 0 or errno.
+int write_control(const fs::path& file, const std::string& value) {
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) return errno;
+    if (::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+        return errno;
+    return 0;
+}
+
 }  // namespace
 
 std::optional<fs::path> pids_cgroup_parent(std::string* why) {
     const auto mounts = cgroup_mounts();
-    // cgroup v2: usable when our own cgroup delegates the pids controller to its children.
+    // cgroup v2: airlock's own cgroup, when the pids controller is available to it and airlock
+    // may write there (root, or a cgroup delegated to this user). CgroupLeaf::create enables
+    // the controller for its children if need be; nothing is changed here (dry runs ask too).
     for (const auto& m : mounts) {
         if (m.fstype != "cgroup2") continue;
         const auto own = own_cgroup("");
         if (!own) continue;
         const fs::path dir = m.point / fs::path(*own).relative_path();
-        const std::string subtree = read_file(dir / "cgroup.subtree_control");
-        if (subtree.find("pids") != std::string::npos && writable_dir(dir)) return dir;
+        if (!has_word(read_file(dir / "cgroup.subtree_control"), "pids") &&
+            !has_word(read_file(dir / "cgroup.controllers"), "pids")) {
+            if (why)
+                *why = "cgroup v2: the pids controller is not available in " + dir.string() +
+                       " (its parent does not enable it)";
+            continue;
+        }
+        if (!writable_dir(dir) || !writable(dir / "cgroup.subtree_control") ||
+            !writable(dir / "cgroup.threads")) {
+            if (why)
+                *why = "cgroup v2: airlock's cgroup " + dir.string() +
+                       " is not delegated to this user (e.g. systemd-run --user --scope -p "
+                       "Delegate=yes airlock ...)";
+            continue;
+        }
+        return dir;
     }
     // cgroup v1: the pids hierarchy.
     for (const auto& m : mounts) {
@@ -97,14 +133,31 @@ std::optional<fs::path> pids_cgroup_parent(std::string* why) {
 
 Result<CgroupLeaf> CgroupLeaf::create(const fs::path& parent, const std::string& name,
                                       std::uint64_t max_processes) {
+    // cgroup v2 forbids processes in a cgroup whose children have (domain) controllers, and
+    // airlock itself lives in `parent`. The pids controller is threaded, though: enabled only
+    // for it, `parent` becomes a threaded domain that may keep its processes, and each call's
+    // leaf is a threaded cgroup that the child joins by moving its one thread (cgroup.threads).
+    const bool v2 = fs::exists(parent / "cgroup.controllers");
+    if (v2 && !has_word(read_file(parent / "cgroup.subtree_control"), "pids")) {
+        if (const int err = write_control(parent / "cgroup.subtree_control", "+pids"); err != 0)
+            return sys_error(
+                "sandbox",
+                "cannot enable the pids controller for the children of " + parent.string(),
+                "write cgroup.subtree_control", err);
+    }
     const fs::path dir = parent / ("airlock-" + name);
     if (::mkdir(dir.c_str(), 0755) != 0)
         return sys_error("sandbox", "cannot create cgroup " + dir.string(), "mkdir");
-    auto fail = [&](const std::string& what, const char* call) {
-        const Error e = sys_error("sandbox", what, call);
+    auto fail = [&](const std::string& what, const char* call, int err = errno) {
+        const Error e = sys_error("sandbox", what, call, err);
         ::rmdir(dir.c_str());
         return e;
     };
+    if (v2) {
+        if (const int err = write_control(dir / "cgroup.type", "threaded"); err != 0)
+            return fail("cannot make " + dir.string() + " a threaded cgroup", "write cgroup.type",
+                        err);
+    }
     {
         UniqueFd max(::open((dir / "pids.max").c_str(), O_WRONLY | O_CLOEXEC));
         if (!max.valid()) return fail("cannot open pids.max in " + dir.string(), "open");
@@ -112,11 +165,10 @@ Result<CgroupLeaf> CgroupLeaf::create(const fs::path& parent, const std::string&
         if (::write(max.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
             return fail("cannot set pids.max in " + dir.string(), "write");
     }
-    // The child joins while it is still single-threaded, so on cgroup v1 it can move itself as
-    // a thread ("tasks"): that skips the whole-threadgroup lock, whose RCU grace period costs
-    // milliseconds per call. cgroup v2 has no "tasks" file: there the child joins as a process.
-    const bool v1 = fs::exists(dir / "tasks");
-    const char* join_file = v1 ? "tasks" : "cgroup.procs";
+    // The child joins while it is still single-threaded, so it can move itself as a thread:
+    // "tasks" on cgroup v1 (which skips the whole-threadgroup lock, whose RCU grace period
+    // costs milliseconds per call), "cgroup.threads" on v2 (the leaf is threaded).
+    const char* join_file = v2 ? "cgroup.threads" : "tasks";
     UniqueFd procs(::open((dir / join_file).c_str(), O_WRONLY | O_CLOEXEC));
     if (!procs.valid())
         return fail(std::string("cannot open ") + join_file + " in " + dir.string(), "open");
@@ -134,7 +186,10 @@ int CgroupLeaf::kill_all() {
     // Members may fork while we kill; pids.max bounds how many there can be, so a few rounds
     // empty it. Each round reads the current members afresh.
     for (int round = 0; round < 1000; ++round) {
-        std::ifstream in(path_ / "cgroup.procs");
+        // A threaded (v2) leaf lists its members in cgroup.threads; killing any thread of a
+        // process kills the process.
+        std::ifstream in(fs::exists(path_ / "cgroup.threads") ? path_ / "cgroup.threads"
+                                                              : path_ / "cgroup.procs");
         bool any = false;
         for (pid_t pid; in >> pid;) {
             any = true;

@@ -14,13 +14,15 @@
 
 namespace airlock::sandbox {
 
-// Where new pids cgroups can be made (cgroup v2 with the pids controller delegated, or the
-// cgroup v1 pids hierarchy), or nullopt with the reason in `why`.
+// Where new pids cgroups can be made, or nullopt with the reason in `why`: on cgroup v2,
+// airlock's own cgroup when the pids controller is available there and airlock may write it
+// (root, or a delegated cgroup); on cgroup v1, the pids hierarchy. Changes nothing.
 std::optional<std::filesystem::path> pids_cgroup_parent(std::string* why = nullptr);
 
 class CgroupLeaf {
   public:
-    // Creates <parent>/airlock-<name> with pids.max = max_processes.
+    // Creates <parent>/airlock-<name> with pids.max = max_processes. On cgroup v2 the leaf is
+    // a threaded cgroup, and the pids controller is enabled in <parent> first if need be.
     static Result<CgroupLeaf> create(const std::filesystem::path& parent, const std::string& name,
                                      std::uint64_t max_processes);
 

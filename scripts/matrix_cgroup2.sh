@@ -4,6 +4,9 @@
 #
 #   scripts/matrix_cgroup2.sh [BUILD_DIR]    (default: build/; airlock and the tests must be built)
 #
+# AIRLOCK_MATRIX_TESTS (a ctest regular expression, default '^sandbox') narrows the run;
+# AIRLOCK_MATRIX_TIMEOUT (seconds, default 5400) bounds it.
+#
 # Cached under BUILD_DIR/matrix-cgroup2/: a Debian root made with debootstrap (bookworm, its
 # linux-image-amd64, systemd, bubblewrap, cmake for ctest, python3, the libraries airlock links),
 # and a raw ext4 image of it.
@@ -13,7 +16,8 @@
 # In the guest, a systemd service (as on a real host: its own cgroup, nothing delegated) runs
 #   - as root: ctest -R '^sandbox' (the sandbox tests, the escape suite for bwrap and seccomp,
 #     and the escape suite as the unprivileged user airlock-test), airlock doctor, and a check
-#     that a call's process limit is enforced by a cgroup v2 leaf;
+#     that a call's process limit is enforced by a cgroup v2 leaf (as root, and as airlock-test
+#     in a cgroup systemd delegates to it);
 #   - as airlock-test: the seccomp filter and Landlock tests;
 # then prints a summary and powers off. Exit 0 when everything passed, 1 otherwise, 2 on a
 # setup error, 77 (skipped, with the reason) when this host cannot run it.
@@ -27,6 +31,7 @@ RUN="$CACHE/run"
 SUITE="bookworm"
 MIRROR="${AIRLOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 TIMEOUT="${AIRLOCK_MATRIX_TIMEOUT:-5400}"  # seconds for the whole boot-test-poweroff
+TESTS="${AIRLOCK_MATRIX_TESTS:-^sandbox}"  # the ctest regular expression run in the guest
 
 say() { echo "matrix cgroup2: $*" >&2; }
 skip() { say "SKIPPED: $*"; exit 77; }
@@ -123,6 +128,7 @@ mkdir -p "$RUN"
 cat >"$RUN/guest.sh" <<EOF
 ROOT='$ROOT'
 BUILD_DIR='$BUILD_DIR'
+TESTS='$TESTS'
 EOF
 cat >>"$RUN/guest.sh" <<'EOF'
 set -u
@@ -142,34 +148,55 @@ uid="$(id -u "$USER_NAME")"; gid="$(id -g "$USER_NAME")"
 as_user() { setpriv --reuid "$uid" --regid "$gid" --init-groups -- "$@"; }
 
 failures=0
+doctor_dir="$(mktemp -d /var/tmp/airlock-doctor.XXXXXX)"
+chmod 0755 "$doctor_dir"
 say "== airlock doctor =="
-"$BUILD_DIR/cli/airlock" doctor || true
-echo "== airlock doctor (as $USER_NAME) =="
+(cd "$doctor_dir" && "$BUILD_DIR/cli/airlock" doctor) || true
+say "== airlock doctor (as $USER_NAME) =="
 (cd /tmp && as_user "$BUILD_DIR/cli/airlock" doctor) || true
 
-say "== the process limit is a cgroup v2 leaf (root) =="
-ws="$(mktemp -d /var/tmp/airlock-cgroup2.XXXXXX)"
-policy="$ws.policy.json"
-printf '{"version": 1, "default": "allow", "limits": {"max_processes": 7}}\n' >"$policy"
-out="$(cd "$ws" && "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$policy" -- sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/pids.max' 2>&1)" || true
-echo "$out"
-if /usr/bin/python3 - "$out" <<'PY'
+# A call's process limit must be a cgroup v2 leaf: airlock says so, and 20 background sleeps
+# under max_processes 7 cannot all start (the positive control, under 64, can). As root, from
+# this service's own cgroup; as airlock-test, from a transient service whose cgroup systemd
+# delegates to that user (Delegate=yes), as a user's own airlock would run.
+limit_check() {  # limit_check root|delegated
+    local mode="$1" ws run=()
+    ws="$(mktemp -d /var/tmp/airlock-cgroup2.XXXXXX)"
+    chmod 0755 "$ws"
+    if [[ "$mode" == delegated ]]; then
+        chown "$uid:$gid" "$ws"
+        run=(systemd-run --quiet --wait --pipe --collect -p "User=$USER_NAME" -p Delegate=yes
+             -p "WorkingDirectory=$ws" --)
+    fi
+    for max in 7 64; do
+        printf '{"version": 1, "default": "allow", "limits": {"max_processes": %s}}\n' "$max" >"$ws.policy-$max.json"
+    done
+    local script='i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done; wait; echo finished'
+    local low high
+    low="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-7.json" -- sh -c "$script" 2>/dev/null)" || true
+    high="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-64.json" -- sh -c "$script" 2>/dev/null)" || true
+    if /usr/bin/python3 - "$low" "$high" <<'PY'
 import json, sys
-r = json.loads(sys.argv[1])
-p = r["sandbox"]["effective"]["limits"]["processes"]
-print("processes:", p)
-assert r["exit_code"] == 0, r
+low, high = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+p = low["sandbox"]["effective"]["limits"]["processes"]
+print("processes:", p, "| under 7:", low["status"], low["stderr"].strip().splitlines()[:1],
+      "| under 64:", high["status"], high["stdout"].strip())
 assert p["enforced_by"] == "cgroup", p
-assert "airlock-" in r["stdout"] and r["stdout"].rstrip().endswith("7"), r["stdout"]
+assert "fork" in low["stderr"] or "Resource temporarily unavailable" in low["stderr"], low["stderr"]
+assert high["exit_code"] == 0 and high["stdout"].strip() == "finished", high
 PY
-then say "ok   the call ran in its own cgroup with pids.max 7"
-else say "FAIL the call's process limit is not a cgroup v2 leaf"; failures=$((failures + 1)); fi
+    then say "ok   $mode: the process limit is a cgroup v2 leaf (20 processes refused under 7, run under 64)"
+    else say "FAIL $mode: the process limit is not enforced by a cgroup v2 leaf"; failures=$((failures + 1)); fi
+}
+say "== the process limit on cgroup v2 =="
+limit_check root
+limit_check delegated
 
-say "== ctest -R '^sandbox' (root; includes the escape suite as $USER_NAME) =="
+say "== ctest -R '$TESTS' (root; includes the escape suite as $USER_NAME) =="
 export AIRLOCK_TEST_NA_LOG=/run/matrix/not-applicable.log
 : >"$AIRLOCK_TEST_NA_LOG"
 ctest_started=$SECONDS
-ctest --test-dir "$BUILD_DIR" -R '^sandbox' --output-on-failure -j 2 --timeout 1800 \
+ctest --test-dir "$BUILD_DIR" -R "$TESTS" --output-on-failure -j 2 --timeout 1800 \
     --output-junit /run/matrix/ctest-junit.xml || failures=$((failures + 1))
 say "ctest took $((SECONDS - ctest_started)) s"
 
