@@ -5,7 +5,8 @@
 #   scripts/matrix_cgroup2.sh [BUILD_DIR]    (default: build/; airlock and the tests must be built)
 #
 # AIRLOCK_MATRIX_TESTS (a ctest regular expression, default '^sandbox') narrows the run;
-# AIRLOCK_MATRIX_TIMEOUT (seconds, default 5400) bounds it.
+# AIRLOCK_MATRIX_TIMEOUT (seconds, default 5400) bounds it; AIRLOCK_MATRIX_RUN_DIR (default
+# BUILD_DIR/matrix-cgroup2/run) holds the guest's script, log and result.
 #
 # Cached under BUILD_DIR/matrix-cgroup2/: a Debian root made with debootstrap (bookworm, its
 # linux-image-amd64, systemd, bubblewrap, cmake for ctest, python3, the libraries airlock links),
@@ -27,7 +28,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="$(cd "${1:-$ROOT/build}" && pwd)"
 CACHE="$BUILD_DIR/matrix-cgroup2"
-RUN="$CACHE/run"
+RUN="$(realpath -m "${AIRLOCK_MATRIX_RUN_DIR:-$CACHE/run}")"  # the guest's script, log, result
 SUITE="bookworm"
 MIRROR="${AIRLOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 TIMEOUT="${AIRLOCK_MATRIX_TIMEOUT:-5400}"  # seconds for the whole boot-test-poweroff
@@ -157,24 +158,28 @@ say "== airlock doctor (as $USER_NAME) =="
 
 # A call's process limit must be a cgroup v2 leaf: airlock says so, and 20 background sleeps
 # under max_processes 7 cannot all start (the positive control, under 64, can). As root, from
-# this service's own cgroup; as airlock-test, from a transient service whose cgroup systemd
-# delegates to that user (Delegate=yes), as a user's own airlock would run.
+# this service's own cgroup; as airlock-test, from a cgroup delegated to that user as systemd's
+# Delegate=yes does (the directory and its cgroup.procs, cgroup.threads, cgroup.subtree_control
+# are the user's), as a user's own airlock would run.
 limit_check() {  # limit_check root|delegated
     local mode="$1" ws run=()
     ws="$(mktemp -d /var/tmp/airlock-cgroup2.XXXXXX)"
     chmod 0755 "$ws"
     if [[ "$mode" == delegated ]]; then
-        chown "$uid:$gid" "$ws"
-        run=(systemd-run --quiet --wait --pipe --collect -p "User=$USER_NAME" -p Delegate=yes
-             -p "WorkingDirectory=$ws" --)
+        # What systemd's Delegate=yes does: a cgroup the user owns, with its control files.
+        local d=/sys/fs/cgroup/airlock-matrix-delegated
+        mkdir -p "$d"
+        chown "$uid:$gid" "$ws" "$d" "$d/cgroup.procs" "$d/cgroup.threads" "$d/cgroup.subtree_control"
+        run=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$d"
+             setpriv --reuid "$uid" --regid "$gid" --init-groups --)
     fi
     for max in 7 64; do
         printf '{"version": 1, "default": "allow", "limits": {"max_processes": %s}}\n' "$max" >"$ws.policy-$max.json"
     done
     local script='i=0; while [ $i -lt 20 ]; do sleep 3 & i=$((i+1)); done; wait; echo finished'
     local low high
-    low="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-7.json" -- sh -c "$script" 2>/dev/null)" || true
-    high="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-64.json" -- sh -c "$script" 2>/dev/null)" || true
+    low="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-7.json" -- sh -c "$script" 2>"$ws.err-7")" || true
+    high="$(cd "$ws" && "${run[@]}" "$BUILD_DIR/cli/airlock" exec --json --no-builtin-policy --policy "$ws.policy-64.json" -- sh -c "$script" 2>"$ws.err-64")" || true
     if /usr/bin/python3 - "$low" "$high" <<'PY'
 import json, sys
 low, high = json.loads(sys.argv[1]), json.loads(sys.argv[2])
@@ -186,7 +191,11 @@ assert "fork" in low["stderr"] or "Resource temporarily unavailable" in low["std
 assert high["exit_code"] == 0 and high["stdout"].strip() == "finished", high
 PY
     then say "ok   $mode: the process limit is a cgroup v2 leaf (20 processes refused under 7, run under 64)"
-    else say "FAIL $mode: the process limit is not enforced by a cgroup v2 leaf"; failures=$((failures + 1)); fi
+    else
+        say "FAIL $mode: the process limit is not enforced by a cgroup v2 leaf"
+        sed 's/^/    stderr: /' "$ws.err-7" "$ws.err-64"
+        failures=$((failures + 1))
+    fi
 }
 say "== the process limit on cgroup v2 =="
 limit_check root
@@ -211,6 +220,9 @@ fi
 say "done in $((SECONDS - started)) s with $failures failing step(s)"
 echo "$failures" >/run/matrix/result
 sync
+# Power off at once: the results are on the host already (9p writes through), and a clean
+# shutdown under emulation can take minutes.
+echo o >/proc/sysrq-trigger
 EOF
 
 # ---- boot ---------------------------------------------------------------------------------------
