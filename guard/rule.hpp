@@ -48,6 +48,9 @@ struct Matcher {
     // command of its pipeline, a command of its substitutions, or one of a substitution that
     // sits where the segment takes its code (program word, options, first operand).
     int kind = -1, stdin_from_kind = -1, child_kind = -1, code_from_kind = -1;
+    // The program (run by a path) or the script operand is a file that an earlier command of
+    // a kind wrote (`base64 -d p > r.sh; sh r.sh`).
+    int program_written_by_kind = -1, script_written_by_kind = -1;
     int min_args = -1;
     // file rules
     std::vector<Pattern> path;

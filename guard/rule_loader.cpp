@@ -135,6 +135,8 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
                                       "stdin_from_kind",
                                       "child_kind",
                                       "code_from_kind",
+                                      "program_written_by_kind",
+                                      "script_written_by_kind",
                                       "min_args"});
                !ok) {
         return ok.error();
@@ -234,6 +236,10 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
             r = take_kind(m.child_kind);
         else if (key == "code_from_kind")
             r = take_kind(m.code_from_kind);
+        else if (key == "program_written_by_kind")
+            r = take_kind(m.program_written_by_kind);
+        else if (key == "script_written_by_kind")
+            r = take_kind(m.script_written_by_kind);
         else if (key == "min_args" || key == "min_bytes") {
             if (!v.is_number_unsigned())
                 r = err(at, "expected a non-negative integer");
@@ -246,10 +252,12 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
         if (!r) return r.error();
     }
     if (!file_rule && m.argv_prefix.empty() && !m.program && !m.program_dynamic && !m.self_call &&
-        m.redirect_write.empty() && m.redirect_read.empty() && m.wrapper.empty())
+        m.redirect_write.empty() && m.redirect_read.empty() && m.wrapper.empty() &&
+        m.program_written_by_kind < 0)
         return err(where,
                    "a shell rule needs \"program\", \"argv\", \"wrapper\", a redirect "
-                   "condition, \"program_dynamic\" or \"self_call\"");
+                   "condition, \"program_dynamic\", \"program_written_by_kind\" or "
+                   "\"self_call\"");
     if (file_rule && m.path.empty() && m.min_bytes == 0 && m.content_prefix.empty())
         return err(where, "a file rule needs \"path\", \"min_bytes\" or \"content_prefix\"");
     return m;
@@ -369,7 +377,8 @@ Result<void> Loader::kinds(const json& j, const std::string& where) {
             auto m = matcher(it.value()[i], alt, false);
             if (!m) return m.error();
             if (m->kind >= 0 || m->stdin_from_kind >= 0 || m->child_kind >= 0 ||
-                m->code_from_kind >= 0)
+                m->code_from_kind >= 0 || m->program_written_by_kind >= 0 ||
+                m->script_written_by_kind >= 0)
                 return err(alt, "a kind cannot refer to a kind");
             list.push_back(std::move(*m));
         }

@@ -182,6 +182,45 @@ bool has_child_kind(const MatchContext& ctx, std::size_t idx, int kind) {
     return false;
 }
 
+// "./r.sh" and "r.sh" name the same file.
+std::string_view plain_path(std::string_view p) {
+    while (p.size() > 2 && p[0] == '.' && p[1] == '/')
+        p.remove_prefix(2);
+    return p;
+}
+
+// The first operand after the options (the script an interpreter runs), or empty.
+std::string_view first_operand(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& skip_values) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& w = argv[i];
+        if (w == "--") return i + 1 < argv.size() ? std::string_view(argv[i + 1]) : "";
+        if (!is_option(w)) return w;
+        if (contains(skip_values, w)) ++i;
+    }
+    return {};
+}
+
+// Whether an earlier command of `kind` wrote `file`: by a redirection, or as the value of
+// an output option (-o FILE, -out FILE, --output FILE).
+bool written_by_kind(const MatchContext& ctx, std::size_t idx, int kind, std::string_view file) {
+    file = plain_path(file);
+    if (file.empty()) return false;
+    for (std::size_t k = 0; k < idx; ++k) {
+        const Segment& t = ctx.segments[k];
+        bool wrote = false;
+        for (const auto& r : t.redirects)
+            wrote = wrote || (is_write_redirect(r) && plain_path(r.target) == file);
+        for (std::size_t i = 1; !wrote && i + 1 < t.argv.size(); ++i) {
+            const std::string& w = t.argv[i];
+            if (w == "-o" || w == "-out" || w == "--output")
+                wrote = plain_path(t.argv[i + 1]) == file;
+        }
+        if (wrote && is_kind(ctx, kind, k)) return true;
+    }
+    return false;
+}
+
 bool is_self_call(const std::vector<Segment>& segs, std::size_t idx) {
     const Segment& s = segs[idx];
     if (s.function.empty() || s.argv.empty() || s.argv[0] != s.function) return false;
@@ -270,6 +309,14 @@ bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
                                   !has_child_kind(ctx, idx, m.code_from_kind)))
         return false;
     if (m.child_kind >= 0 && !has_child_kind(ctx, idx, m.child_kind)) return false;
+    if (m.program_written_by_kind >= 0 &&
+        (s.program_path.find('/') == std::string::npos ||
+         !written_by_kind(ctx, idx, m.program_written_by_kind, s.program_path)))
+        return false;
+    if (m.script_written_by_kind >= 0 &&
+        !written_by_kind(ctx, idx, m.script_written_by_kind,
+                         first_operand(argv, m.skip_option_values)))
+        return false;
     return true;
 }
 
