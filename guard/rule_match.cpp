@@ -100,13 +100,11 @@ bool is_stdin_name(std::string_view w) {
 bool reads_stdin_script(const Segment& s) {
     if (s.argv.empty()) return false;
     if (flag_present(s.argv, "-s") && s.argv[0].find("sh") != std::string::npos) return true;
+    // Only the first operand is the script; later ones are its arguments (`python3 - x`).
     bool has_operand = false;
-    bool first = true;
     for_each_positional(s.argv, [&](const std::string& w) {
-        // Only the first operand is the script; later ones are its arguments.
-        if (!(first && is_stdin_name(w))) has_operand = true;
-        first = false;
-        return has_operand;
+        has_operand = !is_stdin_name(w);
+        return true;
     });
     // Interpreter options that take the program from elsewhere (-c CODE, -m MOD, -e CODE).
     if (flag_present(s.argv, "-c") || flag_present(s.argv, "-e") || flag_present(s.argv, "-m"))
