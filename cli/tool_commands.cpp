@@ -62,7 +62,8 @@ exec::SessionOptions single_call_options(const CommonOptions& o, bool passthroug
     return s;
 }
 
-// The result is reported only once the run's records, its own included, are on disk.
+// The result is reported only once the run's records are written and the run has made its one
+// sync (docs/WAL.md, Durability): before its command ran, or now, with the result.
 void finish_run(exec::Session& session, exec::CallResult& result) {
     if (auto synced = session.finish(); !synced) {
         result.status = exec::Status::error;
