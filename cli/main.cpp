@@ -15,22 +15,20 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_status = 0;
     // Agents start airlock for every tool call: building every family's options costs about a
-    // tenth of a one-shot exec. When the first argument names a subcommand, only its family is
-    // built (its help and errors are the same); anything else (--help, --version, a typo, a
-    // subcommand missing from this table) builds them all.
+    // tenth of a one-shot exec. When the first argument names a subcommand, only it (or its
+    // family: guard, policy, wal) is built (its help and errors are the same); anything else
+    // (--help, --version, a typo, a subcommand missing from this table) builds them all.
     struct Family {
         std::initializer_list<std::string_view> names;
         void (*add)(CLI::App&, int&);
     };
     using namespace airlock::cli;
     const Family families[] = {
-        {{"exec", "write", "read", "call"}, add_tool_commands},
-        {{"guard"}, add_guard_commands},
-        {{"policy"}, add_policy_commands},
-        {{"wal"}, add_wal_commands},
-        {{"serve"}, add_serve_commands},
-        {{"doctor"}, add_doctor_command},
-        {{"run"}, add_run_command},
+        {{"exec"}, add_exec_command},     {{"write"}, add_write_command},
+        {{"read"}, add_read_command},     {{"call"}, add_call_command},
+        {{"guard"}, add_guard_commands},  {{"policy"}, add_policy_commands},
+        {{"wal"}, add_wal_commands},      {{"serve"}, add_serve_commands},
+        {{"doctor"}, add_doctor_command}, {{"run"}, add_run_command},
         {{"undo"}, add_undo_command},
     };
     const Family* named = nullptr;
