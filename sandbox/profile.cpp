@@ -154,8 +154,11 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
     p.env = request.env;
     p.writable.push_back(request.workspace);
-    // The workspace is a canonical directory (SandboxRequest); the paths below resolve it once.
-    CanonicalCache resolved{{request.workspace, request.workspace}};
+    // The workspace is canonical (SandboxRequest): when it is a directory, the paths below
+    // need not resolve it again. (A missing one has nothing below it to protect.)
+    CanonicalCache resolved;
+    if (std::error_code ec; fs::is_directory(request.workspace, ec))
+        resolved.emplace(request.workspace, request.workspace);
     for (const auto& spec : request.writable_roots) {
         // A writable root that is a symlink is bound at its target, never at the link.
         auto root = resolve_profile_path(spec, request.workspace, request.home, &resolved);
