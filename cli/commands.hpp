@@ -17,4 +17,7 @@ void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
 
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
 
+// ui (the run viewer) and wal report; after add_wal_commands, whose `wal` it extends.
+void add_ui_commands(CLI::App& app, int& exit_status);
+
 }  // namespace airlock::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     airlock::cli::add_guard_commands(app, exit_status);
     airlock::cli::add_policy_commands(app, exit_status);
     airlock::cli::add_wal_commands(app, exit_status);
+    airlock::cli::add_ui_commands(app, exit_status);
     airlock::cli::add_serve_commands(app, exit_status);
     airlock::cli::add_doctor_command(app, exit_status);
     airlock::cli::add_run_command(app, exit_status);
