@@ -78,7 +78,7 @@ TEST_CASE("run index: a tampered run names its first bad line; a torn one is tru
     TempDir dir;
     const auto file = write_run(dir.path(), "20260101T000000Z-aaaaaa", 2);
     auto lines = lines_of(file);
-    lines[4].replace(lines[4].find("allow"), 5, "ALLOW");  // line 5 altered: line 6 stops linking
+    lines[3].replace(lines[3].find("allow"), 5, "ALLOW");  // line 4 altered: line 5 stops linking
     write_lines(file, lines);
     const auto torn = write_run(dir.path(), "20260101T000001Z-bbbbbb", 1, "");
     std::ofstream(torn, std::ios::app) << "{\"v\":1,\"seq\":";
@@ -87,8 +87,8 @@ TEST_CASE("run index: a tampered run names its first bad line; a torn one is tru
     const auto t = find(runs, "20260101T000000Z-aaaaaa");
     CHECK(t.chain == "tampered");
     REQUIRE(t.bad_line.has_value());
-    CHECK(*t.bad_line == 6);
-    CHECK(t.chain_message.find("line 6") != std::string::npos);
+    CHECK(*t.bad_line == 5);
+    CHECK(t.chain_message.find("line 5") != std::string::npos);
     const auto tr = find(runs, "20260101T000001Z-bbbbbb");
     CHECK(tr.chain == "truncated");
     CHECK(tr.bad_line == 9);

@@ -212,8 +212,8 @@
         const first = str(run.commands).split('\n')[0];
         const link = h('a', { href: runHref(run), class: 'mono' }, run.run_id);
         const tr = h('tr', { class: 'run', 'aria-selected': i === listState.selected ? 'true' : 'false' },
-          h('td', { class: 'mono' }, when(run.started)),
-          h('td', null, link, multi ? h('div', { class: 'muted' }, listState.data.workspaces[run.workspace]) : null),
+          h('td', { class: 'mono nowrap' }, when(run.started)),
+          h('td', { class: 'nowrap' }, link, multi ? h('div', { class: 'muted' }, listState.data.workspaces[run.workspace]) : null),
           h('td', { class: 'num' }, duration(run.duration_ms)),
           h('td', { class: 'num' }, String(run.calls)),
           h('td', null, badge(run.outcome), run.asked ? badge('asked') : null),
@@ -374,8 +374,18 @@
     }
     if (sandbox) {
       const s = d(sandbox);
+      const e = s.effective && typeof s.effective === 'object' ? s.effective : null;
+      const fsys = e && e.filesystem && typeof e.filesystem === 'object' ? e.filesystem : {};
+      const list = (v) => (Array.isArray(v) ? (v.length ? v.map(str).join(', ') : 'none') : str(v));
+      const seccomp = e && e.seccomp && typeof e.seccomp === 'object' ? str(e.seccomp.filter) : str(e && e.seccomp);
       row('sandbox', h('b', null, str(s.adapter)), s.active ? '' : [' ', badge('aborted', 'no sandbox')],
-        s.effective && typeof s.effective === 'object' ? kv(s.effective) : null);
+        e ? [
+          h('div', { class: 'kv' }, 'writable ', h('b', null, clipped(list(fsys.writable)))),
+          has(fsys, 'hidden') ? h('div', { class: 'kv' }, 'hidden ', h('b', null, clipped(list(fsys.hidden)))) : null,
+          has(e, 'network') ? h('div', { class: 'kv' }, 'network ', h('b', null, clipped(str(e.network)))) : null,
+          seccomp ? h('div', { class: 'kv' }, 'seccomp ', h('b', null, seccomp)) : null,
+          h('details', null, h('summary', { class: 'muted' }, 'whole profile'), kv(e)),
+        ] : null);
     }
     for (const t of ['sandbox_denied', 'exec_not_started', 'exec_failed'])
       for (const r of by(t)) row(t.replace(/_/g, ' '), badge('failed', t === 'sandbox_denied' ? 'denied' : 'failed'), ' ',
