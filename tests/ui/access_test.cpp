@@ -70,7 +70,7 @@ TEST_CASE("access: another Host is refused even with the token (DNS rebinding)")
     CHECK(ask("/?token=" + kToken, "", "evil.example:8123").access == Access::forbidden);
 }
 
-TEST_CASE("access: a cross-origin request is refused; same origin passes") {
+TEST_CASE("access: a cross-origin request is refused, same origin passes") {
     CHECK(ask("/api/runs", kCookie, "127.0.0.1:8123", "GET", "http://evil.example").access ==
           Access::forbidden);
     CHECK(ask("/api/runs", kCookie, "127.0.0.1:8123", "GET", "null").access == Access::forbidden);
@@ -102,7 +102,7 @@ TEST_CASE("access: the security headers") {
     CHECK(csp.find("unsafe") == std::string::npos);
 }
 
-TEST_CASE("access: query parameters are percent-decoded; malformed ones are absent") {
+TEST_CASE("access: query parameters are percent-decoded, malformed ones are absent") {
     CHECK(query_param("id=a%2Fb&ws=1", "id") == "a/b");
     CHECK(query_param("id=a+b", "id") == "a b");
     CHECK(query_param("ws=1", "id") == std::nullopt);

@@ -5,16 +5,16 @@
 set -eu
 cd "$(dirname "$0")"
 CHROMIUM="${AIRLOCK_CHROMIUM:-/usr/bin/chromium}"
-for tool in node npm; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "not applicable on this host: ui browser tests: no $tool (Debian: apt-get install nodejs npm)"
-        exit 77
-    fi
-done
-if [ ! -x "$CHROMIUM" ]; then
-    echo "not applicable on this host: ui browser tests: no Chromium at $CHROMIUM (Debian: apt-get install chromium)"
+not_applicable() {
+    echo "not applicable on this host: ui browser tests: $1"
+    # Listed by scripts/test.sh with the other not-applicable cases.
+    if [ -n "${AIRLOCK_TEST_NA_LOG:-}" ]; then echo "ui browser tests: $1" >>"$AIRLOCK_TEST_NA_LOG"; fi
     exit 77
-fi
+}
+for tool in node npm; do
+    command -v "$tool" >/dev/null 2>&1 || not_applicable "no $tool (Debian: apt-get install nodejs npm)"
+done
+[ -x "$CHROMIUM" ] || not_applicable "no Chromium at $CHROMIUM (Debian: apt-get install chromium)"
 if [ -z "${AIRLOCK_BINARY:-}" ]; then
     echo "tests/ui: set AIRLOCK_BINARY to the airlock binary" >&2
     exit 1

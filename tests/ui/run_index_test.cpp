@@ -74,7 +74,7 @@ TEST_CASE("run index: summaries, newest first") {
     CHECK(running.chain == "incomplete");
 }
 
-TEST_CASE("run index: a tampered run names its first bad line; a torn one is truncated") {
+TEST_CASE("run index: a tampered run names its first bad line, a torn one is truncated") {
     TempDir dir;
     const auto file = write_run(dir.path(), "20260101T000000Z-aaaaaa", 2);
     auto lines = lines_of(file);
@@ -94,7 +94,7 @@ TEST_CASE("run index: a tampered run names its first bad line; a torn one is tru
     CHECK(tr.bad_line == 9);
 }
 
-TEST_CASE("run index: an unchanged log is not read again; an appended one is") {
+TEST_CASE("run index: an unchanged log is not read again, an appended one is") {
     TempDir dir;
     const auto file = write_run(dir.path(), "20260101T000000Z-aaaaaa", 1);
     ui::RunIndex index({dir.path()});
@@ -114,7 +114,7 @@ TEST_CASE("run index: an unchanged log is not read again; an appended one is") {
     CHECK(index.runs().at(0).chain == "tampered");
 }
 
-TEST_CASE("run index: several workspaces; run ids are never paths") {
+TEST_CASE("run index: several workspaces, run ids are never paths") {
     TempDir a, b;
     write_run(a.path(), "20260101T000000Z-aaaaaa", 1);
     write_run(b.path(), "20260101T000001Z-bbbbbb", 1);

@@ -1,0 +1,88 @@
+// Figures for docs/PERFORMANCE.md and docs/UI.md, not a test: the runs list of a workspace with
+// 1,000 runs, the first screen of a run of 10,000 events, and the server's memory while it
+// follows a run of 100,000 events. Run: AIRLOCK_BINARY=build/cli/airlock node bench.mjs
+import fs from 'node:fs';
+import { request, readEvents } from './http.js';
+import { launchBrowser, startUi, tempDir } from './helpers.js';
+import { WalWriter } from './wal.js';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (t0) => Math.round(Number(process.hrtime.bigint() - t0) / 1e5) / 10;
+const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+const ws = tempDir('airlock-ui-bench-');
+for (let i = 0; i < 1000; i++) {
+  const w = new WalWriter(ws).start();
+  for (let c = 1; c <= 3; c++) w.call('c' + c, ['echo', 'run', String(i), 'call', String(c)], { buffer: true });
+  w.append('run_finished', '', { calls: 3, blocked_or_failed: 0 }, true);
+  w.flush();
+}
+const big = new WalWriter(ws).start();
+let bigCalls = 0;
+while (big.seq < 10000) { bigCalls += 1; big.call('c' + bigCalls, ['echo', String(bigCalls)], { buffer: true }); }
+big.append('run_finished', '', { calls: 0, blocked_or_failed: 0 }, true);
+big.flush();
+
+const ui = await startUi([ws]);
+const cookie = { Cookie: `airlock_ui=${ui.token}` };
+let t0 = process.hrtime.bigint();
+let r = await request(ui.port, '/api/runs', cookie);
+const cold = ms(t0);
+const warm = [];
+for (let i = 0; i < 5; i++) {
+  t0 = process.hrtime.bigint();
+  r = await request(ui.port, '/api/runs', cookie);
+  warm.push(ms(t0));
+}
+console.log(`1,001 runs: /api/runs first ${cold} ms (reads every log), then ${median(warm)} ms (median of 5; ${(r.body.length / 1024).toFixed(0)} KiB)`);
+
+const browser = await launchBrowser();
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 800 });
+await page.goto(ui.url); // sets the cookie
+await page.waitForSelector('#runs tbody tr.run');
+const listTimes = [];
+for (let i = 0; i < 3; i++) {
+  t0 = process.hrtime.bigint();
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr.run').length === 1001);
+  listTimes.push(ms(t0));
+}
+console.log(`runs list page with 1,001 rows: ${median(listTimes)} ms from reload to every row (median of 3)`);
+
+const firstScreen = [];
+const whole = [];
+for (let i = 0; i < 3; i++) {
+  await page.goto(ui.origin + '/#/');
+  t0 = process.hrtime.bigint();
+  await page.goto(ui.origin + `/#/run/0/${big.runId}`);
+  await page.waitForSelector('article.call[data-call=c1]');
+  firstScreen.push(ms(t0));
+  await page.waitForFunction((n) => document.querySelectorAll('article.call').length === n && document.getElementById('more').textContent === '',
+    { timeout: 120000 }, bigCalls);
+  whole.push(ms(t0));
+}
+console.log(`run of ${big.seq.toLocaleString()} events: first call on screen ${median(firstScreen)} ms, all ${bigCalls} calls ${median(whole)} ms (medians of 3)`);
+await browser.close();
+
+// Memory while following a live run of 100,000 events.
+const live = new WalWriter(ws).start();
+const pid = Number(fs.readFileSync(`/proc/self/stat`, 'utf8').split(' ')[0]);
+void pid;
+const serverPid = Number((await import('node:child_process')).execSync(`pgrep -f "airlock ui --workspace ${ws}" | head -1`).toString());
+const following = readEvents(ui.port, `/api/events?ws=0&id=${live.runId}`, cookie, 100001);
+const samples = [];
+for (let c = 1; live.seq < 100000; c++) {
+  live.call('c' + c, ['echo', String(c)], { buffer: true });
+  if (c % 1000 === 0) {
+    live.flush();
+    samples.push(rss(serverPid));
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+live.append('run_finished', '', { calls: 0, blocked_or_failed: 0 }, true);
+live.flush();
+const events = await following;
+console.log(`following ${live.seq.toLocaleString()} appended events over SSE (${events.length} received): server RSS ${samples[0]} KiB after the first 1,000 calls, ${samples[Math.floor(samples.length / 2)]} KiB midway, ${rss(serverPid)} KiB at the end`);
+await ui.stop();
+fs.rmSync(ws, { recursive: true, force: true });
