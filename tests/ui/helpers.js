@@ -53,6 +53,7 @@ export function startUi(workspaces, extra = []) {
       const url = new URL(line);
       resolve({
         url: line,
+        pid: child.pid,
         origin: url.origin,
         port: Number(url.port),
         token: url.searchParams.get('token'),

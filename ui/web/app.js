@@ -122,7 +122,8 @@
     denied: 'bad', failed: 'bad', aborted: 'bad', tampered: 'bad', unreadable: 'bad',
     approval_denied: 'bad', sandbox_denied: 'bad', invalid: 'bad', error: 'bad', cancelled: 'warn',
   };
-  const tone = (word) => TONES[word] || 'plain';
+  const tone = (word) => TONES[word] ||
+    (/^(approv|allow)/.test(str(word)) ? 'good' : /^(deny|denied|reject)/.test(str(word)) ? 'bad' : 'plain');
   const badge = (word, label, title) =>
     h('span', { class: 'badge tone-' + tone(word), title }, label === undefined ? str(word).replace('_', ' ') : label);
 
@@ -613,8 +614,9 @@
         }
         sink.progress('');
         sink.meta(page.run, page.verification);
-        if (page.verification.verdict !== 'incomplete') return;
-        // Still being written: follow it. EventSource resumes with Last-Event-ID by itself.
+        // Still being written (a torn last line may be a write in progress): follow it.
+        // EventSource resumes with Last-Event-ID by itself.
+        if (page.verification.verdict !== 'incomplete' && page.verification.verdict !== 'truncated') return;
         es = new EventSource('/api/events?' + q({ ws, id, after: last }));
         sink.live(true);
         es.addEventListener('record', (ev) => sink.records([JSON.parse(ev.data)]));
