@@ -110,8 +110,9 @@ RunInfo summarize_run(std::size_t workspace, const std::string& run_id, const wa
         r.outcome = "denied";
     else if (r.failed)
         r.outcome = "failed";
-    else if (v.final_type.empty() && v.verdict == wal::Verdict::incomplete)
-        r.outcome = "running";
+    else if (v.final_type.empty())
+        // No final record: still going, or the verified part stops early (torn, tampered).
+        r.outcome = v.verdict == wal::Verdict::incomplete ? "running" : "unknown";
     else
         r.outcome = "ok";
     return r;

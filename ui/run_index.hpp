@@ -28,7 +28,8 @@ struct RunInfo {
     std::int64_t duration_ms = 0;
     std::uint64_t records = 0;
     std::uint64_t calls = 0;
-    // ok, failed, denied, rolled_back, aborted; running while the log has no final record
+    // ok, failed, denied, rolled_back, aborted; running while the log has no final record,
+    // unknown when its verified part stops early (truncated, tampered)
     std::string outcome;
     bool denied = false;  // a call was denied (policy, approval, sandbox, floor)
     bool asked = false;   // a call asked for approval

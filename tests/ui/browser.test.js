@@ -209,6 +209,8 @@ test('live: records appended while the page watches appear without reload', asyn
   assert.ok((await page.$eval('article.call[data-call=c2]', (e) => e.innerText)).includes('second'));
   run.finish(2);
   await page.waitForFunction(() => !document.querySelector('#chain .live') && document.querySelector('#chain').textContent.includes('intact'));
+  // The outcome is the finished run's, no longer "running".
+  await page.waitForFunction(() => /outcome\s*ok/.test(document.getElementById('runhead').textContent));
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -86,6 +86,7 @@ TEST_CASE("run index: a tampered run names its first bad line, a torn one is tru
     const auto runs = index.runs();
     const auto t = find(runs, "20260101T000000Z-aaaaaa");
     CHECK(t.chain == "tampered");
+    CHECK(t.outcome == "unknown");  // its verified part has no end
     REQUIRE(t.bad_line.has_value());
     CHECK(*t.bad_line == 5);
     CHECK(t.chain_message.find("line 5") != std::string::npos);

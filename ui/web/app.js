@@ -120,7 +120,7 @@
     medium: 'info', ask: 'warn', asked: 'warn', high: 'warn', running: 'info', incomplete: 'info',
     truncated: 'warn', rolled_back: 'warn', timeout: 'bad', critical: 'bad', deny: 'bad',
     denied: 'bad', failed: 'bad', aborted: 'bad', tampered: 'bad', unreadable: 'bad',
-    approval_denied: 'bad', sandbox_denied: 'bad', invalid: 'bad', error: 'bad', cancelled: 'warn',
+    approval_denied: 'bad', sandbox_denied: 'bad', invalid: 'bad', error: 'bad', cancelled: 'warn', unfinished: 'warn', unknown: 'warn',
   };
   const tone = (word) => TONES[word] ||
     (/^(approv|allow)/.test(str(word)) ? 'good' : /^(deny|denied|reject)/.test(str(word)) ? 'bad' : 'plain');
@@ -302,7 +302,8 @@
       s.sha256 ? h('span', { class: 'muted mono', title: str(s.sha256) }, '  sha256 ' + str(s.sha256).slice(0, 16) + '…') : null);
   }
 
-  function callCard(call, fetchRaw) {
+  // going: the run may still add to this call (it is live, or its log simply has no end yet).
+  function callCard(call, fetchRaw, going) {
     const recs = call.records;
     const by = (t) => recs.filter((r) => r.type === t);
     const one = (t) => by(t)[0];
@@ -317,8 +318,8 @@
     const result = one('call_finished');
     const d = (r) => (r && r.data) || {};
 
-    const status = result ? str(d(result).status) : 'running';
-    const edge = result ? tone(status) : 'info';
+    const status = result ? str(d(result).status) : going ? 'running' : 'unfinished';
+    const edge = result ? tone(status) : going ? 'info' : 'warn';
     let took = null;
     if (result) {
       const a = micros(recs[0].ts), b = micros(result.ts);
@@ -489,6 +490,8 @@
     let scheduled = false;
     let alive = true;
 
+    const going = () => live || !verification || verification.verdict === 'incomplete';
+
     function renderHead() {
       head.textContent = '';
       const r = run || {};
@@ -510,7 +513,7 @@
       scheduled = false;
       for (const call of dirty) {
         const focused = call.el && document.activeElement === call.el;
-        const el = callCard(call, source.raw);
+        const el = callCard(call, source.raw, going());
         if (call.el) call.el.replaceWith(el); else timeline.append(el);
         call.el = el;
         if (focused) el.focus();
@@ -543,7 +546,7 @@
         items.push({ el });
         // Run events before pending cards would reorder them: flush cards first.
         for (const call of dirty) {
-          if (!call.el) { call.el = callCard(call, source.raw); timeline.append(call.el); dirty.delete(call); }
+          if (!call.el) { call.el = callCard(call, source.raw, going()); timeline.append(call.el); dirty.delete(call); }
         }
         timeline.append(el);
       }
@@ -578,7 +581,14 @@
       records(list) { if (alive) for (const r of list) take(r); },
       progress(text) { more.textContent = text; },
       live(on) { live = on; schedule(); },
-      end(v) { verification = v; live = false; if (run && v.final === 'run_aborted') run.outcome = 'aborted'; schedule(); },
+      end(v) {
+        verification = v;
+        live = false;
+        if (run && v.final === 'run_aborted') run.outcome = 'aborted';
+        // Calls still open when the run ended are unfinished, not running.
+        for (const call of calls.values()) dirty.add(call);
+        schedule();
+      },
       error(message) { more.textContent = ''; more.append(h('div', { class: 'empty' }, 'Cannot show the run: ' + message)); },
     });
   }
@@ -620,7 +630,15 @@
         es = new EventSource('/api/events?' + q({ ws, id, after: last }));
         sink.live(true);
         es.addEventListener('record', (ev) => sink.records([JSON.parse(ev.data)]));
-        es.addEventListener('end', (ev) => { sink.end(JSON.parse(ev.data)); es.close(); });
+        es.addEventListener('end', async (ev) => {
+          es.close();
+          sink.end(JSON.parse(ev.data));
+          // The run's outcome as the runs list has it, now that it is over.
+          try {
+            const last = await getJSON('/api/run?' + q({ ws, id, from: 0, limit: 1 }));
+            if (!stopped) sink.meta(last.run, last.verification);
+          } catch (e) { /* the header keeps what it has */ }
+        });
         es.onerror = () => { if (es.readyState === EventSource.CLOSED) sink.live(false); };
       },
     };
