@@ -200,6 +200,7 @@
     const body = h('tbody');
     table.append(body);
     const holder = h('div');
+    let rowsGeneration = 0;
     content.append(holder);
 
     function renderRows() {
@@ -209,7 +210,7 @@
       count.textContent = runs.length + ' of ' + listState.data.runs.length + ' runs';
       body.textContent = '';
       if (listState.selected >= runs.length) listState.selected = Math.max(0, runs.length - 1);
-      runs.forEach((run, i) => {
+      const rowOf = (run, i) => {
         const first = str(run.commands).split('\n')[0];
         const link = h('a', { href: runHref(run), class: 'mono' }, run.run_id);
         const tr = h('tr', { class: 'run', 'aria-selected': i === listState.selected ? 'true' : 'false' },
@@ -222,8 +223,18 @@
             run.bad_line ? h('span', { class: 'muted' }, ' line ' + run.bad_line) : null),
           h('td', { class: 'cmd mono', title: first }, first.length > 300 ? first.slice(0, 300) + '…' : first));
         tr.addEventListener('click', (e) => { if (e.target !== link) location.hash = runHref(run); });
-        body.append(tr);
-      });
+        return tr;
+      };
+      // The first screen at once, the rest in slices: a thousand runs never freeze the page.
+      const generation = ++rowsGeneration;
+      const slice = (from, n) => {
+        if (generation !== rowsGeneration) return;
+        const frag = document.createDocumentFragment();
+        for (let i = from; i < Math.min(runs.length, from + n); i++) frag.append(rowOf(runs[i], i));
+        body.append(frag);
+        if (from + n < runs.length) setTimeout(() => slice(from + n, 250), 0);
+      };
+      slice(0, 60);
       holder.textContent = '';
       holder.append(runs.length ? table : h('div', { class: 'empty' },
         listState.data.runs.length ? 'No run matches.' : 'No runs yet in ' + listState.data.workspaces.join(', ')));
