@@ -15,35 +15,37 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_status = 0;
     // Agents start airlock for every tool call: building every family's options costs about a
-    // tenth of a one-shot exec. When the first argument names a subcommand, only it (or its
-    // family: guard, policy, wal) is built (its help and errors are the same); anything else
-    // (--help, --version, a typo, a subcommand missing from this table) builds them all.
+    // tenth of a one-shot exec. When the first argument names a subcommand, only its family is
+    // built (its help and errors are the same); anything else (--help, --version, a typo, a
+    // subcommand missing from this table) builds them all.
+    using Add = void (*)(CLI::App&, int&);
     struct Family {
-        std::initializer_list<std::string_view> names;
-        void (*add)(CLI::App&, int&);
+        std::string_view name;
+        std::initializer_list<Add> adds;
     };
     using namespace airlock::cli;
     const Family families[] = {
-        {{"exec"}, add_exec_command},     {{"write"}, add_write_command},
-        {{"read"}, add_read_command},     {{"call"}, add_call_command},
-        {{"guard"}, add_guard_commands},  {{"policy"}, add_policy_commands},
-        {{"wal"}, add_wal_commands},      {{"serve"}, add_serve_commands},
-        {{"doctor"}, add_doctor_command}, {{"run"}, add_run_command},
-        {{"undo"}, add_undo_command},
+        {"exec", {add_exec_command}},
+        {"write", {add_write_command}},
+        {"read", {add_read_command}},
+        {"call", {add_call_command}},
+        {"guard", {add_guard_commands}},
+        {"policy", {add_policy_commands}},
+        {"wal", {add_wal_commands, add_wal_report_command}},
+        {"ui", {add_ui_command}},
+        {"serve", {add_serve_commands}},
+        {"doctor", {add_doctor_command}},
+        {"run", {add_run_command}},
+        {"undo", {add_undo_command}},
     };
     const Family* named = nullptr;
-    if (argc > 1) {
-        const std::string_view first = argv[1];
+    if (argc > 1)
         for (const auto& family : families)
-            for (const auto name : family.names)
-                if (name == first) named = &family;
-    }
-    if (named) {
-        named->add(app, exit_status);
-    } else {
-        for (const auto& family : families)
-            family.add(app, exit_status);
-    }
+            if (family.name == argv[1]) named = &family;
+    for (const auto& family : families)
+        if (!named || named == &family)
+            for (const Add add : family.adds)
+                add(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
