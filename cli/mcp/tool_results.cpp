@@ -1,5 +1,7 @@
 #include "cli/mcp/tool_results.hpp"
 
+#include <cstdint>
+
 #include "exec/tool_schema.hpp"
 
 namespace airlock::mcp {
@@ -38,6 +40,12 @@ std::string one_line(std::string text) {
     return text;
 }
 
+// How much output was cut (unknown when the command's output ended before airlock read past
+// the cap, e.g. killed at its timeout).
+std::string dropped(std::uint64_t bytes) {
+    return bytes ? std::to_string(bytes) + " more bytes were" : "the rest was";
+}
+
 void end_line(std::string& text) {
     if (!text.empty() && text.back() != '\n') text += '\n';
 }
@@ -60,6 +68,10 @@ json tool_output_schema() {
                {{"type", "object"},
                 {"properties",
                  {{"stdout", {{"type", "boolean"}}}, {"stderr", {{"type", "boolean"}}}}}}},
+              {"dropped_bytes",
+               {{"type", "object"},
+                {"properties",
+                 {{"stdout", {{"type", "integer"}}}, {"stderr", {{"type", "integer"}}}}}}},
               {"risk", nullable_object},
               {"decision", nullable_object},
               {"approval", {{"type", "object"}}},
@@ -146,8 +158,9 @@ std::string concise_text(const exec::CallResult& r, const CallFacts& facts) {
                     ? "[airlock: cut at " + std::to_string(r.stdout_bytes.size()) +
                           " bytes; the rest of the file was not read]\n"
                     : "[airlock: stdout cut at " + std::to_string(r.stdout_bytes.size()) +
-                          " bytes, the rest was not kept; redirect the output to a workspace "
-                          "file and file_read it]\n";
+                          " bytes; " + dropped(r.stdout_dropped) +
+                          " not kept: redirect the output to a workspace file and file_read "
+                          "it]\n";
     }
     if (!r.stderr_bytes.empty()) {
         end_line(text);
@@ -155,7 +168,7 @@ std::string concise_text(const exec::CallResult& r, const CallFacts& facts) {
         if (r.stderr_truncated) {
             end_line(text);
             text += "[airlock: stderr cut at " + std::to_string(r.stderr_bytes.size()) +
-                    " bytes, the rest was not kept]\n";
+                    " bytes; " + dropped(r.stderr_dropped) + " not kept]\n";
         }
     }
     switch (r.status) {

@@ -95,8 +95,9 @@ TEST_CASE("concise text: the output, stderr when there is some, the exit status 
     CHECK(concise_text(ran("", "oops\n", 2), shell) == "[stderr]\noops\n[exit status 2]");
     CallResult cut = ran(std::string(100, 'x'), "", 0);
     cut.stdout_truncated = true;
+    cut.stdout_dropped = 4096;
     const std::string text = concise_text(cut, shell);
-    CHECK(text.find("cut at 100 bytes") != std::string::npos);
+    CHECK(text.find("cut at 100 bytes; 4096 more bytes were not kept") != std::string::npos);
     CHECK(text.find("file_read") != std::string::npos);
     CHECK(concise_text(ran("", "", 0), {Tool::file_write, "notes/a.txt", 12}) ==
           "Wrote 12 bytes to notes/a.txt.");

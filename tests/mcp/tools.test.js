@@ -104,3 +104,25 @@ test('a call that runs too long times out as an isError result', async (t) => {
   assert.equal(structured(result).status, 'timeout');
   assert.match(result.content[0].text, /timeout_ms/);
 });
+
+test('output over the policy limit: the text says where it was cut, how much was dropped, what to do', async (t) => {
+  const ws = makeWorkspace(t);
+  const policy = ws.policy('limits.json', [], { limits: { output_bytes: 1000 } });
+  const { client } = await connect(t, ws, ['--policy', policy]);
+  const result = await client.callTool({
+    name: 'shell_exec',
+    arguments: { command: "head -c 5000 /dev/zero | tr '\\0' x" },
+  });
+  assert.equal(result.isError, false);
+  const s = structured(result);
+  assert.equal(s.stdout.length, 1000);
+  assert.equal(s.truncated.stdout, true);
+  assert.deepEqual(s.dropped_bytes, { stdout: 4000, stderr: 0 });
+  assert.equal(result.content[0].text,
+    `${'x'.repeat(1000)}\n[airlock: stdout cut at 1000 bytes; 4000 more bytes were not kept: ` +
+    'redirect the output to a workspace file and file_read it]\n');
+  // positive control: under the limit nothing is said
+  const small = await client.callTool({ name: 'shell_exec', arguments: { command: 'echo small' } });
+  assert.equal(small.content[0].text, 'small\n');
+  assert.equal('dropped_bytes' in structured(small), false);
+});
