@@ -176,8 +176,8 @@ void describe(const Record& r, TimelineEntry& e) {
                    text(d, "ttl_ms") + " ms)";
         e.tone = Tone::attention;
     } else if (t == "request_state_rejected") {
-        e.detail = "refused a retry (request " + text(d, "id") + "): " + text(d, "reason") +
-                   ": " + text(d, "message");
+        e.detail = "refused a retry (request " + text(d, "id") + "): " + text(d, "reason") + ": " +
+                   text(d, "message");
         e.tone = Tone::bad;
     } else if (t == "sandbox_prepared") {
         e.detail = text(d, "adapter") + (flag(d, "active") ? "" : " (no sandbox)");
