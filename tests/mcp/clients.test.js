@@ -147,3 +147,27 @@ for (const flavour of CLIENTS) {
     assert.equal(fs.readFileSync(path.join(ws.workspace, 'got'), 'utf8'), 'fine\n');
   });
 }
+
+test('v2-pinned: the loop guard holds for input-required approvals as for elicitation', async (t) => {
+  const ws = makeWorkspace(t);
+  let asked = 0;
+  const { client } = await connectAs(t, 'v2-pinned', ws, ['--policy', ws.policy('ask.json', [ASK_TOUCH])], {
+    onElicit: async () => {
+      ++asked;
+      return { action: 'decline' };
+    },
+  });
+  const touch = { name: 'shell_exec', arguments: { command: 'touch loop' } };
+  assert.equal(structured(await client.callTool(touch)).status, 'approval_denied');
+  const second = await client.callTool(touch);
+  assert.equal(structured(second).status, 'aborted');
+  assert.match(second.content[0].text, /no further tool calls/);
+  const after = await client.callTool({ name: 'shell_exec', arguments: { command: 'echo hi' } });
+  assert.equal(structured(after).status, 'aborted');
+  assert.equal(asked, 2);
+  assert.equal(fs.existsSync(path.join(ws.workspace, 'loop')), false);
+  await client.close();
+  const records = walRecords(ws.workspace);
+  assert.equal(records.filter((r) => r.type === 'input_required').length, 2);
+  assert.equal(records.at(-1).type, 'run_aborted');
+});
