@@ -265,3 +265,28 @@ test('cancelling the retry of a resumed call kills it; progress follows the retr
   const firstAnswerAt = server.messages.findIndex((m) => m.id === 'c1');
   assert.equal(server.messages.slice(firstAnswerAt).some((m) => p1.includes(m)), false);
 });
+
+test('two calls wait for input at once; their retries, answered out of order, each resume their own call', async (t) => {
+  const ws = makeWorkspace(t);
+  const server = rawServer(t, ws, ['--policy', ws.policy('ask.json', [ASK_TOUCH])]);
+  server.send(call('a1', shell('touch a')));
+  server.send(call('b1', shell('touch b')));
+  const [a, b] = [(await server.reply('a1')).result, (await server.reply('b1')).result];
+  assert.equal(a.resultType, 'input_required');
+  assert.equal(b.resultType, 'input_required');
+  assert.notEqual(a.requestState, b.requestState);
+  // each state belongs to its own call
+  server.send(call('x', shell('touch b'), { inputResponses: APPROVE, requestState: a.requestState }));
+  assert.equal((await server.reply('x')).error.data.reason, 'other_call');
+  server.send(call('b2', shell('touch b'), { inputResponses: APPROVE, requestState: b.requestState }));
+  const b2 = (await server.reply('b2')).result;
+  assert.equal(b2.isError, false);
+  assert.ok(exists(ws, 'b'));
+  assert.equal(exists(ws, 'a'), false);
+  server.send(call('a2', shell('touch a'), { inputResponses: { approval: { action: 'decline' } }, requestState: a.requestState }));
+  assert.equal((await server.reply('a2')).result.structuredContent.status, 'approval_denied');
+  assert.equal(exists(ws, 'a'), false);
+  await finish(server);
+  const finished = walRecords(ws.workspace).filter((r) => r.type === 'call_finished');
+  assert.deepEqual(finished.map((r) => r.data.status).sort(), ['approval_denied', 'ok']);
+});
