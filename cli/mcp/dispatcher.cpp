@@ -120,6 +120,11 @@ void Dispatcher::on_legacy_request(const Message& m) {
 }
 
 void Dispatcher::on_modern_request(const Message& m, const ModernRequest& modern) {
+    if (!announced_modern_) {
+        announced_modern_ = true;
+        std::cerr << "airlock serve: client \"" << modern.client_name << "\" speaks "
+                  << modern.version << " (per request; approvals as input-required results)\n";
+    }
     if (m.method == "server/discover") return discover(m);
     if (m.method == "tools/list") {
         json result = modern_result(tools_list_result());

@@ -50,6 +50,7 @@ class Dispatcher {
     void reply_error(const json& id, int code, const std::string& message, json data = nullptr);
 
     ServerParts p_;
+    bool announced_modern_ = false;  // the reader thread's: stderr names the first such client
 };
 
 }  // namespace airlock::mcp
