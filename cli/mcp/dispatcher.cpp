@@ -5,6 +5,7 @@
 #include <optional>
 #include <variant>
 
+#include "approvals/display_text.hpp"
 #include "cli/mcp/tool_results.hpp"
 #include "exec/tool_schema.hpp"
 
@@ -122,8 +123,9 @@ void Dispatcher::on_legacy_request(const Message& m) {
 void Dispatcher::on_modern_request(const Message& m, const ModernRequest& modern) {
     if (!announced_modern_) {
         announced_modern_ = true;
-        std::cerr << "airlock serve: client \"" << modern.client_name << "\" speaks "
-                  << modern.version << " (per request; approvals as input-required results)\n";
+        std::cerr << "airlock serve: client \"" << approvals::printable(modern.client_name)
+                  << "\" speaks " << modern.version
+                  << " (per request; approvals as input-required results)\n";
     }
     if (m.method == "server/discover") return discover(m);
     if (m.method == "tools/list") {
@@ -162,7 +164,8 @@ void Dispatcher::initialize(const Message& m) {
     const std::string version = negotiate_protocol(params["protocolVersion"]);
     p_.client.initialize(version, params.value("capabilities", json::object()),
                          params.value("clientInfo", json::object()));
-    std::cerr << "airlock serve: client \"" << p_.client.client_name() << "\" speaks " << version
+    std::cerr << "airlock serve: client \"" << approvals::printable(p_.client.client_name())
+              << "\" speaks " << version
               << (p_.client.can_elicit() ? ", asks approvals through elicitation"
                                          : ", no elicitation: the fallback provider answers asks")
               << "\n";
