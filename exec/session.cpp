@@ -688,6 +688,8 @@ Session::Stop Session::execute(Call& c) {
     c.result.stderr_bytes = std::move(out.stderr_bytes);
     c.result.stdout_truncated = out.stdout_truncated;
     c.result.stderr_truncated = out.stderr_truncated;
+    c.result.stdout_dropped = out.stdout_dropped;
+    c.result.stderr_dropped = out.stderr_dropped;
     if (out.cancelled) {
         c.result.status = Status::cancelled;
         c.result.exit_code = kExitCancelled;
