@@ -6,7 +6,11 @@
 
 namespace airlock::cli {
 
-void add_tool_commands(CLI::App& app, int& exit_status);    // exec, write, read
+// The tool calls (tool_commands.cpp), one subcommand each: exec, write, read, call.
+void add_exec_command(CLI::App& app, int& exit_status);
+void add_write_command(CLI::App& app, int& exit_status);
+void add_read_command(CLI::App& app, int& exit_status);
+void add_call_command(CLI::App& app, int& exit_status);
 void add_guard_commands(CLI::App& app, int& exit_status);   // guard score, guard rules
 void add_policy_commands(CLI::App& app, int& exit_status);  // policy check, lint, test, diff
 void add_wal_commands(CLI::App& app, int& exit_status);     // wal verify, list, show, export, tail
@@ -16,5 +20,9 @@ void add_run_command(CLI::App& app, int& exit_status);   // run PLAN.json [--res
 void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
 
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
+
+void add_ui_command(CLI::App& app, int& exit_status);  // ui (the run viewer)
+// wal report (ui_commands.cpp): after add_wal_commands, whose `wal` it extends.
+void add_wal_report_command(CLI::App& app, int& exit_status);
 
 }  // namespace airlock::cli

@@ -1,6 +1,8 @@
 // airlock: a sandboxed tool-execution supervisor for AI agents.
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "exec/version.hpp"
@@ -12,14 +14,38 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string(airlock::kVersion));
     app.require_subcommand(1);
     int exit_status = 0;
-    airlock::cli::add_tool_commands(app, exit_status);
-    airlock::cli::add_guard_commands(app, exit_status);
-    airlock::cli::add_policy_commands(app, exit_status);
-    airlock::cli::add_wal_commands(app, exit_status);
-    airlock::cli::add_serve_commands(app, exit_status);
-    airlock::cli::add_doctor_command(app, exit_status);
-    airlock::cli::add_run_command(app, exit_status);
-    airlock::cli::add_undo_command(app, exit_status);
+    // Agents start airlock for every tool call: building every family's options costs about a
+    // tenth of a one-shot exec. When the first argument names a subcommand, only its family is
+    // built (its help and errors are the same); anything else (--help, --version, a typo, a
+    // subcommand missing from this table) builds them all.
+    using Add = void (*)(CLI::App&, int&);
+    struct Family {
+        std::string_view name;
+        std::initializer_list<Add> adds;
+    };
+    using namespace airlock::cli;
+    const Family families[] = {
+        {"exec", {add_exec_command}},
+        {"write", {add_write_command}},
+        {"read", {add_read_command}},
+        {"call", {add_call_command}},
+        {"guard", {add_guard_commands}},
+        {"policy", {add_policy_commands}},
+        {"wal", {add_wal_commands, add_wal_report_command}},
+        {"ui", {add_ui_command}},
+        {"serve", {add_serve_commands}},
+        {"doctor", {add_doctor_command}},
+        {"run", {add_run_command}},
+        {"undo", {add_undo_command}},
+    };
+    const Family* named = nullptr;
+    if (argc > 1)
+        for (const auto& family : families)
+            if (family.name == argv[1]) named = &family;
+    for (const auto& family : families)
+        if (!named || named == &family)
+            for (const Add add : family.adds)
+                add(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -24,6 +24,8 @@ struct ServeOptions {
     std::optional<int> timeout;
     std::vector<std::string> unprotect;
     int progress_interval_ms = 10000;
+    std::string result_text = "concise";
+    long long request_state_ttl_ms = 0;
 };
 
 // The fallback answers asks when the client cannot elicit; a terminal prompt is impossible
@@ -63,6 +65,16 @@ void add_serve_commands(CLI::App& app, int& exit_status) {
     cmd->add_option("--progress-interval-ms", o->progress_interval_ms,
                     "How often a call with a progress token reports progress (default: 10000)")
         ->check(CLI::Range(100, 3600000));
+    cmd->add_option("--result-text", o->result_text,
+                    "What the text of a tools/call result holds: concise (the output, stderr, "
+                    "exit status or one line for a block; the default) or full (the whole result "
+                    "as JSON)")
+        ->check(CLI::IsMember({"concise", "full"}));
+    // For tests of expiry: how long a 2026-07-28 requestState is accepted (default: the
+    // policy's approval timeout).
+    cmd->add_option("--request-state-ttl-ms", o->request_state_ttl_ms)
+        ->check(CLI::Range(1LL, 86400000LL))
+        ->group("");
     cmd->callback([&exit_status, o] {
         mcp::ServerOptions s;
         s.session.workspace = o->workspace.empty() ? fs::current_path() : fs::path(o->workspace);
@@ -74,6 +86,8 @@ void add_serve_commands(CLI::App& app, int& exit_status) {
         s.session.unprotect = o->unprotect;
         s.elicitation.fallback_spec = o->approve_fallback;
         s.progress_interval = std::chrono::milliseconds(o->progress_interval_ms);
+        s.result_text = o->result_text == "full" ? mcp::ResultText::full : mcp::ResultText::concise;
+        s.elicitation.request_state_ttl = std::chrono::milliseconds(o->request_state_ttl_ms);
         exit_status = mcp::serve(std::move(s));
     });
 }

@@ -62,7 +62,8 @@ exec::SessionOptions single_call_options(const CommonOptions& o, bool passthroug
     return s;
 }
 
-// The result is reported only once the run's records, its own included, are on disk.
+// The result is reported only once the run's records are written and the run has made its one
+// sync (docs/WAL.md, Durability): before its command ran, or now, with the result.
 void finish_run(exec::Session& session, exec::CallResult& result) {
     if (auto synced = session.finish(); !synced) {
         result.status = exec::Status::error;
@@ -88,111 +89,109 @@ int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_r
 
 }  // namespace
 
-void add_tool_commands(CLI::App& app, int& exit_status) {
-    // exec
-    {
-        auto o = std::make_shared<CommonOptions>();
-        auto argv = std::make_shared<std::vector<std::string>>();
-        auto shell = std::make_shared<std::string>();
-        auto dry_run = std::make_shared<bool>(false);
-        auto cwd = std::make_shared<std::string>();
-        CLI::App* cmd = app.add_subcommand(
-            "exec", "Run a command (shell_exec): airlock exec [options] -- ARGV... | -c 'STRING'");
-        add_common_options(cmd, *o, true);
-        cmd->add_option("-c", *shell, "Shell command line, run by /bin/sh -c");
-        cmd->add_option("--cwd", *cwd, "Working directory relative to the workspace");
-        cmd->add_flag("--dry-run", *dry_run,
-                      "Print the risk, the decision, the sandbox profile and the exact command "
-                      "line; run nothing");
-        cmd->add_option("argv", *argv, "Program and arguments (after --)");
-        cmd->callback([&exit_status, o, argv, shell, dry_run, cwd, cmd] {
-            ToolCall call;
-            call.tool = Tool::shell_exec;
-            call.cwd = *cwd;
-            if (cmd->count("-c") > 0) {
-                if (!argv->empty()) {
-                    std::cerr << "airlock exec: give either -c STRING or -- ARGV..., not both\n";
-                    exit_status = exec::kExitError;
-                    return;
-                }
-                call.shell = *shell;
-            } else {
-                call.argv = *argv;
+void add_exec_command(CLI::App& app, int& exit_status) {
+    auto o = std::make_shared<CommonOptions>();
+    auto argv = std::make_shared<std::vector<std::string>>();
+    auto shell = std::make_shared<std::string>();
+    auto dry_run = std::make_shared<bool>(false);
+    auto cwd = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand(
+        "exec", "Run a command (shell_exec): airlock exec [options] -- ARGV... | -c 'STRING'");
+    add_common_options(cmd, *o, true);
+    cmd->add_option("-c", *shell, "Shell command line, run by /bin/sh -c");
+    cmd->add_option("--cwd", *cwd, "Working directory relative to the workspace");
+    cmd->add_flag("--dry-run", *dry_run,
+                  "Print the risk, the decision, the sandbox profile and the exact command "
+                  "line; run nothing");
+    cmd->add_option("argv", *argv, "Program and arguments (after --)");
+    cmd->callback([&exit_status, o, argv, shell, dry_run, cwd, cmd] {
+        ToolCall call;
+        call.tool = Tool::shell_exec;
+        call.cwd = *cwd;
+        if (cmd->count("-c") > 0) {
+            if (!argv->empty()) {
+                std::cerr << "airlock exec: give either -c STRING or -- ARGV..., not both\n";
+                exit_status = exec::kExitError;
+                return;
             }
-            // With --json or --dry-run the output is part of the JSON; otherwise it streams.
-            const bool passthrough = !o->json && !*dry_run;
-            exit_status = run_call(*o, std::move(call), passthrough, *dry_run, *dry_run);
-        });
-    }
-    // write
-    {
-        auto o = std::make_shared<CommonOptions>();
-        auto path = std::make_shared<std::string>();
-        CLI::App* cmd = app.add_subcommand(
-            "write", "Write stdin's bytes to PATH in the workspace (file_write)");
-        add_common_options(cmd, *o, false);
-        cmd->add_option("path", *path, "Path relative to the workspace")->required();
-        cmd->callback([&exit_status, o, path] {
-            ToolCall call;
-            call.tool = Tool::file_write;
-            call.path = *path;
-            std::optional<Error> input_error;
-            if (auto content = read_stdin(exec::kMaxContentBytes))
-                call.content = std::move(*content);
-            else
-                input_error = make_error(
-                    "input", "file_write: " + too_large("the content", exec::kMaxContentBytes));
-            exit_status = run_call(*o, std::move(call), false, false, false, input_error);
-        });
-    }
-    // read
-    {
-        auto o = std::make_shared<CommonOptions>();
-        auto path = std::make_shared<std::string>();
-        auto max_bytes = std::make_shared<std::optional<std::size_t>>();
-        CLI::App* cmd = app.add_subcommand("read", "Print a file of the workspace (file_read)");
-        add_common_options(cmd, *o, false);
-        cmd->add_option("path", *path, "Path relative to the workspace")->required();
-        cmd->add_option("--max-bytes", *max_bytes, "Read at most this many bytes");
-        cmd->callback([&exit_status, o, path, max_bytes] {
-            ToolCall call;
-            call.tool = Tool::file_read;
-            call.path = *path;
-            call.max_bytes = *max_bytes;
-            exit_status = run_call(*o, std::move(call), false, false, true);
-        });
-    }
-    // call: a tool call given as JSON, exactly as an agent framework would pass it on.
-    {
-        auto o = std::make_shared<CommonOptions>();
-        auto tool = std::make_shared<std::string>();
-        auto args = std::make_shared<std::string>("-");
-        CLI::App* cmd = app.add_subcommand("call",
-                                           "Run one tool call given as JSON: airlock call TOOL "
-                                           "'{\"argv\": [...]}' (or - for stdin)");
-        add_common_options(cmd, *o, true);
-        cmd->add_option("tool", *tool, "shell_exec, file_write or file_read")->required();
-        cmd->add_option("args", *args, "The call's arguments as a JSON object, or - to read stdin");
-        cmd->callback([&exit_status, o, tool, args] {
-            const auto text =
-                *args == "-" ? read_stdin(exec::kMaxArgumentsJsonBytes) : std::optional(*args);
-            auto session = exec::Session::open(single_call_options(*o, !o->json, false));
-            exec::CallResult result;
-            const auto parsed =
-                text ? exec::parse_json_text(*text, "arguments")
-                     : Result<nlohmann::json>(make_error(
-                           "input", too_large("the arguments", exec::kMaxArgumentsJsonBytes)));
-            if (!parsed) {
-                result = session->reject(*tool, parsed.error());
-            } else if (auto call = exec::decode_tool_call(*tool, *parsed); !call) {
-                result = session->reject(*tool, call.error());
-            } else {
-                result = session->handle(std::move(call).value());
-            }
-            finish_run(*session, result);
-            exit_status = report(result, o->json, !o->json && *tool == "file_read");
-        });
-    }
+            call.shell = *shell;
+        } else {
+            call.argv = *argv;
+        }
+        // With --json or --dry-run the output is part of the JSON; otherwise it streams.
+        const bool passthrough = !o->json && !*dry_run;
+        exit_status = run_call(*o, std::move(call), passthrough, *dry_run, *dry_run);
+    });
+}
+
+void add_write_command(CLI::App& app, int& exit_status) {
+    auto o = std::make_shared<CommonOptions>();
+    auto path = std::make_shared<std::string>();
+    CLI::App* cmd =
+        app.add_subcommand("write", "Write stdin's bytes to PATH in the workspace (file_write)");
+    add_common_options(cmd, *o, false);
+    cmd->add_option("path", *path, "Path relative to the workspace")->required();
+    cmd->callback([&exit_status, o, path] {
+        ToolCall call;
+        call.tool = Tool::file_write;
+        call.path = *path;
+        std::optional<Error> input_error;
+        if (auto content = read_stdin(exec::kMaxContentBytes))
+            call.content = std::move(*content);
+        else
+            input_error = make_error(
+                "input", "file_write: " + too_large("the content", exec::kMaxContentBytes));
+        exit_status = run_call(*o, std::move(call), false, false, false, input_error);
+    });
+}
+
+void add_read_command(CLI::App& app, int& exit_status) {
+    auto o = std::make_shared<CommonOptions>();
+    auto path = std::make_shared<std::string>();
+    auto max_bytes = std::make_shared<std::optional<std::size_t>>();
+    CLI::App* cmd = app.add_subcommand("read", "Print a file of the workspace (file_read)");
+    add_common_options(cmd, *o, false);
+    cmd->add_option("path", *path, "Path relative to the workspace")->required();
+    cmd->add_option("--max-bytes", *max_bytes, "Read at most this many bytes");
+    cmd->callback([&exit_status, o, path, max_bytes] {
+        ToolCall call;
+        call.tool = Tool::file_read;
+        call.path = *path;
+        call.max_bytes = *max_bytes;
+        exit_status = run_call(*o, std::move(call), false, false, true);
+    });
+}
+
+// call: a tool call given as JSON, exactly as an agent framework would pass it on.
+void add_call_command(CLI::App& app, int& exit_status) {
+    auto o = std::make_shared<CommonOptions>();
+    auto tool = std::make_shared<std::string>();
+    auto args = std::make_shared<std::string>("-");
+    CLI::App* cmd = app.add_subcommand("call",
+                                       "Run one tool call given as JSON: airlock call TOOL "
+                                       "'{\"argv\": [...]}' (or - for stdin)");
+    add_common_options(cmd, *o, true);
+    cmd->add_option("tool", *tool, "shell_exec, file_write or file_read")->required();
+    cmd->add_option("args", *args, "The call's arguments as a JSON object, or - to read stdin");
+    cmd->callback([&exit_status, o, tool, args] {
+        const auto text =
+            *args == "-" ? read_stdin(exec::kMaxArgumentsJsonBytes) : std::optional(*args);
+        auto session = exec::Session::open(single_call_options(*o, !o->json, false));
+        exec::CallResult result;
+        const auto parsed =
+            text ? exec::parse_json_text(*text, "arguments")
+                 : Result<nlohmann::json>(make_error(
+                       "input", too_large("the arguments", exec::kMaxArgumentsJsonBytes)));
+        if (!parsed) {
+            result = session->reject(*tool, parsed.error());
+        } else if (auto call = exec::decode_tool_call(*tool, *parsed); !call) {
+            result = session->reject(*tool, call.error());
+        } else {
+            result = session->handle(std::move(call).value());
+        }
+        finish_run(*session, result);
+        exit_status = report(result, o->json, !o->json && *tool == "file_read");
+    });
 }
 
 }  // namespace airlock::cli

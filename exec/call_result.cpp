@@ -36,6 +36,8 @@ nlohmann::json to_json(const CallResult& r) {
     j["stdout"] = r.stdout_bytes;
     j["stderr"] = r.stderr_bytes;
     j["truncated"] = {{"stdout", r.stdout_truncated}, {"stderr", r.stderr_truncated}};
+    if (r.stdout_dropped || r.stderr_dropped)
+        j["dropped_bytes"] = {{"stdout", r.stdout_dropped}, {"stderr", r.stderr_dropped}};
     j["risk"] = r.risk ? guard::to_json(*r.risk) : json(nullptr);
     j["decision"] = r.decision ? policy::to_json(*r.decision) : json(nullptr);
     if (r.approval)

@@ -1,6 +1,7 @@
 // The outcome of one tool call, as returned to the caller (CLI --json, MCP, plans).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -51,6 +52,8 @@ struct CallResult {
     std::string stderr_bytes;
     bool stdout_truncated = false;
     bool stderr_truncated = false;
+    std::uint64_t stdout_dropped = 0;  // bytes of output past the cap, not kept
+    std::uint64_t stderr_dropped = 0;
     std::optional<guard::Assessment> risk;
     std::optional<policy::Verdict> decision;
     std::optional<ApprovalRecord> approval;

@@ -157,8 +157,10 @@ Result<std::array<UniqueFd, 2>> make_pipe() {
     return std::array<UniqueFd, 2>{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// Appends what is readable on `fd` to `keep` (up to `cap` bytes); returns false at EOF.
-bool drain(int fd, std::string& keep, bool& truncated, std::uint64_t cap, int forward_to) {
+// Appends what is readable on `fd` to `keep` (up to `cap` bytes, counting the rest in
+// `dropped`); returns false at EOF.
+bool drain(int fd, std::string& keep, bool& truncated, std::uint64_t& dropped, std::uint64_t cap,
+           int forward_to) {
     char buf[65536];
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) return errno == EINTR || errno == EAGAIN;
@@ -167,7 +169,10 @@ bool drain(int fd, std::string& keep, bool& truncated, std::uint64_t cap, int fo
     const std::size_t room = keep.size() < cap ? static_cast<std::size_t>(cap - keep.size()) : 0;
     const std::size_t take = got < room ? got : room;
     keep.append(buf, take);
-    if (take < got) truncated = true;
+    if (take < got) {
+        truncated = true;
+        dropped += got - take;
+    }
     if (forward_to >= 0 && take > 0) {
         std::size_t off = 0;
         while (off < take) {
@@ -285,10 +290,12 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
         }
         if (out_open && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)))
             out_open = drain(out_fd, outcome.stdout_bytes, outcome.stdout_truncated,
-                             limits.output_bytes, limits.passthrough ? STDOUT_FILENO : -1);
+                             outcome.stdout_dropped, limits.output_bytes,
+                             limits.passthrough ? STDOUT_FILENO : -1);
         if (err_open && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR)))
             err_open = drain(err_fd, outcome.stderr_bytes, outcome.stderr_truncated,
-                             limits.output_bytes, limits.passthrough ? STDERR_FILENO : -1);
+                             outcome.stderr_dropped, limits.output_bytes,
+                             limits.passthrough ? STDERR_FILENO : -1);
     }
     if (!exited) {
         while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {

@@ -56,6 +56,8 @@ struct ProcessOutcome {
     std::string stderr_bytes;
     bool stdout_truncated = false;
     bool stderr_truncated = false;
+    std::uint64_t stdout_dropped = 0;  // bytes read past the cap and not kept
+    std::uint64_t stderr_dropped = 0;
     double seconds = 0;
 };
 

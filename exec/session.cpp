@@ -231,6 +231,9 @@ Result<void> Session::finish() {
     json totals = {{"calls", calls_.load()}, {"blocked_or_failed", failures_.load()}};
     if (startup_error_) totals["reason"] = startup_error_->describe();
     record(aborted ? "run_aborted" : "run_finished", "", totals);
+    // A one-call run makes its log durable once (docs/WAL.md, Durability): before its command
+    // runs when it runs one (the write-ahead promise), otherwise here, with its result.
+    if (options_.single_call && command_synced_) return {};
     return wal_->sync();
 }
 
@@ -646,7 +649,14 @@ Session::Stop Session::execute(Call& c) {
 
     record("exec_started", c.call.call_id,
            {{"adapter", sandbox::adapter_name(c.profile->adapter)}, {"timeout_ms", timeout_ms}});
-    if (wal_) (void)wal_->sync();  // what is about to run is on disk before it runs
+    if (wal_) {
+        // What is about to run is on disk before it runs; when it cannot be, it does not run.
+        if (auto synced = wal_->sync(); !synced) {
+            record("exec_not_started", c.call.call_id, {{"message", synced.error().describe()}});
+            return blocked(c, Status::error, kExitError, "wal", synced.error().describe());
+        }
+        command_synced_ = true;
+    }
     if (c.cancel_fd >= 0) {
         pollfd p{c.cancel_fd, POLLIN, 0};
         if (::poll(&p, 1, 0) > 0) {
@@ -691,6 +701,8 @@ Session::Stop Session::execute(Call& c) {
     c.result.stderr_bytes = std::move(out.stderr_bytes);
     c.result.stdout_truncated = out.stdout_truncated;
     c.result.stderr_truncated = out.stderr_truncated;
+    c.result.stdout_dropped = out.stdout_dropped;
+    c.result.stderr_dropped = out.stderr_dropped;
     if (out.cancelled) {
         c.result.status = Status::cancelled;
         c.result.exit_code = kExitCancelled;

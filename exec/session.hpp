@@ -30,8 +30,9 @@ struct SessionOptions {
     bool dry_run = false;                // plan only: no WAL, no approval, nothing executed
     // Protection-floor entries lifted on the command line (--unprotect; sandbox/floor.hpp).
     std::vector<std::string> unprotect;
-    // The run is one call: its result and the run's end are made durable by one sync, in
-    // finish(), which the caller awaits before reporting the result.
+    // The run is one call, made durable by one sync: before its command runs when it runs one
+    // (what runs is on disk before it runs), otherwise in finish(), with its result and the
+    // run's end, which the caller awaits before reporting the result.
     bool single_call = false;
     // Builds the approval provider instead of `approve` (the MCP server's elicitation).
     std::function<Result<std::unique_ptr<approvals::Provider>>(const approvals::ProviderOptions&)>
@@ -102,6 +103,7 @@ class Session {
     std::atomic<int> calls_{0};
     std::atomic<int> failures_{0};
     bool finished_ = false;
+    std::atomic<bool> command_synced_{false};  // a command ran after an fdatasync of the log
     std::mutex advance_mutex_;
     std::multiset<std::string> approved_in_advance_;  // approval keys granted ahead of their call
 };

@@ -2,6 +2,8 @@
 #include "guard/guard.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -138,12 +140,12 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
             if (!a.parse.problems.empty()) info.message += ": " + a.parse.problems.front();
             add_reason(a, info, -1);
         }
-        detail::MatchContext ctx{a.parse.segments, paths};
-        std::vector<std::size_t> candidates;
+        detail::MatchContext ctx{a.parse.segments, paths, cat.kinds};
+        std::vector<detail::AltRef> candidates;
         for (std::size_t i = 0; i < a.parse.segments.size(); ++i) {
             const Segment& seg = a.parse.segments[i];
             candidates.clear();
-            const std::vector<std::size_t>* indexed = nullptr;
+            const std::vector<detail::AltRef>* indexed = nullptr;
             if (!seg.argv.empty()) {
                 auto it = cat.by_program.find(seg.argv[0]);
                 if (it != cat.by_program.end()) indexed = &it->second;
@@ -154,15 +156,21 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
             } else {
                 candidates = cat.generic;
             }
-            std::size_t previous = static_cast<std::size_t>(-1);
-            for (std::size_t r : candidates) {
-                if (r == previous) continue;
-                previous = r;
-                for (const auto& m : cat.rules[r].any) {
-                    if (detail::matches(m, i, ctx)) {
-                        add_reason(a, rules_[r], static_cast<int>(i));
-                        break;
-                    }
+            if (!seg.argv.empty()) {
+                bool added = false;
+                for (const auto& [prefix, ref] : cat.by_prefix) {
+                    if (seg.argv[0].compare(0, prefix.size(), prefix) != 0) continue;
+                    candidates.push_back(ref);
+                    added = true;
+                }
+                if (added) std::sort(candidates.begin(), candidates.end());
+            }
+            std::uint32_t matched = static_cast<std::uint32_t>(-1);
+            for (const auto& ref : candidates) {
+                if (ref.rule == matched) continue;
+                if (detail::matches(cat.rules[ref.rule].any[ref.alt], i, ctx)) {
+                    add_reason(a, rules_[ref.rule], static_cast<int>(i));
+                    matched = ref.rule;
                 }
             }
             if (!seg.argv.empty() && !seg.program_dynamic && !is_known(cat, a.parse, seg))
@@ -204,6 +212,7 @@ nlohmann::json to_json(const Segment& s) {
     if (s.background) j["background"] = true;
     if (s.parent >= 0) j["parent"] = s.parent;
     if (!s.function.empty()) j["function"] = s.function;
+    if (s.escaped) j["escaped"] = true;
     return j;
 }
 

@@ -143,6 +143,7 @@ int Normaliser::finish(const std::vector<Word>& words, std::size_t i, Segment se
     for (std::size_t k = i; k < words.size(); ++k) {
         seg.argv.push_back(words[k].text);
         seg.dynamic = seg.dynamic || words[k].dynamic;
+        seg.escaped = seg.escaped || words[k].escaped;
     }
     seg.argv[0] = std::string(program_basename(seg.program_path));
     return sink_.emit(std::move(seg));

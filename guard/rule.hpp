@@ -2,12 +2,14 @@
 // evaluates against segments.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "guard/guard.hpp"
@@ -40,6 +42,15 @@ struct Matcher {
     std::vector<Pattern> arg, word, not_word, last_arg, redirect_write, redirect_read;
     std::optional<bool> program_dynamic, dynamic, self_call, stdin_script, piped;
     std::optional<NameSet> stdin_from, child;
+    std::optional<bool> escaped;
+    std::vector<Pattern> also_word;  // besides `word`, some word also matches one of these
+    // Segment kinds (Catalog::kinds, by index; -1 for none): the segment itself, an earlier
+    // command of its pipeline, a command of its substitutions, or one of a substitution that
+    // sits where the segment takes its code (program word, options, first operand).
+    int kind = -1, stdin_from_kind = -1, child_kind = -1, code_from_kind = -1;
+    // The program (run by a path) or the script operand is a file that an earlier command of
+    // a kind wrote (`base64 -d p > r.sh; sh r.sh`).
+    int program_written_by_kind = -1, script_written_by_kind = -1;
     int min_args = -1;
     // file rules
     std::vector<Pattern> path;
@@ -54,13 +65,25 @@ struct CompiledRule {
     std::vector<std::string> trigger_examples, pass_examples;
 };
 
+// One alternative of one rule, as the index refers to it; ordered like the catalog.
+struct AltRef {
+    std::uint32_t rule = 0;
+    std::uint32_t alt = 0;
+    auto operator<=>(const AltRef&) const = default;
+};
+
 struct Catalog {
     std::vector<CompiledRule> rules;
+    // Named kinds of command ("decoding"): match alternatives that rules refer to by index.
+    std::vector<std::vector<Matcher>> kinds;
+    std::unordered_map<std::string, int> kind_ids;
     NameSet known;  // programs that are not `unknown_program`
     std::unordered_map<std::string, NameSet> classes;
-    // Shell rules that can only match one of these programs, and all the others.
-    std::unordered_map<std::string, std::vector<std::size_t>> by_program;
-    std::vector<std::size_t> generic;
+    // Alternatives of shell rules that can only match one of these programs, those that
+    // can only match a program starting with a prefix ("python3.*"), and all the others.
+    std::unordered_map<std::string, std::vector<AltRef>> by_program;
+    std::vector<std::pair<std::string, AltRef>> by_prefix;
+    std::vector<AltRef> generic;
 
     void build_index();
 };

@@ -34,6 +34,7 @@ class Loader {
     Result<Matcher> matcher(const json& j, const std::string& where, bool file_rule) const;
     Result<void> rule(const json& j, const std::string& where, bool file_rule, bool extension);
     Result<void> known(const json& j, const std::string& where);
+    Result<void> kinds(const json& j, const std::string& where);
 
     Catalog& c_;
     std::string stage_;
@@ -128,6 +129,14 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
                                       "piped",
                                       "stdin_from",
                                       "child",
+                                      "escaped",
+                                      "also_word",
+                                      "kind",
+                                      "stdin_from_kind",
+                                      "child_kind",
+                                      "code_from_kind",
+                                      "program_written_by_kind",
+                                      "script_written_by_kind",
                                       "min_args"});
                !ok) {
         return ok.error();
@@ -158,6 +167,14 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
             auto r = names(v.is_string() ? json::array({v}) : v, at);
             if (!r) return r.error();
             dst = std::move(*r);
+            return {};
+        };
+        auto take_kind = [&](int& dst) -> Result<void> {
+            if (!v.is_string()) return err(at, "expected the name of a kind");
+            auto found = c_.kind_ids.find(v.get<std::string>());
+            if (found == c_.kind_ids.end())
+                return err(at, "unknown kind \"" + v.get<std::string>() + "\"");
+            dst = found->second;
             return {};
         };
         Result<void> r;
@@ -207,6 +224,22 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
             r = take_class(m.stdin_from);
         else if (key == "child")
             r = take_class(m.child);
+        else if (key == "escaped")
+            r = take_bool(m.escaped);
+        else if (key == "also_word")
+            r = take_patterns(m.also_word);
+        else if (key == "kind")
+            r = take_kind(m.kind);
+        else if (key == "stdin_from_kind")
+            r = take_kind(m.stdin_from_kind);
+        else if (key == "child_kind")
+            r = take_kind(m.child_kind);
+        else if (key == "code_from_kind")
+            r = take_kind(m.code_from_kind);
+        else if (key == "program_written_by_kind")
+            r = take_kind(m.program_written_by_kind);
+        else if (key == "script_written_by_kind")
+            r = take_kind(m.script_written_by_kind);
         else if (key == "min_args" || key == "min_bytes") {
             if (!v.is_number_unsigned())
                 r = err(at, "expected a non-negative integer");
@@ -219,10 +252,12 @@ Result<Matcher> Loader::matcher(const json& j, const std::string& where, bool fi
         if (!r) return r.error();
     }
     if (!file_rule && m.argv_prefix.empty() && !m.program && !m.program_dynamic && !m.self_call &&
-        m.redirect_write.empty() && m.redirect_read.empty() && m.wrapper.empty())
+        m.redirect_write.empty() && m.redirect_read.empty() && m.wrapper.empty() &&
+        m.program_written_by_kind < 0)
         return err(where,
                    "a shell rule needs \"program\", \"argv\", \"wrapper\", a redirect "
-                   "condition, \"program_dynamic\" or \"self_call\"");
+                   "condition, \"program_dynamic\", \"program_written_by_kind\" or "
+                   "\"self_call\"");
     if (file_rule && m.path.empty() && m.min_bytes == 0 && m.content_prefix.empty())
         return err(where, "a file rule needs \"path\", \"min_bytes\" or \"content_prefix\"");
     return m;
@@ -324,8 +359,36 @@ Result<void> Loader::known(const json& j, const std::string& where) {
     return {};
 }
 
+Result<void> Loader::kinds(const json& j, const std::string& where) {
+    if (!j.is_object()) return err(where, "expected an object");
+    // Names first, so that a kind's own conditions can be checked not to name kinds.
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const int id = static_cast<int>(c_.kinds.size());
+        c_.kind_ids[it.key()] = id;
+        c_.kinds.emplace_back();
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string at = where + "." + it.key();
+        if (!it.value().is_array() || it.value().empty())
+            return err(at, "expected a non-empty array of match alternatives");
+        auto& list = c_.kinds[static_cast<std::size_t>(c_.kind_ids[it.key()])];
+        for (std::size_t i = 0; i < it.value().size(); ++i) {
+            const std::string alt = at + "[" + std::to_string(i) + "]";
+            auto m = matcher(it.value()[i], alt, false);
+            if (!m) return m.error();
+            if (m->kind >= 0 || m->stdin_from_kind >= 0 || m->child_kind >= 0 ||
+                m->code_from_kind >= 0 || m->program_written_by_kind >= 0 ||
+                m->script_written_by_kind >= 0)
+                return err(alt, "a kind cannot refer to a kind");
+            list.push_back(std::move(*m));
+        }
+    }
+    return {};
+}
+
 Result<void> Loader::builtin(const json& j) {
-    if (auto ok = only_fields(j, "catalog", {"classes", "known_programs", "rules", "file_rules"});
+    if (auto ok = only_fields(j, "catalog",
+                              {"classes", "known_programs", "kinds", "rules", "file_rules"});
         !ok)
         return ok;
     if (j.contains("classes")) {
@@ -339,6 +402,8 @@ Result<void> Loader::builtin(const json& j) {
     }
     if (j.contains("known_programs"))
         if (auto ok = known(j["known_programs"], "catalog.known_programs"); !ok) return ok;
+    if (j.contains("kinds"))
+        if (auto ok = kinds(j["kinds"], "catalog.kinds"); !ok) return ok;
     for (const char* list : {"rules", "file_rules"}) {
         if (!j.contains(list)) continue;
         if (!j[list].is_array()) return err(std::string("catalog.") + list, "expected an array");
@@ -375,28 +440,36 @@ bool NameSet::contains(const std::string& name) const {
     return false;
 }
 
+namespace {
+bool has_glob(std::string_view s) {
+    return s.find_first_of("*?[") != std::string_view::npos;
+}
+}  // namespace
+
 void Catalog::build_index() {
     by_program.clear();
+    by_prefix.clear();
     generic.clear();
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const auto& r = rules[i];
         if (r.tool != Tool::shell_exec) continue;
-        bool indexed_only = true;
-        for (const auto& m : r.any) {
-            if (m.program && m.program->prefixes.empty()) {
-                for (const auto& name : m.program->exact) {
-                    auto& list = by_program[name];
-                    if (list.empty() || list.back() != i) list.push_back(i);
-                }
-            } else if (!m.argv_prefix.empty() && m.argv_prefix[0] != "*") {
-                auto& list = by_program[m.argv_prefix[0]];
-                if (list.empty() || list.back() != i) list.push_back(i);
+        for (std::size_t a = 0; a < r.any.size(); ++a) {
+            const auto& m = r.any[a];
+            const AltRef ref{static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(a)};
+            // An alternative whose first condition is the program is only tried on segments
+            // that run one of its programs.
+            if (m.program) {
+                for (const auto& name : m.program->exact)
+                    by_program[name].push_back(ref);
+                for (const auto& prefix : m.program->prefixes)
+                    by_prefix.emplace_back(prefix, ref);
+                known.exact.insert(m.program->exact.begin(), m.program->exact.end());
+            } else if (!m.argv_prefix.empty() && !has_glob(m.argv_prefix[0])) {
+                by_program[m.argv_prefix[0]].push_back(ref);
             } else {
-                indexed_only = false;
+                generic.push_back(ref);
             }
-            if (m.program) known.exact.insert(m.program->exact.begin(), m.program->exact.end());
         }
-        if (!indexed_only) generic.push_back(i);
     }
 }
 

@@ -90,14 +90,21 @@ bool is_write_redirect(const Redirect& r) {
     return !(r.op.size() > 2 && r.op.find(">&") != std::string::npos && r.op.back() != '&');
 }
 
-// An interpreter reading its program from stdin: no script operand (or "-", or -s).
+// Script operands that name the interpreter's own standard input.
+bool is_stdin_name(std::string_view w) {
+    return w == "-" || w == "/dev/stdin" || w == "/dev/fd/0" || w == "/proc/self/fd/0";
+}
+
+// An interpreter reading its program from stdin: no script operand (or "-", /dev/stdin, or
+// -s).
 bool reads_stdin_script(const Segment& s) {
     if (s.argv.empty()) return false;
     if (flag_present(s.argv, "-s") && s.argv[0].find("sh") != std::string::npos) return true;
+    // Only the first operand is the script; later ones are its arguments (`python3 - x`).
     bool has_operand = false;
     for_each_positional(s.argv, [&](const std::string& w) {
-        if (w != "-") has_operand = true;
-        return has_operand;
+        has_operand = !is_stdin_name(w);
+        return true;
     });
     // Interpreter options that take the program from elsewhere (-c CODE, -m MOD, -e CODE).
     if (flag_present(s.argv, "-c") || flag_present(s.argv, "-e") || flag_present(s.argv, "-m"))
@@ -121,6 +128,93 @@ bool has_child(const std::vector<Segment>& segs, std::size_t idx, const NameSet&
         if (segs[k].parent != static_cast<int>(idx)) continue;
         if (!segs[k].argv.empty() && set.contains(segs[k].argv[0])) return true;
         if (has_child(segs, k, set)) return true;
+    }
+    return false;
+}
+
+// A word that holds a command or process substitution ($(...), `...`, <(...)).
+bool holds_substitution(std::string_view w) {
+    return w.find("$(") != std::string_view::npos || w.find("<(") != std::string_view::npos ||
+           w.find(">(") != std::string_view::npos || w.find('`') != std::string_view::npos;
+}
+
+// Whether the words the segment takes its code from hold a substitution: the program word,
+// the options (attached code: -e"$(...)") and the first operand (the -c string, the -e code,
+// or the script file: `bash <(...)`, `source <(...)`).
+bool code_holds_substitution(const Segment& s, const std::vector<std::string>& skip_values) {
+    if (holds_substitution(s.program_path)) return true;
+    const auto& argv = s.argv;
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& w = argv[i];
+        if (w == "--") return i + 1 < argv.size() && holds_substitution(argv[i + 1]);
+        if (!is_option(w)) return holds_substitution(w);
+        if (holds_substitution(w)) return true;
+        if (contains(skip_values, w)) ++i;
+    }
+    return false;
+}
+
+bool is_kind(const MatchContext& ctx, int kind, std::size_t idx) {
+    for (const auto& m : ctx.kinds[static_cast<std::size_t>(kind)])
+        if (matches(m, idx, ctx)) return true;
+    return false;
+}
+
+bool kind_before_in_pipeline(const MatchContext& ctx, std::size_t idx, int kind) {
+    const Segment& s = ctx.segments[idx];
+    if (s.pipe_position == 0) return false;
+    for (std::size_t k = 0; k < ctx.segments.size(); ++k) {
+        const Segment& t = ctx.segments[k];
+        if (k == idx || t.pipeline != s.pipeline || t.depth != s.depth) continue;
+        if (t.pipe_position < s.pipe_position && is_kind(ctx, kind, k)) return true;
+    }
+    return false;
+}
+
+// Segments of a substitution come before the segment whose word holds it.
+bool has_child_kind(const MatchContext& ctx, std::size_t idx, int kind) {
+    for (std::size_t k = 0; k < idx; ++k) {
+        if (ctx.segments[k].parent != static_cast<int>(idx)) continue;
+        if (is_kind(ctx, kind, k) || has_child_kind(ctx, k, kind)) return true;
+    }
+    return false;
+}
+
+// "./r.sh" and "r.sh" name the same file.
+std::string_view plain_path(std::string_view p) {
+    while (p.size() > 2 && p[0] == '.' && p[1] == '/')
+        p.remove_prefix(2);
+    return p;
+}
+
+// The first operand after the options (the script an interpreter runs), or empty.
+std::string_view first_operand(const std::vector<std::string>& argv,
+                               const std::vector<std::string>& skip_values) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const std::string& w = argv[i];
+        if (w == "--") return i + 1 < argv.size() ? std::string_view(argv[i + 1]) : "";
+        if (!is_option(w)) return w;
+        if (contains(skip_values, w)) ++i;
+    }
+    return {};
+}
+
+// Whether an earlier command of `kind` wrote `file`: by a redirection, or as the value of
+// an output option (-o FILE, -out FILE, --output FILE).
+bool written_by_kind(const MatchContext& ctx, std::size_t idx, int kind, std::string_view file) {
+    file = plain_path(file);
+    if (file.empty()) return false;
+    for (std::size_t k = 0; k < idx; ++k) {
+        const Segment& t = ctx.segments[k];
+        bool wrote = false;
+        for (const auto& r : t.redirects)
+            wrote = wrote || (is_write_redirect(r) && plain_path(r.target) == file);
+        for (std::size_t i = 1; !wrote && i + 1 < t.argv.size(); ++i) {
+            const std::string& w = t.argv[i];
+            if (w == "-o" || w == "-out" || w == "--output")
+                wrote = plain_path(t.argv[i + 1]) == file;
+        }
+        if (wrote && is_kind(ctx, kind, k)) return true;
     }
     return false;
 }
@@ -199,6 +293,28 @@ bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
     if (m.stdin_script && *m.stdin_script != reads_stdin_script(s)) return false;
     if (m.stdin_from && !in_pipeline_before(ctx.segments, idx, *m.stdin_from)) return false;
     if (m.child && !has_child(ctx.segments, idx, *m.child)) return false;
+    if (m.escaped && *m.escaped != s.escaped) return false;
+    if (!m.also_word.empty()) {
+        bool any = false;
+        for (std::size_t i = 1; i < argv.size() && !any; ++i)
+            any = any_pattern(m.also_word, argv[i], ctx.paths);
+        if (!any) return false;
+    }
+    if (m.kind >= 0 && !is_kind(ctx, m.kind, idx)) return false;
+    if (m.stdin_from_kind >= 0 && !kind_before_in_pipeline(ctx, idx, m.stdin_from_kind))
+        return false;
+    if (m.code_from_kind >= 0 && (!code_holds_substitution(s, m.skip_option_values) ||
+                                  !has_child_kind(ctx, idx, m.code_from_kind)))
+        return false;
+    if (m.child_kind >= 0 && !has_child_kind(ctx, idx, m.child_kind)) return false;
+    if (m.program_written_by_kind >= 0 &&
+        (s.program_path.find('/') == std::string::npos ||
+         !written_by_kind(ctx, idx, m.program_written_by_kind, s.program_path)))
+        return false;
+    if (m.script_written_by_kind >= 0 &&
+        !written_by_kind(ctx, idx, m.script_written_by_kind,
+                         first_operand(argv, m.skip_option_values)))
+        return false;
     return true;
 }
 

@@ -13,6 +13,7 @@ namespace airlock::guard::detail {
 struct MatchContext {
     const std::vector<Segment>& segments;
     const PathContext& paths;
+    const std::vector<std::vector<Matcher>>& kinds;
 };
 
 bool matches(const Matcher& m, std::size_t segment, const MatchContext& ctx);

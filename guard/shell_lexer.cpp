@@ -318,8 +318,10 @@ void Lexer::read_ansi_c(Word& w) {
                     w.text += '\\';
                     w.text += e;
                 } else if (e == 'x') {
+                    w.escaped = true;
                     w.text += static_cast<char>(v);
                 } else {
+                    w.escaped = true;
                     append_utf8(w.text, v);
                 }
                 break;
@@ -331,6 +333,7 @@ void Lexer::read_ansi_c(Word& w) {
                          n < 3 && pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '7'; ++n)
                         v = v * 8 + (in_[pos_++] - '0');
                     w.text += static_cast<char>(v & 0xFF);
+                    w.escaped = true;
                 } else if (e == '\\' || e == '\'' || e == '"' || e == '?') {
                     w.text += e;
                 } else {

@@ -14,6 +14,7 @@ struct Word {
     std::string text;      // after quote removal; expansions kept as written ($HOME, ${X}, $(...))
     bool dynamic = false;  // holds an expansion whose value is unknown statically
     bool quoted = false;   // some part was quoted or escaped
+    bool escaped = false;  // $'...' spelled a character as \x.., \u...., \U........ or \NNN
     std::size_t assign_eq = std::string::npos;  // '=' of NAME=value, when the word is one
 };
 

@@ -31,6 +31,7 @@ struct Segment {
     bool background = false;       // run with `&`
     int parent = -1;       // segment whose words hold the substitution that produced this one
     std::string function;  // name of the shell function whose body holds this command
+    bool escaped = false;  // a word spells characters as $'...' escapes ($'\x72', $'\162')
 };
 // A segment with an empty argv carries redirections that belong to no program
 // (`> /dev/sda`, `(cmd) > file`, `bash -c '...' > file`).

@@ -159,19 +159,45 @@ void ShellParser::set_heredoc_owner(std::size_t id, int segment) {
     if (heredocs_[id].body_read) run_heredoc_script(id);
 }
 
+namespace {
+// A shell with options only: it reads its script from stdin.
+bool shell_reads_stdin(const Segment& owner) {
+    bool reads_stdin = !owner.argv.empty() && is_shell(owner.argv[0]);
+    for (std::size_t k = 1; reads_stdin && k < owner.argv.size(); ++k)
+        if (owner.argv[k].empty() || owner.argv[k][0] != '-') reads_stdin = false;
+    return reads_stdin;
+}
+}  // namespace
+
 void ShellParser::run_heredoc_script(std::size_t id) {
     // A shell reading its script from the here-document runs the body.
     const int seg = heredocs_[id].segment;
     if (seg < 0 || static_cast<std::size_t>(seg) >= out_.segments.size()) return;
     const Segment& owner = out_.segments[static_cast<std::size_t>(seg)];
-    bool reads_stdin = !owner.argv.empty() && is_shell(owner.argv[0]);
-    for (std::size_t k = 1; reads_stdin && k < owner.argv.size(); ++k)
-        if (owner.argv[k].empty() || owner.argv[k][0] != '-') reads_stdin = false;
-    if (!reads_stdin) return;
+    if (!shell_reads_stdin(owner)) return;
     std::vector<std::string> wrappers = owner.wrappers;
     wrappers.push_back(owner.argv[0]);
     const std::string body = std::move(heredocs_[id].body);
     nested_script(body, wrappers);
+}
+
+void ShellParser::run_herestring_scripts(int seg) {
+    // A shell reading its script from a here-string (`bash <<< 'cmd'`) runs the string.
+    if (seg < 0 || static_cast<std::size_t>(seg) >= out_.segments.size()) return;
+    const Segment& owner = out_.segments[static_cast<std::size_t>(seg)];
+    if (!shell_reads_stdin(owner)) return;
+    std::vector<std::string> scripts;
+    for (const auto& r : owner.redirects) {
+        const std::string_view op = r.op;
+        if (op.size() >= 3 && op.substr(op.size() - 3) == "<<<" && !r.dynamic)
+            scripts.push_back(r.target);
+    }
+    if (scripts.empty()) return;
+    std::vector<std::string> wrappers = owner.wrappers;
+    wrappers.push_back(owner.argv[0]);
+    for (const auto& script : scripts)
+        nested_script(script, wrappers);
+    children_mark_ = out_.segments.size();  // they belong to no later command
 }
 
 int ShellParser::emit(Segment segment) {
@@ -538,6 +564,7 @@ void ShellParser::parse_simple(Stream& s, std::vector<Word> words) {
     for (const auto& r : base.redirects)
         base.dynamic = base.dynamic || r.dynamic;
     const int idx = emit_command(words, std::move(base), children_mark_);
+    run_herestring_scripts(idx);
     for (std::size_t h : heredocs)
         set_heredoc_owner(h, idx);
 }

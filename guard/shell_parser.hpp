@@ -53,6 +53,7 @@ class ShellParser final : public SubstitutionSink, public NormaliseSink {
     };
     void set_heredoc_owner(std::size_t id, int segment);
     void run_heredoc_script(std::size_t id);
+    void run_herestring_scripts(int segment);
 
     void run_lexer(Lexer& lexer, Until until);
     bool enter(const char* what);

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace airlock::sandbox {
@@ -21,19 +23,40 @@ struct Mount {
     std::string super_options;
 };
 
+// The space-separated fields of one line.
+std::vector<std::string_view> fields_of(std::string_view line) {
+    std::vector<std::string_view> out;
+    while (!line.empty()) {
+        const auto start = line.find_first_not_of(' ');
+        if (start == std::string_view::npos) break;
+        line.remove_prefix(start);
+        const auto end = std::min(line.find(' '), line.size());
+        out.push_back(line.substr(0, end));
+        line.remove_prefix(end);
+    }
+    return out;
+}
+
+std::string read_file(const fs::path& p);
+
 std::vector<Mount> cgroup_mounts() {
     std::vector<Mount> out;
-    std::ifstream in("/proc/self/mountinfo");
-    for (std::string line; std::getline(in, line);) {
+    // Split in place rather than through a stream per line: a host has hundreds of mounts, and
+    // every sandboxed call reads them.
+    const std::string text = read_file("/proc/self/mountinfo");
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        const auto eol = std::min(rest.find('\n'), rest.size());
+        const std::string_view line = rest.substr(0, eol);
+        rest.remove_prefix(std::min(eol + 1, rest.size()));
         // ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-        std::istringstream fields(line);
-        std::string id, parent, dev, root, point, options, token;
-        fields >> id >> parent >> dev >> root >> point >> options;
-        while (fields >> token && token != "-") {
-        }
-        std::string fstype, source, super;
-        fields >> fstype >> source >> super;
-        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back({point, fstype, super});
+        if (line.find("cgroup") == std::string_view::npos) continue;
+        const auto f = fields_of(line);
+        const auto dash = std::find(f.begin(), f.end(), std::string_view("-"));
+        if (f.size() < 6 || dash == f.end() || f.end() - dash < 4) continue;
+        const std::string_view fstype = dash[1];
+        if (fstype == "cgroup" || fstype == "cgroup2")
+            out.push_back({fs::path(std::string(f[4])), std::string(fstype), std::string(dash[3])});
     }
     return out;
 }

@@ -59,8 +59,12 @@ const std::set<std::string>& marker_names() {
     return names;
 }
 
+// Paths here are lexically normal, so their strings compare as the paths do (and far faster
+// than path::compare, component by component).
 bool add_unique(std::vector<fs::path>& list, const fs::path& path) {
-    if (std::find(list.begin(), list.end(), path) != list.end()) return false;
+    if (std::any_of(list.begin(), list.end(),
+                    [&](const fs::path& p) { return p.native() == path.native(); }))
+        return false;
     list.push_back(path);
     return true;
 }

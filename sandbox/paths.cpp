@@ -7,7 +7,7 @@ namespace airlock::sandbox {
 namespace fs = std::filesystem;
 
 Result<ResolvedPath> resolve_profile_path(const std::string& spec, const fs::path& base,
-                                          const fs::path& home) {
+                                          const fs::path& home, CanonicalCache* cache) {
     if (spec.empty()) return make_error("sandbox", "an empty path in the sandbox settings");
     if (spec.find('\0') != std::string::npos)
         return make_error("sandbox", "a sandbox path contains a NUL byte");
@@ -23,24 +23,33 @@ Result<ResolvedPath> resolve_profile_path(const std::string& spec, const fs::pat
     // Find the deepest existing ancestor; canonical() follows its symlinks and fails on loops.
     fs::path existing = raw;
     std::error_code ec;
-    while (!existing.empty() && existing != existing.root_path() &&
+    auto cached = [&](const fs::path& p) { return cache && cache->count(p) != 0; };
+    while (!existing.empty() && existing != existing.root_path() && !cached(existing) &&
            !fs::exists(fs::symlink_status(existing, ec))) {
         existing = existing.parent_path();
     }
-    const fs::path real = fs::canonical(existing, ec);
-    if (ec) {
-        const std::string why =
-            ec == std::errc::too_many_symbolic_link_levels ? "a symlink loop" : ec.message();
-        return make_error("sandbox", "cannot resolve \"" + spec + "\": " + why);
+    fs::path real;
+    if (cached(existing)) {
+        real = cache->at(existing);
+    } else {
+        real = fs::canonical(existing, ec);
+        if (ec) {
+            const std::string why =
+                ec == std::errc::too_many_symbolic_link_levels ? "a symlink loop" : ec.message();
+            return make_error("sandbox", "cannot resolve \"" + spec + "\": " + why);
+        }
     }
     ResolvedPath out;
     const fs::path rest = raw.lexically_relative(existing);
     out.path = (rest.empty() || rest == ".") ? real : (real / rest).lexically_normal();
     out.exists = rest.empty() || rest == ".";
+    const bool known_directory = cached(existing);
     if (out.exists) {
-        out.is_directory = fs::is_directory(real, ec);
+        out.is_directory = known_directory || fs::is_directory(real, ec);
+        if (cache && out.is_directory) cache->emplace(existing, real);
     } else {
         out.first_missing = real / *rest.begin();
+        if (cache && !known_directory && fs::is_directory(real, ec)) cache->emplace(existing, real);
     }
     return out;
 }

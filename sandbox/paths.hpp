@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -20,9 +21,15 @@ struct ResolvedPath {
     std::optional<std::filesystem::path> first_missing;
 };
 
+// Existing directories already resolved while one profile is built, with their canonical form:
+// the floor's two dozen paths share their writable root, whose every component canonical()
+// would otherwise read again for each of them. Kept for one build_profile only.
+using CanonicalCache = std::map<std::filesystem::path, std::filesystem::path>;
+
 // `spec` may be absolute, start with "~/" (the home directory) or be relative to `base`.
 Result<ResolvedPath> resolve_profile_path(const std::string& spec,
                                           const std::filesystem::path& base,
-                                          const std::filesystem::path& home);
+                                          const std::filesystem::path& home,
+                                          CanonicalCache* cache = nullptr);
 
 }  // namespace airlock::sandbox

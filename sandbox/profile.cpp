@@ -1,8 +1,10 @@
 #include "sandbox/profile.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <system_error>
 
@@ -134,8 +136,12 @@ bool private_in_sandbox(const fs::path& path) {
     return is_within(path, "/tmp") || is_within(path, "/dev") || is_within(path, "/proc");
 }
 
+// Paths here are lexically normal, so their strings compare as the paths do (and far faster
+// than path::compare, component by component).
 void add_unique(std::vector<fs::path>& list, const fs::path& path) {
-    if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(path);
+    if (std::none_of(list.begin(), list.end(),
+                     [&](const fs::path& p) { return p.native() == path.native(); }))
+        list.push_back(path);
 }
 
 }  // namespace
@@ -153,9 +159,14 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
     p.env = request.env;
     p.writable.push_back(request.workspace);
+    // The workspace is canonical (SandboxRequest): when it is a directory, the paths below
+    // need not resolve it again. (A missing one has nothing below it to protect.)
+    CanonicalCache resolved;
+    if (std::error_code ec; fs::is_directory(request.workspace, ec))
+        resolved.emplace(request.workspace, request.workspace);
     for (const auto& spec : request.writable_roots) {
         // A writable root that is a symlink is bound at its target, never at the link.
-        auto root = resolve_profile_path(spec, request.workspace, request.home);
+        auto root = resolve_profile_path(spec, request.workspace, request.home, &resolved);
         if (!root) return root.error();
         if (!root->exists || !root->is_directory)
             return make_error("sandbox",
@@ -182,7 +193,8 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             std::find(p.writable.begin(), p.writable.end(), missing) != p.writable.end())
             return;
         std::error_code ec;
-        if (const fs::path holder = missing.parent_path(); !fs::is_directory(holder, ec)) {
+        if (const fs::path holder = missing.parent_path();
+            !resolved.count(holder) && !fs::is_directory(holder, ec)) {
             // `.git` is a file: another sandbox's placeholder (blocked here too), or a
             // worktree's or submodule's pointer, kept read-only so it cannot be replaced.
             add_unique(is_known_placeholder(lock_dir, holder) ? p.blocked : p.read_only, holder);
@@ -198,7 +210,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         else
             bases = {request.workspace};
         for (const auto& base : bases) {
-            auto r = resolve_profile_path(spec, base, request.home);
+            auto r = resolve_profile_path(spec, base, request.home, &resolved);
             if (!r) return r.error();
             protect(*r);
         }
@@ -207,12 +219,23 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     if (auto lifted = validate_unprotect(request.unprotect); !lifted) return lifted.error();
     p.floor = plan_floor(p.writable, request.unprotect);
     for (const auto& path : p.floor.paths) {
-        auto r = resolve_profile_path(path.string(), request.workspace, request.home);
+        // Most entries are one missing name right below a root resolved already: there is
+        // nothing to follow, and the general resolution's path arithmetic would be most of the
+        // floor's cost. Anything else (an entry that exists, a deeper one) takes the general way.
+        if (const auto holder = resolved.find(path.parent_path()); holder != resolved.end()) {
+            struct stat st {};
+            if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+                const fs::path missing = holder->second / path.filename();
+                protect(ResolvedPath{missing, false, false, missing});
+                continue;
+            }
+        }
+        auto r = resolve_profile_path(path.string(), request.workspace, request.home, &resolved);
         if (!r) return r.error();
         protect(*r);
     }
     for (const auto& spec : request.deny_read) {
-        auto r = resolve_profile_path(spec, request.workspace, request.home);
+        auto r = resolve_profile_path(spec, request.workspace, request.home, &resolved);
         if (!r) return r.error();
         // Nothing to read there; and under bwrap, /tmp, /dev and /proc are the sandbox's own.
         if (!r->exists || (adapter == Adapter::bwrap && private_in_sandbox(r->path))) continue;

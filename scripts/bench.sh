@@ -243,7 +243,7 @@ done
     sed -e "s|$SCRATCH|\$SCRATCH|g" -e "s|$BUILD_DIR|build|g" "$SCRATCH/raw_bwrap.sh"
     echo '```'
     echo
-    echo "Each \`airlock exec\` is a complete run: policy load, guard, policy, a new run directory with a durable WAL (fdatasync before and after the command), sandbox set-up, the command, the result."
+    echo "Each \`airlock exec\` is a complete run: policy load, guard, policy, a new run directory with a durable WAL (one fdatasync, before the command runs), sandbox set-up, the command, the result."
     echo
 } >>"$RES"
 for note in "${peer_notes[@]}"; do echo "- Peer not measured: $note" >>"$RES"; done

@@ -15,6 +15,8 @@ namespace {
 // Without inotify, or when it stays silent, the file is read again this often.
 constexpr int kRecheckMs = 2000;
 constexpr int kPollOnlyMs = 250;
+// A follower far behind a fast log reads it in batches of this size: its memory stays flat.
+constexpr std::size_t kBatchBytes = 1 << 20;
 
 void drain(int fd) {
     alignas(inotify_event) char buf[4096];
@@ -33,12 +35,18 @@ Result<FollowEnd> follow(LogReader& reader, const std::function<void(const Recor
         notify.reset();  // fall back to reading the file periodically
     // The watch exists before the first read: no append can fall between the two.
     for (;;) {
-        auto records = reader.read_more();
+        auto records = reader.read_more(kBatchBytes);
         if (!records) return records.error();
         for (const auto& r : *records)
             on_record(r);
         if (reader.broken()) return FollowEnd::broken;
         if (reader.ended()) return FollowEnd::finished;
+        if (reader.more_pending()) {
+            // Still behind: read on, but let a stop request through between batches.
+            pollfd stop = {stop_fd, POLLIN, 0};
+            if (stop_fd >= 0 && ::poll(&stop, 1, 0) > 0) return FollowEnd::stopped;
+            continue;
+        }
 
         pollfd fds[2] = {{notify.get(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
         const int n = ::poll(fds, 2, notify.valid() ? kRecheckMs : kPollOnlyMs);

@@ -52,16 +52,23 @@ void LogReader::take_line(std::string line, std::vector<Record>& out) {
     out.push_back(std::move(record));
 }
 
-Result<std::vector<Record>> LogReader::read_more() {
+Result<std::vector<Record>> LogReader::read_more(std::size_t max_bytes) {
     std::vector<Record> out;
     char buf[65536];
+    std::size_t taken = 0;
+    more_pending_ = false;
     while (!break_) {
+        if (taken >= max_bytes) {
+            more_pending_ = true;
+            return out;  // the rest waits for the next call; nothing below applies mid-file
+        }
         const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
         if (n < 0) {
             if (errno == EINTR) continue;
             return sys_error("wal", "cannot read the WAL " + path_.string(), "read");
         }
         if (n == 0) break;
+        taken += static_cast<std::size_t>(n);
         std::string_view chunk(buf, static_cast<std::size_t>(n));
         for (std::size_t nl; !break_ && (nl = chunk.find('\n')) != std::string_view::npos;) {
             partial_.append(chunk.substr(0, nl));

@@ -2,6 +2,7 @@
 // is held back and reported, never parsed as a record.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -29,8 +30,11 @@ class LogReader {
                                   std::optional<std::string> expected_run_id = std::nullopt);
 
     // Reads what was appended since the last call and returns the records that became
-    // complete and verified. Stops for good at the first break in the chain.
-    Result<std::vector<Record>> read_more();
+    // complete and verified. Stops for good at the first break in the chain. With max_bytes,
+    // stops after about that many bytes (whole 64 KiB reads), so a follower of a fast log holds
+    // a bounded batch; more_pending() then says that the file has more.
+    Result<std::vector<Record>> read_more(std::size_t max_bytes = SIZE_MAX);
+    bool more_pending() const { return more_pending_; }
 
     const std::filesystem::path& path() const { return path_; }
     int fd() const { return fd_.get(); }
@@ -53,6 +57,7 @@ class LogReader {
     std::string partial_;                 // bytes after the last newline
     std::optional<TornLine> unparsable_;  // a complete last line that is not JSON (yet)
     std::optional<ChainBreak> break_;
+    bool more_pending_ = false;
 };
 
 }  // namespace airlock::wal

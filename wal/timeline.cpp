@@ -171,6 +171,14 @@ void describe(const Record& r, TimelineEntry& e) {
         e.tone = Tone::attention;
     } else if (t == "approval_answered") {
         describe_answer(d, e);
+    } else if (t == "input_required") {
+        e.detail = "waiting for the client's retry with the answer (state good for " +
+                   text(d, "ttl_ms") + " ms)";
+        e.tone = Tone::attention;
+    } else if (t == "request_state_rejected") {
+        e.detail = "refused a retry (request " + text(d, "id") + "): " + text(d, "reason") + ": " +
+                   text(d, "message");
+        e.tone = Tone::bad;
     } else if (t == "sandbox_prepared") {
         e.detail = text(d, "adapter") + (flag(d, "active") ? "" : " (no sandbox)");
         e.tone = flag(d, "active") ? Tone::plain : Tone::attention;

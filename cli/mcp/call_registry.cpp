@@ -36,9 +36,50 @@ Result<std::shared_ptr<InFlightCall>> CallRegistry::add(const json& request_id,
     return call;
 }
 
-void CallRegistry::remove(const json& request_id) {
+json CallRegistry::remove(const InFlightCall& call) {
     std::lock_guard lock(mutex_);
-    calls_.erase(id_key(request_id));
+    for (auto it = calls_.begin(); it != calls_.end(); ++it)
+        if (it->second.get() == &call) {
+            calls_.erase(it);
+            break;
+        }
+    return call.request_id;
+}
+
+namespace {
+std::string parked_key(long long wait_id) {
+    return "parked:" + std::to_string(wait_id);  // never the dump of a JSON id
+}
+}  // namespace
+
+json CallRegistry::park(InFlightCall& call, long long wait_id) {
+    std::lock_guard lock(mutex_);
+    const auto it = calls_.find(id_key(call.request_id));
+    if (it != calls_.end() && it->second.get() == &call) {
+        auto held = std::move(it->second);
+        calls_.erase(it);
+        calls_.emplace(parked_key(wait_id), std::move(held));
+    }
+    call.parked = true;
+    call.progress_token.reset();  // progress stops with the request's answer
+    return call.request_id;
+}
+
+Result<void> CallRegistry::resume(long long wait_id, const json& request_id,
+                                  std::optional<json> progress_token) {
+    std::lock_guard lock(mutex_);
+    if (calls_.count(id_key(request_id)))
+        return make_error("mcp", "a request with id " + id_key(request_id) + " is still running");
+    const auto it = calls_.find(parked_key(wait_id));
+    if (it == calls_.end()) return make_error("mcp", "the call no longer waits for input");
+    auto call = std::move(it->second);
+    calls_.erase(it);
+    call->request_id = request_id;
+    call->progress_token = std::move(progress_token);
+    call->progress = 0;
+    call->parked = false;
+    calls_.emplace(id_key(request_id), std::move(call));
+    return {};
 }
 
 void CallRegistry::signal(InFlightCall& call) {

@@ -21,8 +21,16 @@
 namespace airlock::mcp {
 
 struct InFlightCall {
-    json request_id;
+    json request_id;  // changes when a parked call resumes on its retry (registry's mutex)
     std::optional<json> progress_token;
+    // A 2026-07-28 request: approvals become input-required results, asked only when that
+    // request declared form elicitation.
+    bool modern = false;
+    bool can_elicit = false;
+    std::string digest;  // call_digest() of the tool name and arguments (modern calls)
+    // Its request was answered with an input-required result and no retry took it over yet:
+    // nobody waits for an answer to `request_id`.
+    std::atomic<bool> parked{false};
     UniqueFd cancel_fd;  // an eventfd: readable once the call is cancelled
     std::atomic<bool> cancelled{false};
     std::atomic<bool> awaiting_approval{false};
@@ -39,7 +47,15 @@ class CallRegistry {
     // A new call; an error when a call with that id is still in flight.
     Result<std::shared_ptr<InFlightCall>> add(const json& request_id,
                                               std::optional<json> progress_token);
-    void remove(const json& request_id);
+    // Drops the call; returns the request id its answer goes to (it may have moved on resume).
+    json remove(const InFlightCall& call);
+    // The call answered its request with an input-required result: it is no longer known by
+    // that id (a cancellation of it is ignored, the id may be reused) and sends no progress,
+    // until resume() moves it onto the retry's id. Returns the id it had.
+    json park(InFlightCall& call, long long wait_id);
+    // A retry takes over parked wait `wait_id`; an error when that id is still in flight.
+    Result<void> resume(long long wait_id, const json& request_id,
+                        std::optional<json> progress_token);
     // notifications/cancelled: false when no such call is in flight.
     bool cancel(const json& request_id);
     void cancel_all();

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "cli/mcp/protocol_era.hpp"
+
 namespace airlock::mcp {
 
 std::string negotiate_protocol(const json& requested) {
@@ -17,14 +19,7 @@ void ClientState::initialize(const std::string& protocol_version, const json& ca
     std::lock_guard lock(mutex_);
     initialized_ = true;
     protocol_ = protocol_version;
-    // {} means form mode; from 2025-11-25 a client may list {form: {}, url: {}} — airlock only
-    // asks through forms.
-    elicitation_ = false;
-    if (capabilities.is_object() && capabilities.contains("elicitation") &&
-        capabilities["elicitation"].is_object()) {
-        const json& e = capabilities["elicitation"];
-        elicitation_ = e.contains("form") || !e.contains("url");
-    }
+    elicitation_ = declares_form_elicitation(capabilities);
     client_name_ =
         client_info.is_object() && client_info.contains("name") && client_info["name"].is_string()
             ? client_info["name"].get<std::string>()

@@ -62,14 +62,17 @@ ApprovalAnswer answer(ApprovalDecision decision, std::string reason) {
 
 class ElicitationProvider final : public approvals::Provider {
   public:
-    ElicitationProvider(const ClientState& client, ClientRequests& requests,
+    ElicitationProvider(const ClientState& client, ClientRequests& requests, InputChannel& input,
                         std::unique_ptr<approvals::Provider> fallback, std::string fallback_spec,
-                        int timeout_seconds)
+                        int timeout_seconds, std::chrono::milliseconds state_ttl)
         : client_(client),
           requests_(requests),
+          input_(input),
           fallback_(std::move(fallback)),
           fallback_spec_(std::move(fallback_spec)),
-          timeout_seconds_(timeout_seconds) {}
+          timeout_seconds_(timeout_seconds),
+          state_ttl_(state_ttl.count() > 0 ? state_ttl
+                                           : std::chrono::milliseconds(timeout_seconds * 1000LL)) {}
 
     std::string name() const override {
         return std::string(kName) + " (fallback: " + fallback_spec_ + ")";
@@ -77,7 +80,12 @@ class ElicitationProvider final : public approvals::Provider {
 
     ApprovalAnswer ask(const approvals::ApprovalRequest& request) override {
         const auto started = Clock::now();
-        ApprovalAnswer a = client_.can_elicit() ? elicit(request) : ask_fallback(request);
+        InFlightCall* call = CurrentCall::get();
+        ApprovalAnswer a;
+        if (call && call->modern)
+            a = call->can_elicit ? ask_by_input_required(request, *call) : ask_fallback(request);
+        else
+            a = client_.can_elicit() ? elicit(request) : ask_fallback(request);
         a.seconds = std::chrono::duration<double>(Clock::now() - started).count();
         return a;
     }
@@ -93,6 +101,41 @@ class ElicitationProvider final : public approvals::Provider {
                 "calls add an allow rule for them to a --policy file, or start airlock serve with "
                 "--approve-fallback exec:PROGRAM";
         return a;
+    }
+
+    // 2026-07-28: the request is answered with the form as an input request; the call waits
+    // here, before anything of it ran, for the retry that carries the answer.
+    ApprovalAnswer ask_by_input_required(const approvals::ApprovalRequest& request,
+                                         InFlightCall& call) {
+        if (call.cancelled) return answer(ApprovalDecision::denied, "the call was cancelled");
+        const json input_requests = {
+            {"approval",
+             {{"method", "elicitation/create"}, {"params", elicitation_params(request, true)}}}};
+        const auto issued = input_.inputs.open(call.digest, input_requests, state_ttl_);
+        const json request_id = input_.calls.park(call, issued.wait_id);
+        if (input_.record)
+            input_.record("input_required", request.call.call_id,
+                          {{"inputs", {"approval"}},
+                           {"request_key", request.key},
+                           {"ttl_ms", static_cast<long long>(state_ttl_.count())}});
+        input_.out.send(
+            response(request_id, input_required_result(input_requests, issued.request_state)));
+        const auto waited =
+            input_.inputs.wait(issued.wait_id, [&call] { return call.cancelled.load(); });
+        using End = PendingInputs::End;
+        switch (waited.end) {
+            case End::answered:
+                return read_elicitation_result(waited.responses["approval"]);
+            case End::expired:
+                return answer(ApprovalDecision::timed_out, "no retry with the answer within " +
+                                                               std::to_string(state_ttl_.count()) +
+                                                               " ms (the requestState expired)");
+            case End::abandoned:
+                return answer(ApprovalDecision::denied, "the call was cancelled");
+            case End::disconnected:
+                break;
+        }
+        return answer(ApprovalDecision::denied, "the client disconnected");
     }
 
     ApprovalAnswer elicit(const approvals::ApprovalRequest& request) {
@@ -131,9 +174,11 @@ class ElicitationProvider final : public approvals::Provider {
 
     const ClientState& client_;
     ClientRequests& requests_;
+    InputChannel& input_;
     std::unique_ptr<approvals::Provider> fallback_;
     std::string fallback_spec_;
     int timeout_seconds_;
+    std::chrono::milliseconds state_ttl_;
 };
 
 }  // namespace
@@ -184,14 +229,15 @@ ApprovalAnswer read_elicitation_result(const json& result) {
 }
 
 Result<std::unique_ptr<approvals::Provider>> make_elicitation_provider(
-    const ClientState& client, ClientRequests& requests, const ElicitationOptions& options) {
+    const ClientState& client, ClientRequests& requests, InputChannel& input,
+    const ElicitationOptions& options) {
     approvals::ProviderOptions provider_options;
     provider_options.timeout_seconds = options.timeout_seconds;
     auto fallback = approvals::make_provider(options.fallback_spec, provider_options);
     if (!fallback) return fallback.error();
-    return std::unique_ptr<approvals::Provider>(
-        std::make_unique<ElicitationProvider>(client, requests, std::move(fallback).value(),
-                                              options.fallback_spec, options.timeout_seconds));
+    return std::unique_ptr<approvals::Provider>(std::make_unique<ElicitationProvider>(
+        client, requests, input, std::move(fallback).value(), options.fallback_spec,
+        options.timeout_seconds, options.request_state_ttl));
 }
 
 }  // namespace airlock::mcp

@@ -13,6 +13,7 @@
 #include "cli/mcp/client_requests.hpp"
 #include "cli/mcp/client_state.hpp"
 #include "cli/mcp/dispatcher.hpp"
+#include "cli/mcp/input_required.hpp"
 #include "cli/mcp/line_reader.hpp"
 #include "cli/mcp/message_writer.hpp"
 #include "exec/call_result.hpp"
@@ -108,16 +109,22 @@ int serve(ServerOptions options) {
     MessageWriter out(options.out_fd);
     ClientState client;
     ClientRequests requests(out);
+    PendingInputs inputs;
+    CallRegistry calls(out, options.progress_interval, [&requests, &inputs] {
+        requests.wake_all();
+        inputs.wake_all();
+    });
+    InputChannel input{out, calls, inputs, nullptr};
 
     exec::SessionOptions session_options = options.session;
     session_options.passthrough = false;  // a child's output must never reach the protocol stream
     session_options.dry_run = false;
     const ElicitationOptions elicitation = options.elicitation;
-    session_options.make_provider = [&client, &requests,
+    session_options.make_provider = [&client, &requests, &input,
                                      elicitation](const approvals::ProviderOptions& po) {
         ElicitationOptions e = elicitation;
         e.timeout_seconds = po.timeout_seconds;
-        return make_elicitation_provider(client, requests, e);
+        return make_elicitation_provider(client, requests, input, e);
     };
     auto session = exec::Session::open(session_options);
     if (session->startup_error()) {
@@ -126,11 +133,14 @@ int serve(ServerOptions options) {
     }
     std::cerr << "airlock serve: run " << session->run_id() << ", log "
               << session->wal_path().string() << "\n";
+    input.record = [&session](const std::string& type, const std::string& call_id, json data) {
+        session->record_event(type, call_id, std::move(data));
+    };
 
-    CallRegistry calls(out, options.progress_interval, [&requests] { requests.wake_all(); });
     CallWorkers workers;
-    Dispatcher dispatcher(ServerParts{out, client, requests, calls, workers, *session,
-                                      instructions(*session, options.session.workspace)});
+    Dispatcher dispatcher(ServerParts{out, client, requests, calls, workers, inputs, *session,
+                                      instructions(*session, options.session.workspace),
+                                      options.result_text});
 
     const Stop stop = read_loop(options.in_fd, signals.fd(), dispatcher);
     std::cerr << "airlock serve: "
@@ -140,6 +150,7 @@ int serve(ServerOptions options) {
               << "; cancelling the calls in flight\n";
     calls.cancel_all();
     requests.disconnect();
+    inputs.disconnect();
     workers.join_all();
     (void)session->finish();  // each call synced its own records already
     return stop == Stop::read_error ? exec::kExitError : 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "cli/mcp/elicitation_provider.hpp"
+#include "cli/mcp/tool_results.hpp"
 #include "exec/session.hpp"
 
 namespace airlock::mcp {
@@ -11,6 +12,7 @@ namespace airlock::mcp {
 struct ServerOptions {
     exec::SessionOptions session;  // make_provider and passthrough are set by the server
     ElicitationOptions elicitation;
+    ResultText result_text = ResultText::concise;
     std::chrono::milliseconds progress_interval{10000};
     int in_fd = 0;
     int out_fd = 1;

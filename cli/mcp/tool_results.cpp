@@ -1,5 +1,7 @@
 #include "cli/mcp/tool_results.hpp"
 
+#include <cstdint>
+
 #include "exec/tool_schema.hpp"
 
 namespace airlock::mcp {
@@ -31,7 +33,56 @@ std::string last_lines(const std::string& text, std::size_t max_bytes) {
     return "..." + text.substr(text.size() - max_bytes);
 }
 
+// One line: a message from the pipeline may hold newlines (and is attacker-influenced text).
+std::string one_line(std::string text) {
+    for (char& c : text)
+        if (c == '\n' || c == '\r') c = ' ';
+    return text;
+}
+
+// How much output was cut (unknown when the command's output ended before airlock read past
+// the cap, e.g. killed at its timeout).
+std::string dropped(std::uint64_t bytes) {
+    return bytes ? std::to_string(bytes) + " more bytes were" : "the rest was";
+}
+
+void end_line(std::string& text) {
+    if (!text.empty() && text.back() != '\n') text += '\n';
+}
+
 }  // namespace
+
+json tool_output_schema() {
+    const json nullable_object = {{"type", {"object", "null"}}};
+    return {{"type", "object"},
+            {"properties",
+             {{"status",
+               {{"type", "string"},
+                {"enum",
+                 {"ok", "failed", "timeout", "denied", "approval_denied", "aborted",
+                  "sandbox_denied", "invalid", "error", "cancelled"}}}},
+              {"exit_code", {{"type", "integer"}}},
+              {"stdout", {{"type", "string"}}},
+              {"stderr", {{"type", "string"}}},
+              {"truncated",
+               {{"type", "object"},
+                {"properties",
+                 {{"stdout", {{"type", "boolean"}}}, {"stderr", {{"type", "boolean"}}}}}}},
+              {"dropped_bytes",
+               {{"type", "object"},
+                {"properties",
+                 {{"stdout", {{"type", "integer"}}}, {"stderr", {{"type", "integer"}}}}}}},
+              {"risk", nullable_object},
+              {"decision", nullable_object},
+              {"approval", {{"type", "object"}}},
+              {"sandbox", {{"type", "object"}}},
+              {"stage", {{"type", "string"}}},
+              {"message", {{"type", "string"}}},
+              {"run_id", {{"type", "string"}}},
+              {"wal", {{"type", "string"}}},
+              {"duration_ms", {{"type", "integer"}}}}},
+            {"required", {"status", "exit_code", "stdout", "stderr", "run_id"}}};
+}
 
 json tools_list_result() {
     json tools = json::array();
@@ -40,6 +91,7 @@ json tools_list_result() {
                          {"title", title_of(d.tool)},
                          {"description", d.description},
                          {"inputSchema", client_schema(d.input_schema)},
+                         {"outputSchema", tool_output_schema()},
                          {"annotations",
                           {{"title", title_of(d.tool)},
                            {"readOnlyHint", d.read_only},
@@ -48,6 +100,10 @@ json tools_list_result() {
                            {"openWorldHint", d.tool == Tool::shell_exec}}}});
     }
     return {{"tools", tools}};
+}
+
+CallFacts call_facts(const ToolCall& call) {
+    return {call.tool, call.path, call.content.size()};
 }
 
 std::string agent_message(const exec::CallResult& r) {
@@ -93,12 +149,61 @@ std::string agent_message(const exec::CallResult& r) {
     return r.message;
 }
 
-json tool_call_result(const exec::CallResult& result) {
+std::string concise_text(const exec::CallResult& r, const CallFacts& facts) {
+    using exec::Status;
+    std::string text = r.stdout_bytes;
+    if (r.stdout_truncated) {
+        end_line(text);
+        text += facts.tool == Tool::file_read
+                    ? "[airlock: cut at " + std::to_string(r.stdout_bytes.size()) +
+                          " bytes; the rest of the file was not read]\n"
+                    : "[airlock: stdout cut at " + std::to_string(r.stdout_bytes.size()) +
+                          " bytes; " + dropped(r.stdout_dropped) +
+                          " not kept: redirect the output to a workspace file and file_read "
+                          "it]\n";
+    }
+    if (!r.stderr_bytes.empty()) {
+        end_line(text);
+        text += "[stderr]\n" + r.stderr_bytes;
+        if (r.stderr_truncated) {
+            end_line(text);
+            text += "[airlock: stderr cut at " + std::to_string(r.stderr_bytes.size()) +
+                    " bytes; " + dropped(r.stderr_dropped) + " not kept]\n";
+        }
+    }
+    switch (r.status) {
+        case Status::ok:
+            if (facts.tool == Tool::file_write)
+                return "Wrote " + std::to_string(facts.content_bytes) + " bytes to " +
+                       one_line(facts.path) + ".";
+            if (text.empty()) return facts.tool == Tool::file_read ? "(empty file)" : "(no output)";
+            return text;
+        case Status::failed:
+            end_line(text);
+            if (r.stage == "exec" && !r.message.empty())
+                return text + "[exit status " + std::to_string(r.exit_code) + ": " +
+                       one_line(r.message) + "]";
+            return text + "[exit status " + std::to_string(r.exit_code) + "]";
+        case Status::timeout:
+        case Status::cancelled:
+            end_line(text);
+            return text + "[" + one_line(agent_message(r)) + "]";
+        default:
+            // Nothing ran: one line with the stage and the reason.
+            return one_line(agent_message(r));
+    }
+}
+
+json tool_call_result(const exec::CallResult& result, const CallFacts& facts, ResultText mode) {
     const json structured = exec::to_json(result);
     json content = json::array();
     const bool is_error = result.status != exec::Status::ok;
-    if (is_error) content.push_back({{"type", "text"}, {"text", agent_message(result)}});
-    content.push_back({{"type", "text"}, {"text", serialize(structured)}});
+    if (mode == ResultText::concise) {
+        content.push_back({{"type", "text"}, {"text", concise_text(result, facts)}});
+    } else {
+        if (is_error) content.push_back({{"type", "text"}, {"text", agent_message(result)}});
+        content.push_back({{"type", "text"}, {"text", serialize(structured)}});
+    }
     return {{"content", content}, {"structuredContent", structured}, {"isError", is_error}};
 }
 

@@ -96,6 +96,22 @@ TEST_CASE("policy extensions add rules and known programs") {
     CHECK(listed);
 }
 
+TEST_CASE("policy extensions can use the catalog's kinds") {
+    const auto ext = nlohmann::json::parse(R"({
+        "rules": [{"id": "tool_decoded_input", "level": "critical", "message": "m",
+                   "match": {"program": ["mytool"], "stdin_from_kind": "decoding"}},
+                  {"id": "tool_decoded_code", "level": "high", "message": "m",
+                   "match": {"program": ["mytool"], "code_from_kind": "decoding"}}],
+        "known_programs": ["mytool"]
+    })");
+    auto guard = Guard::create(&ext);
+    REQUIRE(guard.ok());
+    CHECK(test::score_shell("echo aWQ= | base64 -d | mytool", *guard).level == Level::critical);
+    CHECK(test::score_shell("cat x | mytool", *guard).level == Level::low);  // positive control
+    CHECK(test::score_shell("mytool --script \"$(xxd -r -p x)\"", *guard).level == Level::high);
+    CHECK(test::score_shell("mytool run.txt \"$(xxd -r -p x)\"", *guard).level == Level::low);
+}
+
 TEST_CASE("policy extensions are validated strictly") {
     const char* bad[] = {
         R"({"rulez": []})",
@@ -109,6 +125,9 @@ TEST_CASE("policy extensions are validated strictly") {
         R"({"rules": [{"id": "rm", "level": "high", "message": "m", "argv": ["a"]}]})",
         R"({"rules": [{"id": "x", "level": "high", "message": "m", "match": {"program": ["@nope"]}}]})",
         R"({"known_programs": "ls"})",
+        R"({"rules": [{"id": "x", "level": "high", "message": "m", "match": {"program": ["a"], "stdin_from_kind": "nope"}}]})",
+        R"({"rules": [{"id": "x", "level": "high", "message": "m", "match": {"program": ["a"], "child_kind": ["decoding"]}}]})",
+        R"({"kinds": {"x": [{"program": ["a"]}]}})",
         R"([])",
     };
     for (const char* text : bad) {

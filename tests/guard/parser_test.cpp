@@ -69,6 +69,33 @@ TEST_CASE("here-documents: the body is skipped, or parsed when a shell runs it")
     CHECK(p.segments.size() == 1);
 }
 
+TEST_CASE("here-strings: data, or parsed when a shell reads its script from them") {
+    auto p = parse_shell("cat <<< 'rm -rf /'");
+    REQUIRE(p.segments.size() == 1);
+    CHECK(p.segments[0].redirects[0].op == "<<<");
+    p = parse_shell("bash <<< 'rm -rf /'; echo after");
+    REQUIRE(p.segments.size() == 3);
+    CHECK(p.segments[1].argv == Argv{"rm", "-rf", "/"});
+    CHECK(p.segments[1].depth == 1);
+    CHECK(p.segments[1].wrappers == Argv{"bash"});
+    CHECK(p.segments[1].parent == -1);  // not a substitution of the next command
+    CHECK(p.segments[2].argv == Argv{"echo", "after"});
+    p = parse_shell("bash script.sh <<< 'rm -rf /'");  // the script is a file: stdin is data
+    CHECK(p.segments.size() == 1);
+    p = parse_shell("sh <<< \"$X\"");  // built at run time: nothing to parse
+    REQUIRE(p.segments.size() == 1);
+    CHECK(p.segments[0].dynamic);
+}
+
+TEST_CASE("words spelled with $'...' character escapes mark their segment") {
+    CHECK(parse_shell("echo $'\\x72\\x6d'").segments[0].escaped);
+    CHECK(parse_shell("echo $'\\162\\155'").segments[0].escaped);
+    CHECK(parse_shell("echo $'\\u0072'").segments[0].escaped);
+    CHECK(parse_shell("echo $'\\x72\\x6d'").segments[0].argv == Argv{"echo", "rm"});
+    CHECK_FALSE(parse_shell("echo $'a\\tb'").segments[0].escaped);  // positive control
+    CHECK_FALSE(parse_shell("echo '\\x72'").segments[0].escaped);
+}
+
 TEST_CASE("assignments before a command are keys, not the program") {
     const auto p = parse_shell("A=1 B=\"x y\" make -j2");
     REQUIRE(p.segments.size() == 1);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
+import { StdioClientTransport as StdioClientTransportV2 } from '@modelcontextprotocol/client/stdio';
 
 export const AIRLOCK = process.env.AIRLOCK_BINARY;
 if (!AIRLOCK) throw new Error('AIRLOCK_BINARY must name the airlock binary');
@@ -57,17 +59,49 @@ export async function connect(t, ws, args = [], { onElicit } = {}) {
   return { client, transport, stderr: () => stderr };
 }
 
+// The three client setups every feature is checked with: the 1.x SDK (2025-11-25 through
+// initialize), the v2 client pinned to 2026-07-28, and the v2 client negotiating ('auto').
+export const CLIENTS = ['sdk-1.x', 'v2-pinned', 'v2-auto'];
+export const MODERN = '2026-07-28';
+
+export async function connectAs(t, flavour, ws, args = [], { onElicit } = {}) {
+  if (flavour === 'sdk-1.x') return connect(t, ws, args, { onElicit });
+  const mode = flavour === 'v2-pinned' ? { pin: MODERN } : 'auto';
+  const capabilities = onElicit ? { elicitation: {} } : {};
+  const client = new ClientV2({ name: 'airlock-tests', version: '1.0.0' },
+    { capabilities, versionNegotiation: { mode } });
+  if (onElicit) client.setRequestHandler('elicitation/create', (request) => onElicit(request.params));
+  const transport = new StdioClientTransportV2({
+    command: AIRLOCK,
+    args: ['serve', '--workspace', ws.workspace, ...args],
+    env: ws.env,
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d) => (stderr += d));
+  await client.connect(transport);
+  t.after(() => client.close());
+  return { client, transport, stderr: () => stderr };
+}
+
 export function structured(result) {
   return result.structuredContent;
 }
 
-// Every record of the one run in the workspace.
+// Every record of the one run in the workspace that received requests. (The v2 client probes a
+// stdio server with server/discover on a short-lived sibling process first: a run of its own
+// with nothing in it but its start and end.)
 export function walRecords(workspace) {
   const runs = path.join(workspace, '.airlock', 'runs');
-  const dirs = fs.readdirSync(runs);
-  if (dirs.length !== 1) throw new Error(`expected one run, found ${dirs.length}`);
-  const text = fs.readFileSync(path.join(runs, dirs[0], 'events.jsonl'), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const read = (dir) => fs.readFileSync(path.join(runs, dir, 'events.jsonl'), 'utf8')
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const all = fs.readdirSync(runs).map(read);
+  const quiet = new Set(['run_started', 'policy_loaded', 'approver_ready', 'run_finished']);
+  const busy = all.filter((records) => records.some((r) => !quiet.has(r.type)));
+  if (busy.length > 1) throw new Error(`expected one run with requests, found ${busy.length}`);
+  if (busy.length === 1) return busy[0];
+  if (all.length !== 1) throw new Error(`expected one run, found ${all.length}`);
+  return all[0];
 }
 
 // Waits (bounded) until `condition()` holds; polls because the events are in other processes.

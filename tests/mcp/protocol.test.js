@@ -41,8 +41,13 @@ test('version negotiation echoes a supported version and answers others with the
 test('unknown methods get -32601 at once, even before initialize', async (t) => {
   const ws = makeWorkspace(t);
   const server = rawServer(t, ws);
-  server.send({ jsonrpc: '2.0', id: 1, method: 'server/discover', params: {} });
+  server.send({ jsonrpc: '2.0', id: 1, method: 'prompts/list', params: {} });
   assert.equal((await server.reply(1)).error.code, -32601);
+  // server/discover is known: without the 2026-07-28 _meta it is a malformed request
+  server.send({ jsonrpc: '2.0', id: 3, method: 'server/discover', params: {} });
+  const discover = await server.reply(3);
+  assert.equal(discover.error.code, -32602);
+  assert.match(discover.error.message, /protocolVersion/);
   await initializeRaw(server);
   server.send({ jsonrpc: '2.0', id: 2, method: 'resources/list' });
   const reply = await server.reply(2);

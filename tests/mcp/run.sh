@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the MCP end-to-end tests: installs the pinned SDK once, then `node --test`.
+# Runs the MCP end-to-end tests: installs the pinned SDK clients (1.x and 2.x) once, then `node --test`.
 # AIRLOCK_BINARY must name the airlock binary under test.
 set -eu
 cd "$(dirname "$0")"
@@ -11,7 +11,7 @@ if [ -z "${AIRLOCK_BINARY:-}" ]; then
     echo "tests/mcp: set AIRLOCK_BINARY to the airlock binary" >&2
     exit 1
 fi
-if [ ! -d node_modules/@modelcontextprotocol/sdk ]; then
+if [ ! -d node_modules/@modelcontextprotocol/sdk ] || [ ! -d node_modules/@modelcontextprotocol/client ]; then
     npm ci --no-audit --no-fund
 fi
 exec node --test "$@"

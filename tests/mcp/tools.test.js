@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DENY_CURL, connect, makeWorkspace, structured, walRecords } from './helpers.js';
 
-test('shell_exec runs a command in the workspace and returns the exec --json fields', async (t) => {
+test('shell_exec runs a command in the workspace: concise text, the exec --json fields as structuredContent', async (t) => {
   const ws = makeWorkspace(t);
   const { client } = await connect(t, ws);
   const result = await client.callTool({
@@ -20,7 +20,20 @@ test('shell_exec runs a command in the workspace and returns the exec --json fie
   assert.equal(s.stderr, 'err\n');
   assert.equal(s.decision.decision, 'allow');
   assert.equal(s.sandbox.active, true);
-  assert.deepEqual(JSON.parse(result.content.at(-1).text), s); // the same JSON as text
+  // The model reads what a shell says: stdout, then stderr, nothing else for a success.
+  assert.equal(result.content.length, 1);
+  assert.equal(result.content[0].text, `out\n${ws.workspace}\n[stderr]\nerr\n`);
+});
+
+test('--result-text full keeps the whole result as JSON text', async (t) => {
+  const ws = makeWorkspace(t);
+  const { client } = await connect(t, ws, ['--result-text', 'full']);
+  const result = await client.callTool({ name: 'shell_exec', arguments: { command: 'echo hi' } });
+  assert.equal(result.isError, false);
+  assert.deepEqual(JSON.parse(result.content.at(-1).text), structured(result)); // the same JSON as text
+  const failed = await client.callTool({ name: 'shell_exec', arguments: { command: 'exit 3' } });
+  assert.match(failed.content[0].text, /exited with status 3/);
+  assert.deepEqual(JSON.parse(failed.content.at(-1).text), structured(failed));
 });
 
 test('argv, cwd and a failing command (isError with the exit status)', async (t) => {
@@ -36,8 +49,7 @@ test('argv, cwd and a failing command (isError with the exit status)', async (t)
   assert.equal(failed.isError, true);
   assert.equal(structured(failed).status, 'failed');
   assert.equal(structured(failed).exit_code, 3);
-  assert.match(failed.content[0].text, /exited with status 3/);
-  assert.match(failed.content[0].text, /broken/);
+  assert.equal(failed.content[0].text, '[stderr]\nbroken\n[exit status 3]');
 });
 
 test('file_write then file_read round-trips the content, max_bytes truncates', async (t) => {
@@ -91,4 +103,26 @@ test('a call that runs too long times out as an isError result', async (t) => {
   assert.equal(result.isError, true);
   assert.equal(structured(result).status, 'timeout');
   assert.match(result.content[0].text, /timeout_ms/);
+});
+
+test('output over the policy limit: the text says where it was cut, how much was dropped, what to do', async (t) => {
+  const ws = makeWorkspace(t);
+  const policy = ws.policy('limits.json', [], { limits: { output_bytes: 1000 } });
+  const { client } = await connect(t, ws, ['--policy', policy]);
+  const result = await client.callTool({
+    name: 'shell_exec',
+    arguments: { command: "head -c 5000 /dev/zero | tr '\\0' x" },
+  });
+  assert.equal(result.isError, false);
+  const s = structured(result);
+  assert.equal(s.stdout.length, 1000);
+  assert.equal(s.truncated.stdout, true);
+  assert.deepEqual(s.dropped_bytes, { stdout: 4000, stderr: 0 });
+  assert.equal(result.content[0].text,
+    `${'x'.repeat(1000)}\n[airlock: stdout cut at 1000 bytes; 4000 more bytes were not kept: ` +
+    'redirect the output to a workspace file and file_read it]\n');
+  // positive control: under the limit nothing is said
+  const small = await client.callTool({ name: 'shell_exec', arguments: { command: 'echo small' } });
+  assert.equal(small.content[0].text, 'small\n');
+  assert.equal('dropped_bytes' in structured(small), false);
 });

@@ -41,8 +41,10 @@ TEST_CASE("run_process caps output and keeps draining") {
     CHECK(r->exit_code == 0);  // the child was not blocked on a full pipe
     CHECK(r->stdout_bytes.size() == 1000);
     CHECK(r->stdout_truncated);
+    CHECK(r->stdout_dropped == 5000000 - 1000);  // what was cut is counted
     CHECK(r->stderr_bytes == "done\n");
     CHECK_FALSE(r->stderr_truncated);
+    CHECK(r->stderr_dropped == 0);
 }
 
 TEST_CASE("run_process timeout kills the process group, even with the pipe held open") {
