@@ -61,6 +61,8 @@ Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     // Landlock covers neither file modes nor process groups: the filter refuses both.
     options.allow_mode_changes = false;
     options.allow_new_process_groups = false;
+    // Landlock handles truncation from ABI 3; before that, the filter refuses truncate(2).
+    options.allow_path_truncate = probe_landlock().abi >= 3;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
 

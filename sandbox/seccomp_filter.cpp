@@ -192,6 +192,13 @@ void add_process_group_rules(const SeccompOptions& options, std::vector<SeccompR
     rules.push_back(deny("setpgid", why));
 }
 
+void add_truncate_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
+    if (options.allow_path_truncate) return;
+    rules.push_back(deny("truncate",
+                         "Landlock before ABI 3 does not cover truncation: truncate(2) could "
+                         "empty any host file the user can write (ftruncate still works)"));
+}
+
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
     if (options.allow_network) return;
     if (!options.allow_unix_sockets) {
@@ -334,6 +341,7 @@ std::vector<SeccompRule> build_seccomp_rules(const SeccompOptions& options) {
     add_setid_rules(rules);
     add_mode_rules(options, rules);
     add_process_group_rules(options, rules);
+    add_truncate_rules(options, rules);
     add_network_rules(options, rules);
     return rules;
 }
@@ -345,7 +353,8 @@ std::string dump_seccomp_rules(const SeccompOptions& options,
     out += std::string("options: allow_network=") + (options.allow_network ? "true" : "false") +
            " allow_unix_sockets=" + (options.allow_unix_sockets ? "true" : "false") +
            (options.allow_mode_changes ? "" : " allow_mode_changes=false") +
-           (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") + "\n";
+           (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") +
+           (options.allow_path_truncate ? "" : " allow_path_truncate=false") + "\n";
     out += "default: allow\n";
     out += "architectures: native only; any other architecture -> kill_process\n";
     out += "x32 (syscall number with bit 0x40000000 on x86_64): kill_process\n";

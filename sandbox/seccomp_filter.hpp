@@ -26,6 +26,10 @@ struct SeccompOptions {
     // false: setsid and setpgid are refused. Without a pid namespace (or a pids cgroup) the
     // process group is what airlock kills at the end of a call; a command must not leave it.
     bool allow_new_process_groups = true;
+    // false: truncate(2) by path is refused (ftruncate on a descriptor stays allowed: opening
+    // for writing is what Landlock checks). Landlock covers truncation only from ABI 3; before
+    // that, truncate(2) could empty any host file the user can write.
+    bool allow_path_truncate = true;
 };
 
 enum class SeccompActionKind {

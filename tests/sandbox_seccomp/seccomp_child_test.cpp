@@ -73,6 +73,32 @@ std::vector<Probe> seccomp_probes() {
     p.emplace_back("status_no_new_privs", [] { return Outcome{status_field("NoNewPrivs"), 0, 0}; });
     p.emplace_back("getpid", [] { return call_result(::getpid()); });
     p.emplace_back("kill_self_0", [] { return call_result(::kill(::getpid(), 0)); });
+    // A scratch file of the child's own, made without the filter's involvement (open and
+    // write are never refused), then emptied by path and by descriptor.
+    static const auto scratch = [] {
+        const std::string path =
+            "/tmp/airlock-seccomp-truncate-" + std::to_string(::getpid()) + ".txt";
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            (void)!::write(fd, "data", 4);
+            ::close(fd);
+        }
+        return path;
+    };
+    p.emplace_back("truncate_path", [] {
+        const std::string path = scratch();
+        Outcome out = call_result(::truncate(path.c_str(), 0));
+        ::unlink(path.c_str());
+        return out;
+    });
+    p.emplace_back("ftruncate_fd", [] {
+        const std::string path = scratch();
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        Outcome out = call_result(::ftruncate(fd, 0));
+        ::close(fd);
+        ::unlink(path.c_str());
+        return out;
+    });
     p.emplace_back("ptrace_traceme", [] {
         return in_grandchild(
             [] { ::_exit(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) == 0 ? 0 : errno); });
@@ -334,6 +360,18 @@ TEST_CASE("a child under the network-on filter may open network sockets, nothing
     CHECK(same(filtered.outcomes.at("io_uring_setup"), refused(EPERM)));
     CHECK(same(filtered.outcomes.at("unshare_newuser"), exited(EPERM)));
     CHECK(filtered.outcomes.at("status_seccomp").ret == 2);
+}
+
+TEST_CASE("a child under the no-path-truncate filter (Landlock before ABI 3) keeps ftruncate") {
+    const ChildReport filtered =
+        run_filtered(compiled(SeccompOptions{.allow_path_truncate = false}));
+    const ChildReport baseline = run_baseline();
+    REQUIRE_MESSAGE(filtered.setup_error == 0, filtered.raw);
+    expect_allowed(baseline, "truncate_path");  // the positive control
+    CHECK(same(filtered.outcomes.at("truncate_path"), refused(EPERM)));
+    expect_allowed(filtered, "ftruncate_fd");
+    // The default filter leaves truncate(2) to Landlock (ABI 3 and later).
+    expect_allowed(run_filtered(compiled(SeccompOptions{})), "truncate_path");
 }
 
 TEST_CASE("a child under the no-unix-sockets filter keeps socketpair") {

@@ -224,3 +224,11 @@ TEST_CASE("install_seccomp_bpf rejects a malformed program before touching the p
     CHECK(install_seccomp_bpf(bytes, 0) == EINVAL);
     CHECK(install_seccomp_bpf(bytes, 7) == EINVAL);
 }
+
+TEST_CASE("truncate(2) is refused only when Landlock cannot cover truncation") {
+    CHECK(refused_with(build_seccomp_rules(SeccompOptions{}), "truncate") == 0);
+    CHECK(refused_with(build_seccomp_rules(SeccompOptions{.allow_path_truncate = false}),
+                       "truncate") == EPERM);
+    CHECK(refused_with(build_seccomp_rules(SeccompOptions{.allow_path_truncate = false}),
+                       "ftruncate") == 0);
+}
