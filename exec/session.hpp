@@ -94,6 +94,7 @@ class Session {
     void describe_sandbox_request(Call& c);
     Stop choose_adapter(Call& c);
     Stop check_layers_trusted(Call& c);
+    Stop prepare_home(Call& c);
     Stop build_profile(Call& c);
     Stop lease_placeholders(Call& c);
     void set_timeout(Call& c);

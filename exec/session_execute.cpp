@@ -44,7 +44,7 @@ Session::Stop Session::show_plan(Call& c) {
     if (c.profile) {
         plan["profile"] = sandbox::to_json(*c.profile);
         plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
-                              ? sandbox::bwrap_argv(*c.profile, c.command, {3, 4})
+                              ? sandbox::bwrap_argv(*c.profile, c.command, {3, 4, {}})
                               : c.command;
     }
     CallResult r = std::move(c.result);

@@ -1,5 +1,6 @@
 // The pipeline's sandbox stage: what a shell_exec call will run, in which sandbox, under which
 // limits. Each step either lets the call continue or stops it with a result.
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "exec/session.hpp"
 #include "exec/session_call.hpp"
 #include "platform/workspace_path.hpp"
+#include "sandbox/home.hpp"
 
 namespace airlock::exec {
 
@@ -23,6 +25,7 @@ Session::Stop Session::prepare_sandbox(Call& c) {
     describe_sandbox_request(c);
     if (auto stop = choose_adapter(c)) return stop;
     if (auto stop = check_layers_trusted(c)) return stop;
+    if (auto stop = prepare_home(c)) return stop;
     if (auto stop = build_profile(c)) return stop;
     if (auto stop = lease_placeholders(c)) return stop;
     set_timeout(c);
@@ -72,6 +75,30 @@ void Session::describe_sandbox_request(Call& c) {
     request.unprotect = options_.unprotect;
     if (const char* home = std::getenv("HOME")) request.home = home;
     request.env = c.env;
+    // Identity, home, sockets and toolchains (docs/SANDBOX.md).
+    if (request.home.empty() || !request.home.is_absolute()) {
+        if (const passwd* pw = ::getpwuid(::geteuid())) request.home = pw->pw_dir;
+    }
+    if (request.home.is_absolute()) {
+        const char* state = std::getenv("XDG_STATE_HOME");
+        request.home_dir =
+            sandbox::workspace_home_dir(workspace_, request.home, state ? state : "");
+    }
+    request.local_sockets = settings.local_sockets != "off";
+    request.local_unix_sockets = settings.local_sockets == "unix";
+    request.toolchains = settings.toolchains;
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR")) request.runtime_dir = runtime;
+}
+
+// The sandbox's persistent home, per workspace, made before its first use (not for a plan).
+Session::Stop Session::prepare_home(Call& c) {
+    const bool has_home =
+        c.adapter == sandbox::Adapter::bwrap || c.adapter == sandbox::Adapter::seccomp;
+    if (!has_home) c.sandbox_request.home_dir.clear();
+    if (!has_home || options_.dry_run || c.sandbox_request.home_dir.empty()) return std::nullopt;
+    if (auto made = sandbox::ensure_workspace_home(c.sandbox_request.home_dir); !made)
+        return sandbox_denied(c, made.error().describe());
+    return std::nullopt;
 }
 
 Session::Stop Session::choose_adapter(Call& c) {
