@@ -3,6 +3,7 @@
 // unix and loopback sockets among the sandbox's own processes while every host socket stays out
 // of reach, and the invoking user's toolchains. Under the seccomp adapter each task either works
 // or is refused with a reason the result names; none runs half-way.
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
