@@ -70,10 +70,18 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             auto filter = sandbox::bwrap_seccomp_fd(profile);
             if (!filter) return filter.error();
             launch->seccomp_fd_ = std::move(filter).value();
+            auto data = sandbox::bwrap_data_fds(profile);
+            if (!data) return data.error();
+            launch->data_fds_ = std::move(data).value();
             launch->bwrap_ = true;
             spec.program = sandbox::find_bwrap()->string();
-            spec.argv = sandbox::bwrap_argv(profile, request.command, {3, 4});
+            sandbox::BwrapFds child_fds(3, 4);
             spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
+            for (const auto& fd : launch->data_fds_) {
+                child_fds.data_fds.push_back(3 + static_cast<int>(spec.pass_fds.size()));
+                spec.pass_fds.push_back(fd.get());
+            }
+            spec.argv = sandbox::bwrap_argv(profile, request.command, child_fds);
             // As root, bwrap becomes the init of a PID namespace of airlock's: when it dies (with
             // airlock, say, before it could pass --die-with-parent on to the sandbox's own init),
             // the kernel kills the whole sandbox.

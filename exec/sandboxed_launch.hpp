@@ -58,6 +58,7 @@ class Launch {
     bool seatbelt_ = false;
     bool own_pid_namespace_ = false;
     UniqueFd status_read_, status_write_, seccomp_fd_;
+    std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)
     std::optional<sandbox::SeccompLaunch> seccomp_;
     std::optional<sandbox::IdentityLaunch> identity_;
 };

@@ -1,5 +1,7 @@
 #include "exec/session.hpp"
 
+#include "exec/session_call.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
@@ -30,40 +32,8 @@ namespace airlock::exec {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// One call moving through the pipeline: the request, what each stage found, the result so far.
-struct Session::Call {
-    ToolCall call;
-    CallResult result;
-    fs::path cwd;            // shell_exec: absolute working directory
-    fs::path relative_path;  // file tools: validated path relative to the workspace
-    std::vector<std::pair<std::string, std::string>> env;  // the child's environment
-    std::vector<std::string> command;                      // argv as it will run
-    fs::path resolved_program;                             // where argv[0] was found
-    std::optional<sandbox::Profile> profile;
-    int cancel_fd = -1;
-    long long timeout_ms = 0;
-    std::optional<sandbox::CgroupLeaf> cgroup;
-    std::optional<sandbox::PlaceholderLease>
-        placeholders;  // released after the command  // per-call pids cgroup, when the host has one
-    bool nproc_rlimit = false;  // otherwise RLIMIT_NPROC, when it can bind
-};
+namespace session_detail {
 
-namespace {
-
-constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
-
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
-}
-
-std::string user_name() {
-    if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-    return std::to_string(::geteuid());
-}
-
-// The environment a command gets: only what the policy lets through, never airlock's own.
 std::vector<std::pair<std::string, std::string>> child_environment(const policy::EnvSettings& env) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& key : env.allow) {
@@ -77,6 +47,27 @@ std::vector<std::pair<std::string, std::string>> child_environment(const policy:
     if (!has_path) out.emplace_back("PATH", kDefaultPath);
     std::sort(out.begin(), out.end());
     return out;
+}
+
+json output_summary(const std::string& bytes, bool truncated) {
+    return {{"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}, {"truncated", truncated}};
+}
+
+}  // namespace session_detail
+
+namespace {
+
+using session_detail::child_environment;
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+std::string user_name() {
+    if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+    return std::to_string(::geteuid());
 }
 
 std::vector<std::string> keys_of(const std::vector<std::pair<std::string, std::string>>& env) {
@@ -109,10 +100,6 @@ json describe_request(const ToolCall& call) {
             break;
     }
     return d;
-}
-
-json output_summary(const std::string& bytes, bool truncated) {
-    return {{"bytes", bytes.size()}, {"sha256", sha256_hex(bytes)}, {"truncated", truncated}};
 }
 
 }  // namespace
@@ -339,8 +326,7 @@ Session::Stop Session::check_floor(Call& c) {
                                 "\", which the protection floor keeps read-only (lift it with "
                                 "--unprotect " +
                                 *entry + ")";
-    record("floor_denied", c.call.call_id,
-           {{"path", c.relative_path.string()}, {"entry", *entry}});
+    record("floor_denied", c.call.call_id, {{"path", c.relative_path.string()}, {"entry", *entry}});
     return blocked(c, Status::denied, kExitBlocked, "floor", message);
 }
 
@@ -448,277 +434,6 @@ Session::Stop Session::ask_approval(Call& c) {
                    std::string(approvals::decision_name(answer.decision)) + " by " +
                        answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason) +
                        " (policy rule \"" + v.rule + "\" asks for approval)");
-}
-
-Session::Stop Session::prepare_sandbox(Call& c) {
-    if (c.call.tool != Tool::shell_exec) return std::nullopt;  // file tools run in airlock itself
-    if (c.env.empty()) c.env = child_environment(policy_->env());
-
-    // 127 before any sandbox exists: the program must be there to be run.
-    c.command = effective_argv(c.call);
-    std::string search_path = kDefaultPath;
-    for (const auto& [k, v] : c.env)
-        if (k == "PATH") search_path = v;
-    const Lookup found = find_program(c.command[0], search_path, c.cwd);
-    if (!found.path) {
-        CallResult r =
-            blocked(c, Status::failed,
-                    found.exists_but_not_executable ? kExitBlocked : kExitNotFound, "exec",
-                    c.command[0] + (found.exists_but_not_executable ? ": permission denied"
-                                                                    : ": command not found"));
-        record("exec_not_started", c.call.call_id,
-               {{"exit_code", r.exit_code}, {"message", r.message}});
-        return r;
-    }
-    c.resolved_program = *found.path;
-
-    const policy::SandboxSettings& settings = policy_->sandbox();
-    sandbox::SandboxRequest request;
-    request.adapter = options_.sandbox.empty() ? settings.adapter : options_.sandbox;
-    request.required = settings.required;
-    request.network = settings.network;
-    request.workspace = workspace_;
-    request.cwd = c.cwd;
-    request.writable_roots = settings.writable_roots;
-    request.deny_read = settings.deny_read;
-    request.protected_paths = settings.protected_paths;
-    request.unprotect = options_.unprotect;
-    if (const char* home = std::getenv("HOME")) request.home = home;
-    request.env = c.env;
-
-    const auto adapter = sandbox::choose_adapter(request);
-    // Shown even when the call is refused: which adapter was asked for, chosen, and why.
-    c.result.sandbox["effective"] = {
-        {"adapter_choice", sandbox::to_json(request.adapter, adapter)}};
-    if (!adapter) {
-        record("sandbox_denied", c.call.call_id, {{"message", adapter.error().describe()}});
-        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                       adapter.error().describe());
-    }
-    if (adapter->chosen == sandbox::Adapter::seccomp) {
-        // Landlock cannot keep .airlock/ (or anything else in the workspace) read-only: a
-        // command run earlier under this adapter could have written a policy layer there, so
-        // such a layer is not trusted to configure this adapter's runs.
-        for (const auto& name : policy_->layer_names()) {
-            if (name == "builtin") continue;
-            std::error_code ec;
-            const fs::path file = fs::weakly_canonical(fs::absolute(name, ec), ec);
-            if (ec || !is_within(file, workspace_)) continue;
-            const std::string message =
-                "the seccomp adapter cannot keep the workspace read-only, so policy layer " +
-                file.string() +
-                " may have been written by a sandboxed command; pass a policy from outside the "
-                "workspace (--policy), or use bwrap";
-            record("sandbox_denied", c.call.call_id, {{"message", message}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", message);
-        }
-    }
-    auto profile = sandbox::build_profile(request, adapter->chosen);
-    if (!profile) {
-        record("sandbox_denied", c.call.call_id, {{"message", profile.error().describe()}});
-        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                       profile.error().describe());
-    }
-    c.profile = std::move(profile).value();
-    if (!options_.dry_run) {
-        auto lease = sandbox::PlaceholderLease::acquire(sandbox::placeholder_lock_dir(workspace_),
-                                                        c.profile->blocked);
-        if (!lease) {
-            record("sandbox_denied", c.call.call_id, {{"message", lease.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                           lease.error().describe());
-        }
-        c.placeholders.emplace(std::move(lease).value());
-    }
-
-    const policy::Limits& limits = policy_->limits();
-    c.timeout_ms = static_cast<long long>(limits.timeout_seconds) * 1000;
-    if (options_.timeout_seconds)
-        c.timeout_ms = std::min<long long>(c.timeout_ms, *options_.timeout_seconds * 1000LL);
-    if (c.call.timeout_ms) c.timeout_ms = std::min(c.timeout_ms, *c.call.timeout_ms);
-    json processes = {{"max", limits.max_processes}};
-    std::string no_cgroup;
-    if (options_.dry_run) {
-        processes["enforced_by"] = sandbox::pids_cgroup_parent(&no_cgroup) ? "cgroup" : "none";
-    } else if (auto parent = sandbox::pids_cgroup_parent(&no_cgroup)) {
-        auto leaf = sandbox::CgroupLeaf::create(*parent, run_id_ + "-" + c.call.call_id,
-                                                static_cast<std::uint64_t>(limits.max_processes));
-        if (!leaf) {
-            record("sandbox_denied", c.call.call_id, {{"message", leaf.error().describe()}});
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                           leaf.error().describe());
-        }
-        c.cgroup.emplace(std::move(leaf).value());
-        processes["enforced_by"] = "cgroup";
-    } else if (::geteuid() != 0) {
-        // RLIMIT_NPROC counts all of the user's processes and does not bind root.
-        c.nproc_rlimit = true;
-        processes["enforced_by"] = "rlimit";
-    } else {
-        processes["enforced_by"] = "none";
-        processes["why"] = no_cgroup;
-    }
-    json effective = sandbox::effective(*c.profile);
-    effective["adapter_choice"] = sandbox::to_json(request.adapter, adapter);
-    effective["limits"] = {{"timeout_ms", c.timeout_ms},
-                           {"output_bytes_per_stream", limits.output_bytes},
-                           {"memory_bytes", limits.memory_bytes},
-                           {"processes", processes}};
-    c.result.sandbox = {{"active", c.profile->adapter != sandbox::Adapter::none},
-                        {"adapter", sandbox::adapter_name(c.profile->adapter)},
-                        {"effective", effective}};
-    record("sandbox_prepared", c.call.call_id, c.result.sandbox);
-    return std::nullopt;
-}
-
-Session::Stop Session::execute(Call& c) {
-    if (options_.dry_run) {
-        json plan = {{"dry_run", true}};
-        if (c.profile) {
-            plan["profile"] = sandbox::to_json(*c.profile);
-            plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
-                                  ? sandbox::bwrap_argv(*c.profile, c.command, {3, 4})
-                                  : c.command;
-        }
-        CallResult r = std::move(c.result);
-        r.status = Status::ok;
-        r.exit_code = 0;
-        r.stdout_bytes = plan.dump(2) + "\n";
-        return r;
-    }
-
-    switch (c.call.tool) {
-        case Tool::file_write: {
-            // What the write replaces is kept first, so that it can be undone; a write that
-            // could not be undone is not made.
-            json previous;
-            if (wal_) {
-                auto kept = keep_previous(workspace_, c.relative_path, blobs_dir(wal_->path()));
-                if (!kept)
-                    return blocked(
-                        c, Status::error, kExitError, "exec",
-                        "cannot keep what the write replaces: " + kept.error().describe());
-                previous = std::move(kept).value();
-            }
-            auto written = write_file_beneath(workspace_, c.relative_path, c.call.content);
-            if (!written)
-                return blocked(c, Status::error, kExitError, "exec", written.error().describe());
-            json data = {{"path", c.relative_path.string()},
-                         {"bytes", written->bytes},
-                         {"created", written->created},
-                         {"sha256", sha256_hex(c.call.content)}};
-            if (!previous.is_null()) data["previous"] = std::move(previous);
-            record("file_written", c.call.call_id, std::move(data));
-            c.result.status = Status::ok;
-            c.result.exit_code = 0;
-            return std::nullopt;
-        }
-        case Tool::file_read: {
-            const std::uint64_t cap = c.call.max_bytes.value_or(policy_->limits().output_bytes);
-            auto read = read_file_beneath(workspace_, c.relative_path, cap);
-            if (!read) return blocked(c, Status::failed, 1, "exec", read.error().describe());
-            record("file_read", c.call.call_id,
-                   {{"path", c.relative_path.string()},
-                    {"bytes", read->content.size()},
-                    {"truncated", read->truncated}});
-            c.result.stdout_bytes = std::move(read->content);
-            c.result.stdout_truncated = read->truncated;
-            c.result.status = Status::ok;
-            c.result.exit_code = 0;
-            return std::nullopt;
-        }
-        case Tool::shell_exec:
-            break;
-    }
-
-    const policy::Limits& limits = policy_->limits();
-    const long long timeout_ms = c.timeout_ms;
-    LaunchRequest request;
-    request.profile = &*c.profile;
-    request.command = c.command;
-    request.resolved_program = c.resolved_program;
-    request.memory_bytes = limits.memory_bytes;
-    if (c.nproc_rlimit) request.max_processes = static_cast<std::uint64_t>(limits.max_processes);
-    if (c.cgroup) request.cgroup = &*c.cgroup;
-    auto launch = Launch::prepare(request);
-    if (!launch) {
-        record("sandbox_denied", c.call.call_id, {{"message", launch.error().describe()}});
-        return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox",
-                       launch.error().describe());
-    }
-
-    record("exec_started", c.call.call_id,
-           {{"adapter", sandbox::adapter_name(c.profile->adapter)}, {"timeout_ms", timeout_ms}});
-    if (wal_) {
-        // What is about to run is on disk before it runs; when it cannot be, it does not run.
-        if (auto synced = wal_->sync(); !synced) {
-            record("exec_not_started", c.call.call_id, {{"message", synced.error().describe()}});
-            return blocked(c, Status::error, kExitError, "wal", synced.error().describe());
-        }
-        command_synced_ = true;
-    }
-    if (c.cancel_fd >= 0) {
-        pollfd p{c.cancel_fd, POLLIN, 0};
-        if (::poll(&p, 1, 0) > 0) {
-            record("exec_not_started", c.call.call_id, {{"message", "cancelled before it ran"}});
-            return blocked(c, Status::cancelled, kExitCancelled, "exec", "cancelled before it ran");
-        }
-    }
-    RunLimits run_limits;
-    run_limits.cancel_fd = c.cancel_fd;
-    run_limits.timeout = std::chrono::milliseconds(timeout_ms);
-    run_limits.output_bytes = limits.output_bytes;
-    run_limits.passthrough = options_.passthrough;
-    auto ran = (*launch)->run(run_limits);
-    if (!ran) {
-        record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
-        return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
-    }
-    ProcessOutcome& out = ran->process;
-    switch (ran->kind) {
-        case Launch::Outcome::Kind::ran:
-            break;
-        case Launch::Outcome::Kind::sandbox_failed:
-            record("sandbox_denied", c.call.call_id, {{"message", ran->message}});
-            c.result.stderr_bytes = std::move(out.stderr_bytes);
-            return blocked(c, Status::sandbox_denied, kExitBlocked, "sandbox", ran->message);
-        case Launch::Outcome::Kind::not_found:
-            record("exec_not_started", c.call.call_id,
-                   {{"exit_code", kExitNotFound}, {"message", ran->message}});
-            c.result.stderr_bytes = std::move(out.stderr_bytes);
-            return blocked(c, Status::failed, kExitNotFound, "exec",
-                           c.command[0] + ": command not found inside the sandbox");
-    }
-    record("exec_finished", c.call.call_id,
-           {{"exit_code", out.exit_code},
-            {"signal", out.term_signal},
-            {"timed_out", out.timed_out},
-            {"cancelled", out.cancelled},
-            {"duration_ms", static_cast<long long>(out.seconds * 1000)},
-            {"stdout", output_summary(out.stdout_bytes, out.stdout_truncated)},
-            {"stderr", output_summary(out.stderr_bytes, out.stderr_truncated)}});
-    c.result.stdout_bytes = std::move(out.stdout_bytes);
-    c.result.stderr_bytes = std::move(out.stderr_bytes);
-    c.result.stdout_truncated = out.stdout_truncated;
-    c.result.stderr_truncated = out.stderr_truncated;
-    c.result.stdout_dropped = out.stdout_dropped;
-    c.result.stderr_dropped = out.stderr_dropped;
-    if (out.cancelled) {
-        c.result.status = Status::cancelled;
-        c.result.exit_code = kExitCancelled;
-        c.result.stage = "exec";
-        c.result.message = "the caller cancelled the call; its process tree was killed";
-    } else if (out.timed_out) {
-        c.result.status = Status::timeout;
-        c.result.exit_code = kExitTimeout;
-        c.result.stage = "exec";
-        c.result.message = "the command ran longer than " + std::to_string(timeout_ms) +
-                           " ms and was killed with its process tree";
-    } else {
-        c.result.exit_code = out.exit_code;
-        c.result.status = out.exit_code == 0 ? Status::ok : Status::failed;
-    }
-    return std::nullopt;
 }
 
 CallResult Session::end_call(Call& c, Stop stop) {

@@ -13,6 +13,8 @@
 
 #include "approvals/approvals.hpp"
 #include "exec/call_result.hpp"
+#include "exec/process_runner.hpp"
+#include "exec/sandboxed_launch.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
 #include "policy/policy.hpp"
@@ -87,6 +89,29 @@ class Session {
     Stop prepare_sandbox(Call& c);
     Stop execute(Call& c);
     CallResult end_call(Call& c, Stop stop);
+
+    // prepare_sandbox's steps, in order (session_sandbox.cpp).
+    Stop find_command(Call& c);
+    void describe_sandbox_request(Call& c);
+    Stop choose_adapter(Call& c);
+    Stop check_layers_trusted(Call& c);
+    Stop prepare_home(Call& c);
+    Stop build_profile(Call& c);
+    Stop lease_placeholders(Call& c);
+    void set_timeout(Call& c);
+    Stop limit_processes(Call& c);
+    void record_sandbox_prepared(Call& c);
+    Stop sandbox_denied(Call& c, const std::string& message);
+
+    // execute's steps (session_execute.cpp).
+    Stop show_plan(Call& c);
+    Stop write_file(Call& c);
+    Stop read_file(Call& c);
+    Result<std::unique_ptr<Launch>> prepare_launch(Call& c);
+    Stop start_command(Call& c);
+    RunLimits run_limits(const Call& c) const;
+    Stop check_sandbox_started(Call& c, Launch::Outcome& ran);
+    void record_command_result(Call& c, ProcessOutcome& out);
 
     CallResult blocked(Call& c, Status status, int exit_code, std::string stage,
                        std::string message);

@@ -454,9 +454,9 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
 void parse_sandbox(Validator& v, const json& s, LayerSettings& out) {
     const std::string ptr = "/sandbox";
     if (!s.is_object()) return v.error(ptr, "sandbox", "expected an object");
-    v.check_keys(
-        s, ptr, "sandbox",
-        {"adapter", "required", "network", "writable_roots", "deny_read", "protected_paths"});
+    v.check_keys(s, ptr, "sandbox",
+                 {"adapter", "required", "network", "local_sockets", "writable_roots", "deny_read",
+                  "protected_paths", "toolchains"});
     if (s.contains("adapter")) {
         if (auto a = v.string_field(s["adapter"], ptr + "/adapter", "sandbox.adapter")) {
             if (*a == "auto" || *a == "bwrap" || *a == "seccomp" || *a == "seatbelt" ||
@@ -478,6 +478,18 @@ void parse_sandbox(Validator& v, const json& s, LayerSettings& out) {
                         in_quotes(*n) + " is not \"on\" or \"off\"");
         }
     }
+    if (s.contains("local_sockets")) {
+        if (auto n = v.string_field(s["local_sockets"], ptr + "/local_sockets",
+                                    "sandbox.local_sockets")) {
+            if (*n == "on" || *n == "off" || *n == "unix")
+                out.local_sockets = *n;
+            else
+                v.error(ptr + "/local_sockets", "sandbox.local_sockets",
+                        in_quotes(*n) + " is not \"on\", \"unix\" or \"off\"");
+        }
+    }
+    if (s.contains("toolchains"))
+        out.toolchains = v.string_list(s["toolchains"], ptr + "/toolchains", "sandbox.toolchains");
     if (s.contains("writable_roots"))
         out.writable_roots =
             v.string_list(s["writable_roots"], ptr + "/writable_roots", "sandbox.writable_roots");

@@ -32,6 +32,15 @@ struct SandboxSettings {
     std::vector<std::string> writable_roots;   // besides the workspace
     std::vector<std::string> deny_read;        // hidden inside the sandbox
     std::vector<std::string> protected_paths;  // read-only even inside writable roots
+    // With the network off, sockets among the sandbox's own processes, in a network namespace
+    // of its own: "on" loopback IP (AF_INET, AF_INET6), "unix" AF_UNIX as well, "off" neither.
+    std::string local_sockets = "on";
+    // The invoking user's toolchains, bound read-only at the same path (as root: the sandbox
+    // user could not reach them in root's home otherwise).
+    std::vector<std::string> toolchains = default_toolchains();
+    static std::vector<std::string> default_toolchains() {
+        return {"~/.cargo", "~/.rustup", "~/.pyenv", "~/.nvm", "~/.local/bin"};
+    }
 };
 
 struct Limits {

@@ -83,6 +83,8 @@ struct LayerSettings {
     std::optional<std::string> adapter;
     std::optional<bool> required;
     std::optional<bool> network;
+    std::optional<std::string> local_sockets;
+    std::optional<std::vector<std::string>> toolchains;
     std::optional<std::vector<std::string>> writable_roots;
     std::optional<std::vector<std::string>> deny_read;
     std::optional<std::vector<std::string>> protected_paths;

@@ -117,6 +117,19 @@ MergedSettings merge_settings(const std::vector<Layer>& layers, std::vector<Find
     }
     m.sandbox.network = any_on && !any_off;
 
+    // Local sockets: the least any layer allows (off < on < unix); "on" when none says.
+    auto sockets_rank = [](const std::string& v) { return v == "off" ? 0 : v == "on" ? 1 : 2; };
+    bool sockets_set = false;
+    for (const auto& l : layers) {
+        if (!l.settings.local_sockets) continue;
+        if (!sockets_set ||
+            sockets_rank(*l.settings.local_sockets) < sockets_rank(m.sandbox.local_sockets))
+            m.sandbox.local_sockets = *l.settings.local_sockets;
+        sockets_set = true;
+    }
+    // Toolchains: what every layer that names some agrees on; the defaults when none does.
+    if (auto t = intersect(layers, &LayerSettings::toolchains)) m.sandbox.toolchains = *t;
+
     if (auto w = intersect(layers, &LayerSettings::writable_roots)) m.sandbox.writable_roots = *w;
     m.sandbox.deny_read = unite(layers, &LayerSettings::deny_read);
     m.wal.redact = unite(layers, &LayerSettings::wal_redact);

@@ -3,6 +3,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "sandbox/seccomp_filter.hpp"
 
 namespace airlock::sandbox {
@@ -20,8 +22,16 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
         argv.push_back("--cap-drop");
         argv.push_back("ALL");
     }
+    std::size_t data_index = 0;
     for (const auto& m : profile.mounts) {
         argv.push_back("--" + m.op);
+        if (m.op == "ro-bind-data") {
+            const int fd = data_index < fds.data_fds.size()
+                               ? fds.data_fds[data_index]
+                               : fds.seccomp_fd + 1 + static_cast<int>(data_index);
+            ++data_index;
+            argv.push_back(std::to_string(fd));
+        }
         if (!m.source.empty()) argv.push_back(m.source.string());
         argv.push_back(m.dest.string());
     }
@@ -46,12 +56,48 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
 
 namespace airlock::sandbox {
 
+namespace {
+
+Result<UniqueFd> memfd_with(const char* name, const std::string& bytes) {
+    UniqueFd fd(::memfd_create(name, MFD_CLOEXEC));
+    if (!fd.valid())
+        return sys_error("sandbox", std::string("cannot hold ") + name, "memfd_create");
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        const ssize_t n = ::write(fd.get(), bytes.data() + off, bytes.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return sys_error("sandbox", std::string("cannot write ") + name, "write");
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+        return sys_error("sandbox", std::string("cannot rewind ") + name, "lseek");
+    return fd;
+}
+
+}  // namespace
+
+Result<std::vector<UniqueFd>> bwrap_data_fds(const Profile& profile) {
+    std::vector<UniqueFd> out;
+    for (const auto& m : profile.mounts) {
+        if (m.op != "ro-bind-data") continue;
+        auto fd = memfd_with("airlock-data", m.data);
+        if (!fd) return fd.error();
+        out.push_back(std::move(fd).value());
+    }
+    return out;
+}
+
 Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
     SeccompOptions options;
     options.allow_network = profile.network;
     // A read-only bind does not stop connect() on a host socket file: with the network off,
-    // no AF_UNIX sockets at all (socketpair() still works).
-    options.allow_unix_sockets = profile.network;
+    // no AF_UNIX sockets at all (socketpair() still works), unless the profile gives local
+    // sockets: then the network namespace keeps abstract names and loopback the sandbox's own,
+    // and /run, /tmp and the home are the sandbox's own (docs/SANDBOX.md, Local sockets).
+    options.allow_unix_sockets = profile.network || profile.local_unix_sockets;
+    options.allow_local_sockets = profile.local_sockets;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
     UniqueFd fd(::memfd_create("airlock-seccomp", MFD_CLOEXEC));

@@ -11,9 +11,17 @@
 namespace airlock::sandbox {
 
 struct BwrapFds {
+    BwrapFds(int status = -1, int seccomp = -1, std::vector<int> data = {})
+        : json_status_fd(status), seccomp_fd(seccomp), data_fds(std::move(data)) {}
     int json_status_fd = -1;  // fd number as the bwrap process will see it
     int seccomp_fd = -1;
+    // The profile's ro-bind-data mounts read their content from these, in order; when there are
+    // fewer, the numbers after seccomp_fd are shown (--dry-run).
+    std::vector<int> data_fds;
 };
+
+// The content of the profile's ro-bind-data mounts (passwd, group), each in a memfd for bwrap.
+Result<std::vector<UniqueFd>> bwrap_data_fds(const Profile& profile);
 
 // argv for bwrap: options from the profile, then "--", then `command` verbatim (a command token
 // that looks like a bwrap option is never read as one).

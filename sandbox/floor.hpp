@@ -39,10 +39,10 @@ inline constexpr int kFloorScanBudget = 4096;
 // What the floor covers for one call: each path absolute, and the entries the command line
 // lifted.
 struct Floor {
-    std::vector<std::string> lifted;                // entries lifted with --unprotect
-    std::vector<std::filesystem::path> roots;       // writable roots and nested project dirs
-    std::vector<std::filesystem::path> paths;       // every entry below every root, absolute
-    bool scan_complete = true;                      // false: the budget ran out (reported)
+    std::vector<std::string> lifted;           // entries lifted with --unprotect
+    std::vector<std::filesystem::path> roots;  // writable roots and nested project dirs
+    std::vector<std::filesystem::path> paths;  // every entry below every root, absolute
+    bool scan_complete = true;                 // false: the budget ran out (reported)
 };
 
 // Checks the names given to --unprotect: each must be an entry of the floor.

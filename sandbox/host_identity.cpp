@@ -59,6 +59,7 @@ Result<HostIdentity> plan_host_identity(const std::vector<fs::path>& writable, u
 }
 
 bool unreachable(const HostIdentity& identity, const fs::path& path) {
+    if (identity.home && is_within(path, identity.home_dest)) return false;
     const bool in_masked = std::any_of(identity.masked.begin(), identity.masked.end(),
                                        [&](const fs::path& m) { return is_within(path, m); });
     if (!in_masked) return false;
@@ -74,8 +75,19 @@ nlohmann::json to_json(const HostIdentity& identity) {
     nlohmann::json masked = nlohmann::json::array();
     for (const auto& m : identity.masked)
         masked.push_back(m.string());
-    return {
+    nlohmann::json j = {
         {"uid", identity.uid}, {"gid", identity.gid}, {"idmapped", idmapped}, {"masked", masked}};
+    if (identity.home) {
+        nlohmann::json read_only = nlohmann::json::array();
+        for (const auto& [from, at] : identity.read_only)
+            read_only.push_back({{"path", from.string()}, {"shown_at", at.string()}});
+        j["home"] = {{"path", identity.home->path.string()},
+                     {"shown_at", identity.home_dest.string()},
+                     {"owner_uid", identity.home->owner_uid},
+                     {"owner_gid", identity.home->owner_gid},
+                     {"read_only", read_only}};
+    }
+    return j;
 }
 
 }  // namespace airlock::sandbox

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -38,6 +40,12 @@ struct HostIdentity {
     std::vector<IdmappedRoot> idmapped;
     // Shallowest directories the sandbox user cannot enter on the way to a writable root.
     std::vector<std::filesystem::path> masked;
+    // The sandbox home (sandbox/home.hpp): its host directory, idmapped like a writable root,
+    // shown at `home_dest` (the invoking user's home path), and the directories below that path
+    // shown read-only over it at their own path (toolchains).
+    std::optional<IdmappedRoot> home;
+    std::filesystem::path home_dest;
+    std::vector<std::pair<std::filesystem::path, std::filesystem::path>> read_only;  // from, at
 };
 
 // The plan for these writable roots (the first is the workspace). Error (stage "sandbox") when a

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <map>
@@ -15,6 +16,7 @@
 #include <tuple>
 
 #include "platform/workspace_path.hpp"
+#include "sandbox/home.hpp"
 
 namespace airlock::sandbox {
 
@@ -126,6 +128,24 @@ Result<UniqueFd> idmapped_tree(const IdmappedRoot& root, uid_t uid, gid_t gid) {
     return tree;
 }
 
+// A read-only copy of a directory (a toolchain), to be shown over the sandbox home.
+Result<UniqueFd> read_only_tree(const fs::path& path) {
+    UniqueFd tree(
+        ::open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!tree.valid())
+        return sys_error("sandbox", "cannot copy \"" + path.string() + "\"", "open_tree");
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+        return sys_error("sandbox", "cannot make \"" + path.string() + "\" read-only",
+                         "mount_setattr");
+    return tree;
+}
+
+std::size_t depth(const std::string& path) {
+    return static_cast<std::size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
 }  // namespace
 
 Result<IdentityLaunch> prepare_identity_launch(const HostIdentity& identity) {
@@ -148,6 +168,42 @@ Result<IdentityLaunch> prepare_identity_launch(const HostIdentity& identity) {
         if (!tree) return tree.error();
         launch.trees.push_back(std::move(tree).value());
         launch.tree_dests.push_back(root.path.string());
+    }
+    if (identity.home) {
+        // The home covers the invoking user's home path; what is shown inside it (toolchains,
+        // a workspace below that path) needs a mount point in the home's host directory.
+        auto home = idmapped_tree(*identity.home, identity.uid, identity.gid);
+        if (!home) return home.error();
+        launch.trees.push_back(std::move(home).value());
+        launch.tree_dests.push_back(identity.home_dest.string());
+        for (const auto& [from, at] : identity.read_only) {
+            auto tree = read_only_tree(from);
+            if (!tree) return tree.error();
+            launch.trees.push_back(std::move(tree).value());
+            launch.tree_dests.push_back(at.string());
+        }
+        for (const auto& dest : launch.tree_dests) {
+            if (!is_within(dest, identity.home_dest) || dest == identity.home_dest) continue;
+            const fs::path inside =
+                identity.home->path / fs::path(dest).lexically_relative(identity.home_dest);
+            if (auto made = ensure_mount_point(identity.home->path, inside); !made)
+                return made.error();
+        }
+        // Shallower first: a tree attached later lands inside one attached before.
+        std::vector<std::size_t> order(launch.trees.size());
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return depth(launch.tree_dests[a]) < depth(launch.tree_dests[b]);
+        });
+        std::vector<UniqueFd> trees;
+        std::vector<std::string> dests;
+        for (std::size_t i : order) {
+            trees.push_back(std::move(launch.trees[i]));
+            dests.push_back(launch.tree_dests[i]);
+        }
+        launch.trees = std::move(trees);
+        launch.tree_dests = std::move(dests);
     }
     return launch;
 }

@@ -144,6 +144,40 @@ void add_unique(std::vector<fs::path>& list, const fs::path& path) {
         list.push_back(path);
 }
 
+void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& key,
+             const std::string& value, bool replace = true) {
+    for (auto& [k, v] : env) {
+        if (k != key) continue;
+        if (replace) v = value;
+        return;
+    }
+    env.emplace_back(key, value);
+    std::sort(env.begin(), env.end());
+}
+
+bool wants_home(const SandboxRequest& request) {
+    return !request.home_dir.empty() && request.home.is_absolute() &&
+           request.home != request.home.root_path();
+}
+
+// The toolchain directories under the invoking user's home: where each is shown (its path
+// under that home, as written) and what is shown there (its target, symlinks resolved).
+Result<std::vector<std::pair<fs::path, fs::path>>> plan_toolchains(const SandboxRequest& request) {
+    std::vector<std::pair<fs::path, fs::path>> out;
+    for (const auto& spec : request.toolchains) {
+        auto r = resolve_profile_path(spec, request.workspace, request.home);
+        if (!r) return r.error();
+        if (!r->exists || !r->is_directory) continue;
+        fs::path at = spec.rfind("~/", 0) == 0 ? request.home / spec.substr(2) : fs::path(spec);
+        at = at.lexically_normal();
+        if (!at.has_filename()) at = at.parent_path();
+        // Outside the home, a toolchain is seen as the rest of the host's filesystem is.
+        if (!is_within(at, request.home) || at == request.home) continue;
+        out.emplace_back(r->path, at);
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
@@ -239,6 +273,17 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         if (!r) return r.error();
         // Nothing to read there; and under bwrap, /tmp, /dev and /proc are the sandbox's own.
         if (!r->exists || (adapter == Adapter::bwrap && private_in_sandbox(r->path))) continue;
+        // Under bwrap the real home is covered by the sandbox's own: nothing of it to hide but
+        // what is shown again inside it (a workspace, a toolchain).
+        if (adapter == Adapter::bwrap && wants_home(request) && is_within(r->path, request.home) &&
+            !inside_any(r->path, p.writable)) {
+            auto toolchains = plan_toolchains(request);
+            if (!toolchains) return toolchains.error();
+            const bool shown =
+                std::any_of(toolchains->begin(), toolchains->end(),
+                            [&](const auto& t) { return is_within(r->path, t.second); });
+            if (!shown) continue;
+        }
         add_unique(p.hidden, r->path);
     }
 
@@ -284,6 +329,18 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         }
         p.landlock_abi = probe_landlock().abi;
         p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
+        if (wants_home(request)) {
+            // No mount namespace: the home is seen at its host path, writable through Landlock;
+            // toolchains found through HOME are pointed back at the real home's (read-only).
+            p.home = SandboxHome{request.home_dir, request.home_dir};
+            set_env(p.env, "HOME", request.home_dir.string());
+            for (const auto& [key, value] : toolchain_variables(request.home))
+                set_env(p.env, key, value, false);
+        }
+        if (!request.network && request.local_sockets)
+            p.local_sockets_refused =
+                "the seccomp adapter has no network namespace of its own to keep the sandbox's "
+                "sockets from the host's, so socket() stays refused (use bwrap for local sockets)";
         return p;
     }
     if (request.airlock_is_root) {
@@ -293,6 +350,36 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     }
     p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
     if (!request.network) p.namespaces.push_back("net");
+    p.local_sockets = !request.network && request.local_sockets;
+    p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
+    std::vector<std::pair<fs::path, fs::path>> toolchains;
+    if (wants_home(request)) {
+        auto planned = plan_toolchains(request);
+        if (!planned) return planned.error();
+        toolchains = std::move(planned).value();
+        p.home = SandboxHome{request.home_dir, request.home};
+        for (const auto& t : toolchains)
+            p.toolchains.push_back(t.second);
+        if (p.identity) {
+            // As root the home and the toolchains in root's home are attached before bwrap starts
+            // (sandbox/idmap.hpp); bwrap then binds them where they already are.
+            struct stat st {};
+            if (::stat(request.home_dir.c_str(), &st) == 0) {
+                p.identity->home = IdmappedRoot{request.home_dir, st.st_uid, st.st_gid};
+            } else {
+                // Not created yet (--dry-run): owned by airlock's user once it is.
+                p.identity->home = IdmappedRoot{request.home_dir, ::geteuid(), ::getegid()};
+            }
+            p.identity->home_dest = request.home;
+            p.identity->read_only = toolchains;
+        }
+        const uid_t uid = p.identity ? p.identity->uid : ::getuid();
+        const gid_t gid = p.identity ? p.identity->gid : ::getgid();
+        p.user = sandbox_user(request.airlock_is_root, uid, gid);
+        set_env(p.env, "HOME", request.home.string());
+        set_env(p.env, "USER", p.user->name);
+        set_env(p.env, "LOGNAME", p.user->name);
+    }
     p.mounts.push_back({"ro-bind", "/", "/"});
     p.mounts.push_back({"dev", {}, "/dev"});
     p.mounts.push_back({"proc", {}, "/proc"});
@@ -302,6 +389,22 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     // contains the workspace is masked before the workspace is bound back into it, and a
     // protected path inside the workspace is bound read-only after the workspace.
     std::vector<MountOp> layered;
+    if (p.home) {
+        layered.push_back({"bind", p.identity ? p.home->path : p.home->host_dir, p.home->path});
+        for (const auto& [from, at] : toolchains)
+            layered.push_back({"ro-bind", p.identity ? at : from, at});
+        layered.push_back({"ro-bind-data", {}, "/etc/passwd", passwd_file(*p.user, p.home->path)});
+        layered.push_back({"ro-bind-data", {}, "/etc/group", group_file(*p.user)});
+    }
+    if (p.local_unix_sockets) {
+        // Host unix sockets live here: the sandbox gets empty ones of its own.
+        layered.push_back({"tmpfs", {}, "/run"});
+        const fs::path& runtime = request.runtime_dir;
+        std::error_code ec;
+        if (runtime.is_absolute() && fs::is_directory(runtime, ec) && !is_within(runtime, "/run") &&
+            !is_within(runtime, "/tmp") && !(p.home && is_within(runtime, p.home->path)))
+            layered.push_back({"tmpfs", {}, runtime});
+    }
     for (const auto& w : p.writable)
         layered.push_back({"bind", w, w});
     // rename(2) refuses to move a mount point (EBUSY). Binding each directory between a writable
@@ -368,6 +471,38 @@ nlohmann::json host_user(const Profile& p) {
     return {{"uid", ::getuid()}, {"gid", ::getgid()}};
 }
 
+// Who the command is and where its home is, inside the sandbox.
+nlohmann::json identity_json(const Profile& p) {
+    nlohmann::json j = nlohmann::json::object();
+    if (p.user)
+        j["user"] = {{"name", p.user->name},
+                     {"uid", p.user->uid},
+                     {"gid", p.user->gid},
+                     {"passwd", "generated (root, nobody and this user)"}};
+    if (p.home) {
+        nlohmann::json toolchains = nlohmann::json::array();
+        for (const auto& t : p.toolchains)
+            toolchains.push_back(t.string());
+        j["home"] = {{"path", p.home->path.string()},
+                     {"on_host", p.home->host_dir.string()},
+                     {"persistent", "per workspace"},
+                     {"real_home", p.home->path == p.home->host_dir ? "read-only" : "not visible"},
+                     {"toolchains_read_only", toolchains}};
+    }
+    return j;
+}
+
+std::string bwrap_sockets(const Profile& p) {
+    if (p.network) return "any";
+    if (p.local_unix_sockets)
+        return "unix, inet and inet6 in the sandbox's own network namespace (loopback only); "
+               "private /run, /tmp, XDG_RUNTIME_DIR and home";
+    if (p.local_sockets)
+        return "inet and inet6 in the sandbox's own network namespace (loopback only); no "
+               "AF_UNIX (socketpair only)";
+    return "none (socketpair only)";
+}
+
 }  // namespace
 
 nlohmann::json effective(const Profile& p) {
@@ -407,9 +542,13 @@ nlohmann::json effective(const Profile& p) {
               {"dev", "null, zero, full, random, urandom only"},
               {"tmp", "shared with the host, read-only"}}},
             {"network", p.network ? "on" : "off"},
+            {"identity", identity_json(p)},
             {"seccomp",
              {{"filter", "airlock-default"},
-              {"sockets", p.network ? "any" : "none (not even AF_UNIX)"},
+              {"sockets", p.network ? "any"
+                          : p.local_sockets_refused.empty()
+                              ? "none (not even AF_UNIX)"
+                              : "none (not even AF_UNIX): " + p.local_sockets_refused},
               {"mode_changes", "refused"},
               {"process_groups", "refused"},
               {"foreign_arch", "killed"}}},
@@ -428,11 +567,11 @@ nlohmann::json effective(const Profile& p) {
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
         {"network", p.network ? "on" : "off"},
-        {"seccomp", p.seccomp
-                        ? nlohmann::json{{"filter", "airlock-default"},
-                                         {"sockets", p.network ? "any" : "none (socketpair only)"},
-                                         {"foreign_arch", "killed"}}
-                        : nlohmann::json(false)},
+        {"seccomp", p.seccomp ? nlohmann::json{{"filter", "airlock-default"},
+                                               {"sockets", bwrap_sockets(p)},
+                                               {"foreign_arch", "killed"}}
+                              : nlohmann::json(false)},
+        {"identity", identity_json(p)},
         {"namespaces", p.namespaces},
         {"capabilities", p.drop_capabilities ? "none" : "inherited"},
         {"no_new_privs", p.no_new_privs},
@@ -445,6 +584,7 @@ nlohmann::json to_json(const Profile& p) {
     for (const auto& m : p.mounts) {
         nlohmann::json j = {{"op", m.op}, {"dest", m.dest.string()}};
         if (!m.source.empty()) j["source"] = m.source.string();
+        if (m.op == "ro-bind-data") j["data"] = m.data;
         mounts.push_back(j);
     }
     nlohmann::json env_keys = nlohmann::json::array();

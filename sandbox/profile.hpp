@@ -14,6 +14,7 @@
 
 #include "platform/result.hpp"
 #include "sandbox/floor.hpp"
+#include "sandbox/home.hpp"
 #include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
@@ -40,13 +41,29 @@ struct SandboxRequest {
     std::vector<std::pair<std::string, std::string>> env;  // the child's whole environment
     // As root, bwrap's sandbox runs as an unprivileged host user (sandbox/host_identity.hpp).
     bool airlock_is_root = ::geteuid() == 0;
+    // The sandbox's persistent home on the host (sandbox/home.hpp); empty: no home of its own.
+    std::filesystem::path home_dir;
+    // With the network off, sockets among the sandbox's own processes: loopback IP, and with
+    // local_unix_sockets AF_UNIX too (policy "local_sockets": "on" | "unix" | "off").
+    bool local_sockets = true;
+    bool local_unix_sockets = false;
+    std::vector<std::string> toolchains;  // bound read-only at the same path ("~/" forms allowed)
+    std::filesystem::path runtime_dir;    // XDG_RUNTIME_DIR of airlock's environment, if any
 };
 
 // One filesystem setup operation, in the order it is applied.
 struct MountOp {
-    std::string op;                // "ro-bind", "bind", "dev", "proc", "tmpfs"
-    std::filesystem::path source;  // empty for dev/proc/tmpfs
+    MountOp() = default;
+    MountOp(std::string op_, std::filesystem::path source_, std::filesystem::path dest_,
+            std::string data_ = {})
+        : op(std::move(op_)),
+          source(std::move(source_)),
+          dest(std::move(dest_)),
+          data(std::move(data_)) {}
+    std::string op;  // "ro-bind", "bind", "dev", "proc", "tmpfs", "remount-ro", "ro-bind-data"
+    std::filesystem::path source;  // empty for dev/proc/tmpfs/ro-bind-data
     std::filesystem::path dest;
+    std::string data;  // ro-bind-data: the file's content (generated, never a secret)
 };
 
 struct Profile {
@@ -67,8 +84,16 @@ struct Profile {
     bool seccomp = false;  // airlock's seccomp filter is installed in the sandboxed process
     int landlock_abi = 0;  // seccomp adapter: the Landlock ABI its ruleset uses
     std::vector<std::pair<std::string, std::string>> env;
-    std::optional<HostIdentity> identity;  // bwrap as root: who the sandbox is on the host
-    Floor floor;                           // the protection floor (sandbox/floor.hpp)
+    std::optional<HostIdentity> identity;           // bwrap as root: who the sandbox is on the host
+    Floor floor;                                    // the protection floor (sandbox/floor.hpp)
+    std::optional<SandboxUser> user;                // bwrap: the name, passwd and group entries
+    std::optional<SandboxHome> home;                // the writable, persistent HOME
+    std::vector<std::filesystem::path> toolchains;  // bound read-only at the same path
+    // Network off: loopback IP sockets (and AF_UNIX with local_unix_sockets) allowed in the
+    // sandbox's own network namespace.
+    bool local_sockets = false;
+    bool local_unix_sockets = false;
+    std::string local_sockets_refused;  // why the adapter cannot allow them, when asked
 };
 
 // Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry

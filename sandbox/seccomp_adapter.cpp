@@ -70,6 +70,7 @@ Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     if (auto roots = add_readonly_roots(spec); !roots) return roots.error();
     for (const auto& w : profile.writable)
         spec.writable_roots.push_back(w.string());
+    if (profile.home) spec.writable_roots.push_back(profile.home->host_dir.string());
     auto ruleset = build_landlock_ruleset(spec);
     if (!ruleset) return ruleset.error();
     return SeccompLaunch{std::move(bpf).value(), std::move(ruleset).value()};

@@ -201,6 +201,24 @@ void add_truncate_rules(const SeccompOptions& options, std::vector<SeccompRule>&
 
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
     if (options.allow_network) return;
+    if (options.allow_local_sockets) {
+        // Every family but AF_INET (2), AF_INET6 (10) and, when allowed, AF_UNIX (1), on all 64
+        // bits: above 10, or exactly one of the others. libseccomp tests an argument once per
+        // rule, so each refused value below 10 is a rule of its own.
+        const std::string why =
+            options.allow_unix_sockets
+                ? "network is off: only unix and IP sockets, inside the sandbox's own network "
+                  "namespace, may be created"
+                : "network is off: only IP sockets, inside the sandbox's own network namespace, "
+                  "may be created";
+        rules.push_back(
+            deny_if("socket", {0, SeccompCompare::Greater, 0, AF_INET6}, why, EAFNOSUPPORT));
+        for (std::uint64_t family = 0; family < AF_INET6; ++family) {
+            if ((family == AF_UNIX && options.allow_unix_sockets) || family == AF_INET) continue;
+            rules.push_back(deny_if("socket", masked_eq(0, ~0ULL, family), why, EAFNOSUPPORT));
+        }
+        return;
+    }
     if (!options.allow_unix_sockets) {
         rules.push_back(deny("socket",
                              "network is off and no mount namespace hides host unix sockets; "
@@ -352,6 +370,7 @@ std::string dump_seccomp_rules(const SeccompOptions& options,
     out += "# airlock seccomp policy\n";
     out += std::string("options: allow_network=") + (options.allow_network ? "true" : "false") +
            " allow_unix_sockets=" + (options.allow_unix_sockets ? "true" : "false") +
+           (options.allow_local_sockets ? " allow_local_sockets=true" : "") +
            (options.allow_mode_changes ? "" : " allow_mode_changes=false") +
            (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") +
            (options.allow_path_truncate ? "" : " allow_path_truncate=false") + "\n";

@@ -19,6 +19,11 @@ struct SeccompOptions {
     // unix sockets (/run/..., abstract names) cannot be reached where no mount namespace hides
     // them. socketpair() stays allowed either way.
     bool allow_unix_sockets = true;
+    // true (only meaningful with allow_network == false): AF_INET and AF_INET6 sockets (and
+    // AF_UNIX when allow_unix_sockets) may be created, every other family is refused. Only where
+    // the sandbox has a network namespace of its own: its loopback and abstract unix names are
+    // its own.
+    bool allow_local_sockets = false;
     // false: chmod, fchmod, fchmodat and fchmodat2 are refused outright. Without a mount
     // namespace nothing else stops a mode change on a host file (Landlock does not cover file
     // modes), and as root every file is the child's own.

@@ -79,6 +79,11 @@ class Workspace {
         spec.argv = {"/bin/sh", "-c", command, AIRLOCK_BINARY};
         spec.argv.insert(spec.argv.end(), args.begin(), args.end());
         spec.envp = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + home_.string(), "LANG=C.UTF-8"};
+        // An extra variable replaces a default of the same name.
+        for (const auto& extra : extra_env) {
+            const std::string key = extra.substr(0, extra.find('=') + 1);
+            std::erase_if(spec.envp, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+        }
         spec.envp.insert(spec.envp.end(), extra_env.begin(), extra_env.end());
         spec.cwd = ws_.string();
         exec::RunLimits limits;

@@ -133,17 +133,24 @@ TEST_CASE("system directories are read-only: /etc, /usr, /var/tmp") {
     CHECK(read_text(s.ws() / "inside.txt") == "fine\n");
 }
 
-TEST_CASE("$HOME is read-only") {
+TEST_CASE("the real $HOME cannot be written: HOME is the sandbox's own") {
     Scenario s;
-    auto r = s.sh("echo pwned > \"$HOME/.bashrc\"");
-    CHECK(r.exit_code != 0);
-    CHECK(contains(field(r, "stderr"), write_refused()));
+    // By the real home's path (under bwrap the sandbox home covers it; under seccomp Landlock
+    // refuses the write).
+    auto r = s.sh("echo pwned > " + (s.home() / ".bashrc").string() + " && echo wrote");
+    require_sandboxed(r);
     CHECK_FALSE(fs::exists(s.home() / ".bashrc"));
-    // Positive control: HOME is the test's home, and readable.
+    // And through HOME: the write lands in the workspace's sandbox home, never in the real one.
     write_text(s.home() / ".profile", "profile\n");
-    auto ok = s.sh("cat \"$HOME/.profile\"");
-    CHECK(ok.exit_code == 0);
-    CHECK(field(ok, "stdout") == "profile\n");
+    auto home = s.sh("echo pwned > \"$HOME/.profile\"");
+    CHECK(read_text(s.home() / ".profile") == "profile\n");
+    if (!under_seccomp())
+        CHECK(field(r, "stdout") == "wrote\n");  // into the sandbox home
+    else
+        CHECK(contains(field(r, "stderr"), write_refused()));
+    // Positive control: the same write unconfined reaches the real home.
+    s.unconfined_sh("echo pwned > \"$HOME/.bashrc\"");
+    CHECK(fs::exists(s.home() / ".bashrc"));
 }
 
 TEST_CASE("/tmp is private: a write there never reaches the host's /tmp") {
@@ -231,7 +238,8 @@ TEST_CASE("/dev holds only the basic devices: no disks, and no new device nodes"
 }
 
 namespace {
-// A policy that hides `path` (absolute: the sandbox's HOME is the caller's HOME).
+// A policy that hides `path`. The secrets live outside the home: the sandbox's HOME is its own
+// (developer_tasks_test.cpp shows the real home's secrets are not in it).
 std::string deny_read(const fs::path& path) {
     return R"("sandbox": {"deny_read": [")" + path.string() + R"("]})";
 }
@@ -239,14 +247,14 @@ std::string deny_read(const fs::path& path) {
 
 TEST_CASE("deny_read hides a secret file (~/.ssh/id_rsa)") {
     Scenario s;
-    const fs::path key = s.home() / ".ssh" / "id_rsa";
+    const fs::path key = s.outside() / "secrets" / ".ssh" / "id_rsa";
     write_text(key, "FAKE-PRIVATE-KEY\n");
-    auto r = s.sh("cat \"$HOME/.ssh/id_rsa\"", deny_read(key));
+    auto r = s.sh("cat " + key.string(), deny_read(key));
     if (under_seccomp()) {
         // Landlock cannot take a path back out of "/": airlock refuses to run at all.
         require_refused_by_sandbox(r, key.string());
         CHECK_FALSE(contains(field(r, "stdout"), "FAKE-PRIVATE-KEY"));
-        auto ok = s.sh("cat \"$HOME/.ssh/id_rsa\"");
+        auto ok = s.sh("cat " + key.string());
         CHECK(field(ok, "stdout") == "FAKE-PRIVATE-KEY\n");
         return;
     }
@@ -256,19 +264,18 @@ TEST_CASE("deny_read hides a secret file (~/.ssh/id_rsa)") {
           std::string::npos);
     CHECK(read_text(key) == "FAKE-PRIVATE-KEY\n");  // the host copy is untouched
     // Positive control: without deny_read the same command reads it.
-    auto ok = s.sh("cat \"$HOME/.ssh/id_rsa\"");
+    auto ok = s.sh("cat " + key.string());
     CHECK(ok.exit_code == 0);
     CHECK(field(ok, "stdout") == "FAKE-PRIVATE-KEY\n");
 }
 
 TEST_CASE("deny_read hides a secret directory (~/.ssh), by any path to it") {
     Scenario s;
-    const fs::path dir = s.home() / ".ssh";
+    const fs::path dir = s.outside() / "secrets" / ".ssh";
     write_text(dir / "id_rsa", "FAKE-PRIVATE-KEY\n");
     fs::create_directory_symlink(dir, s.ws() / "keys");
-    const std::string attack =
-        "ls \"$HOME/.ssh\"; cat \"$HOME/.ssh/id_rsa\" keys/id_rsa /proc/self/root" +
-        (dir / "id_rsa").string();
+    const std::string attack = "ls " + dir.string() + "; cat " + (dir / "id_rsa").string() +
+                               " keys/id_rsa /proc/self/root" + (dir / "id_rsa").string();
     auto r = s.sh(attack, deny_read(dir));
     if (under_seccomp()) {
         require_refused_by_sandbox(r, dir.string());

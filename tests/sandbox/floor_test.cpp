@@ -20,8 +20,9 @@ std::string attempts(const std::vector<std::pair<std::string, std::string>>& nam
 Ran exec_with(Scenario& s, const std::vector<std::string>& options, const std::string& script) {
     const fs::path policy = s.outside() / "allow-all.json";
     write_text(policy, allow_all_policy(""));
-    std::vector<std::string> args = {"exec",     "--json",   "--no-builtin-policy", "--policy",
-                                     policy.string(), "--sandbox", adapter_under_test()};
+    std::vector<std::string> args = {
+        "exec",          "--json",    "--no-builtin-policy", "--policy",
+        policy.string(), "--sandbox", adapter_under_test()};
     args.insert(args.end(), options.begin(), options.end());
     for (const std::string a : {"--", "sh", "-c"})
         args.push_back(a);
@@ -111,12 +112,13 @@ TEST_CASE("the floor holds in nested projects and against renaming a parent away
     fs::create_directories(proj / "src");
     if (refused_under_seccomp(s, "true")) return;
     auto r = s.sh(attempts({
-        {"nested hook", "echo evil > packages/app/.git/hooks/post-checkout"},
-        {"nested envrc", "echo evil > packages/app/.envrc"},
-        {"nested claude", "mkdir packages/app/.claude"},
-        {"rename parent", "mv packages pk && mkdir -p packages/app/.git/hooks"},
-        {"rename .git", "mv packages/app/.git packages/app/old-git"},
-    }) + "; echo ok > packages/app/src/main.c");
+                      {"nested hook", "echo evil > packages/app/.git/hooks/post-checkout"},
+                      {"nested envrc", "echo evil > packages/app/.envrc"},
+                      {"nested claude", "mkdir packages/app/.claude"},
+                      {"rename parent", "mv packages pk && mkdir -p packages/app/.git/hooks"},
+                      {"rename .git", "mv packages/app/.git packages/app/old-git"},
+                  }) +
+                  "; echo ok > packages/app/src/main.c");
     require_sandboxed(r);
     CHECK(field(r, "stdout") == "done\n");
     CHECK_FALSE(fs::exists(proj / ".git/hooks/post-checkout"));

@@ -139,8 +139,8 @@ TEST_CASE("two concurrent sandboxes keep each other's placeholder for a missing 
     // script creates the hook.
     write_text(policy, allow_all_policy(""));
     auto ok = s.airlock({"exec", "--json", "--no-builtin-policy", "--policy", policy.string(),
-                         "--sandbox", adapter_under_test(), "--unprotect", ".git/hooks", "--",
-                         "sh", "-c", "mkdir -p .git/hooks && echo fine > .git/hooks/pre-commit"});
+                         "--sandbox", adapter_under_test(), "--unprotect", ".git/hooks", "--", "sh",
+                         "-c", "mkdir -p .git/hooks && echo fine > .git/hooks/pre-commit"});
     CHECK(ok.exit_code == 0);
     CHECK(fs::exists(s.ws() / ".git/hooks/pre-commit"));
 }
