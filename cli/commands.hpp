@@ -17,4 +17,7 @@ void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
 
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
 
+// completion bash: a completion script generated from `app` itself (subcommands, options).
+void add_completion_command(CLI::App& app, int& exit_status);
+
 }  // namespace airlock::cli
