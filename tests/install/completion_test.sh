@@ -27,12 +27,13 @@ complete_words() {
 }
 expect() {  # expect WORD -- COMPLETION-WORDS...: WORD is among the candidates
     local want="$1"; shift 2
-    complete_words "$@" | grep -qxF -- "$want" ||
+    # (A here-string, not a pipe: grep -q stops early, which pipefail would count as failing.)
+    grep -qxF -- "$want" <<<"$(complete_words "$@")" ||
         fail "completing '$*' does not offer '$want' (got: $(complete_words "$@" | tr '\n' ' '))"
 }
 expect_not() {
     local unwanted="$1"; shift 2
-    ! complete_words "$@" | grep -qxF -- "$unwanted" || fail "completing '$*' offers '$unwanted'"
+    ! grep -qxF -- "$unwanted" <<<"$(complete_words "$@")" || fail "completing '$*' offers '$unwanted'"
 }
 
 # Positive controls and structure: prefixes, nesting, option values, what follows "--".
