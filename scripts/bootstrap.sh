@@ -19,8 +19,9 @@ BUILD_TARGETS=()
 # What building the airlock binary needs.
 PACKAGES=(g++ cmake make pkg-config libseccomp-dev bubblewrap libboost1.81-dev
           nlohmann-json3-dev libssl-dev libcli11-dev doctest-dev)
-# What the test suite needs on top (the MCP tests drive the official SDK from Node).
-TEST_PACKAGES=(nodejs $(command -v npm >/dev/null || echo npm))
+# What the test suite needs on top (the MCP tests drive the official SDK from Node; the install
+# tests render the man pages and build, lint and install the Debian package).
+TEST_PACKAGES=(nodejs $(command -v npm >/dev/null || echo npm) man-db groff-base dpkg-dev lintian)
 
 say() { echo "airlock bootstrap: $*" >&2; }
 
