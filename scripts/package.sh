@@ -21,15 +21,16 @@ say() { echo "airlock package: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 [[ $# -eq 0 ]] || { echo "usage: $0   (BUILD_DIR, DIST_DIR in the environment)" >&2; exit 2; }
-for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags dpkg-parsechangelog lintian gzip cmake; do
+for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags dpkg-parsechangelog lintian gzip strip cmake; do
     command -v "$tool" >/dev/null ||
         die "$tool is missing (Debian: apt-get install dpkg-dev lintian; or scripts/bootstrap.sh)"
 done
 umask 022
 
-# Build with the flags Debian builds its packages with (hardening: stack protector, fortify,
-# relro); the binary is stripped when installed.
+# Build with the flags Debian builds its packages with, all hardening on (stack protector,
+# fortify, relro, bind now); the binary is stripped when installed.
 say "building into $BUILD_DIR"
+export DEB_BUILD_MAINT_OPTIONS="hardening=+all"
 cppflags="$(dpkg-buildflags --get CPPFLAGS)"
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
     "-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CXXFLAGS) $cppflags" \
@@ -47,11 +48,14 @@ maintainer="$(dpkg-parsechangelog -l "$DEBIAN_DIR/changelog" -S Maintainer)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-stage="$work/root"
+# The staging root is where Debian's tools expect a package's files (debian/PACKAGE).
+stage="$work/debian/airlock"
 
 say "installing into a staging root"
 DESTDIR="$stage" cmake --install "$BUILD_DIR" --strip >/dev/null
 [[ -x "$stage/usr/bin/airlock" ]] || die "cmake --install did not install usr/bin/airlock"
+# As Debian strips: also the compiler's notes, which nothing reads at run time.
+strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/usr/bin/airlock"
 
 # Debian's documentation conventions: man pages and the changelog gzipped without a timestamp
 # (-n), the copyright file as is.
@@ -64,9 +68,8 @@ chmod 0644 "$doc/changelog.gz"
 
 # Depends: the shared libraries the binary links (with the versions their symbols need), and
 # bubblewrap, which airlock runs. dpkg-shlibdeps wants a debian/control to read.
-mkdir -p "$work/shlibs/debian"
-printf 'Source: airlock\n\nPackage: airlock\nArchitecture: any\n' >"$work/shlibs/debian/control"
-shlibs="$(cd "$work/shlibs" && dpkg-shlibdeps -O -e"$stage/usr/bin/airlock" 2>"$work/shlibdeps.log")" ||
+printf 'Source: airlock\n\nPackage: airlock\nArchitecture: any\n' >"$work/debian/control"
+shlibs="$(cd "$work" && dpkg-shlibdeps -O -e"debian/airlock/usr/bin/airlock" 2>"$work/shlibdeps.log")" ||
     { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
 depends="${shlibs#shlibs:Depends=}"
 [[ "$depends" != "$shlibs" && -n "$depends" ]] || die "dpkg-shlibdeps printed no Depends: '$shlibs'"

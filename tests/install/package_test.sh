@@ -4,6 +4,7 @@
 # workspace, `dpkg --purge` removes it, and nothing of it is left: not in dpkg's database, not
 # a file it listed, not /usr/share/doc/airlock.
 #
+# AIRLOCK_PACKAGE_DEB=PATH tests that package instead of building one.
 # Root and dpkg only, on a host where no airlock is installed already (the test must not
 # replace or purge someone's installation): elsewhere it reports "not applicable" (exit 77).
 set -euo pipefail
@@ -43,10 +44,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "package test: building the package (scripts/package.sh)" >&2
-deb="$(DIST_DIR="$work/dist" "$AIRLOCK_SOURCE_DIR/scripts/package.sh" | tail -n 1)" ||
-    fail "scripts/package.sh failed"
-[[ -f "$deb" && "$deb" == "$work/dist/airlock_"*".deb" ]] || fail "no package: '$deb'"
+if [[ -n "${AIRLOCK_PACKAGE_DEB:-}" ]]; then
+    # A package built already (by CI's packaging step): install that one.
+    deb="$AIRLOCK_PACKAGE_DEB"
+    [[ -f "$deb" && "$(basename "$deb")" == airlock_*.deb ]] || fail "AIRLOCK_PACKAGE_DEB: no package '$deb'"
+else
+    echo "package test: building the package (scripts/package.sh)" >&2
+    deb="$(DIST_DIR="$work/dist" "$AIRLOCK_SOURCE_DIR/scripts/package.sh" | tail -n 1)" ||
+        fail "scripts/package.sh failed"
+    [[ -f "$deb" && "$deb" == "$work/dist/airlock_"*".deb" ]] || fail "no package: '$deb'"
+fi
 depends="$(dpkg-deb --field "$deb" Depends)"
 grep -q "bubblewrap" <<<"$depends" || fail "Depends lacks bubblewrap: $depends"
 grep -q "libseccomp" <<<"$depends" || fail "Depends lacks libseccomp: $depends"
