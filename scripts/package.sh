@@ -31,10 +31,12 @@ umask 022
 # fortify, relro, bind now); the binary is stripped when installed.
 say "building into $BUILD_DIR"
 export DEB_BUILD_MAINT_OPTIONS="hardening=+all"
-cppflags="$(dpkg-buildflags --get CPPFLAGS)"
+# From the source root: the flags map it to "." in debug paths, and must not change with the
+# directory the script is started from (that would rebuild everything).
+buildflag() { (cd "$ROOT" && dpkg-buildflags --get "$1"); }
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
-    "-DCMAKE_CXX_FLAGS=$(dpkg-buildflags --get CXXFLAGS) $cppflags" \
-    "-DCMAKE_EXE_LINKER_FLAGS=$(dpkg-buildflags --get LDFLAGS)" >/dev/null
+    "-DCMAKE_CXX_FLAGS=$(buildflag CXXFLAGS) $(buildflag CPPFLAGS)" \
+    "-DCMAKE_EXE_LINKER_FLAGS=$(buildflag LDFLAGS)" >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)" \
     --target airlock airlock_bash_completion >/dev/null
 
