@@ -15,25 +15,40 @@ if [[ -n "${AIRLOCK_COMPLETION:-}" ]]; then
         fail "$AIRLOCK_COMPLETION differs from \`airlock completion bash\` (stale build?)"
 fi
 
-# Completes the words "$@" (the last one being completed) the way bash does, in a fresh bash
-# that only sourced the script; prints one candidate per line.
-complete_words() {
+# The checks are collected first and run in one bash that sourced only the script: each line
+# is KIND, WORD, then the words being completed (the last one is completed), separated by
+# \x1f and ended by END (so that an empty last word survives `read`).
+queries="$(mktemp)"
+trap 'rm -f "$script" "$queries"' EXIT
+query() {  # query expect|expect_not WORD -- COMPLETION-WORDS...
+    local kind="$1" want="$2"
+    shift 3
+    local IFS=$'\x1f'
+    printf '%s\n' "$kind"$'\x1f'"$want"$'\x1f'"$*"$'\x1f'END >>"$queries"
+}
+expect() { query expect "$@"; }
+expect_not() { query expect_not "$@"; }
+run_queries() {
     bash --norc --noprofile -c '
-        source "$1"; shift
-        COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-        COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-        _airlock
-        printf "%s\n" "${COMPREPLY[@]}"' bash "$script" "$@"
-}
-expect() {  # expect WORD -- COMPLETION-WORDS...: WORD is among the candidates
-    local want="$1"; shift 2
-    # (A here-string, not a pipe: grep -q stops early, which pipefail would count as failing.)
-    grep -qxF -- "$want" <<<"$(complete_words "$@")" ||
-        fail "completing '$*' does not offer '$want' (got: $(complete_words "$@" | tr '\n' ' '))"
-}
-expect_not() {
-    local unwanted="$1"; shift 2
-    ! grep -qxF -- "$unwanted" <<<"$(complete_words "$@")" || fail "completing '$*' offers '$unwanted'"
+        source "$1"
+        failures=0 count=0
+        while IFS=$'"'"'\x1f'"'"' read -r -a f; do
+            kind="${f[0]}" want="${f[1]}"
+            COMP_WORDS=("${f[@]:2:${#f[@]}-3}")
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+            COMP_LINE="${COMP_WORDS[*]}" COMP_POINT=${#COMP_LINE}
+            COMPREPLY=()
+            _airlock
+            found=0
+            for c in "${COMPREPLY[@]}"; do [[ "$c" == "$want" ]] && found=1; done
+            if [[ ($kind == expect && $found == 0) || ($kind == expect_not && $found == 1) ]]; then
+                echo "$kind \"$want\" completing \"${COMP_WORDS[*]}\": got: ${COMPREPLY[*]}"
+                failures=$((failures + 1))
+            fi
+            count=$((count + 1))
+        done <"$2"
+        echo "$count checks"
+        ((failures == 0))' bash "$script" "$queries"
 }
 
 # Positive controls and structure: prefixes, nesting, option values, what follows "--".
@@ -76,4 +91,5 @@ check_command() {  # check_command WORD... : the command path after "airlock"
 check_command
 ((commands_checked >= 20 && options_checked >= 100)) ||
     fail "only $commands_checked commands and $options_checked options found in --help"
-echo "completion test: ok: $commands_checked commands and $options_checked options complete"
+result="$(run_queries)" || fail "$result"
+echo "completion test: ok: $commands_checked commands and $options_checked options complete ($(tail -n 1 <<<"$result"))"

@@ -42,33 +42,39 @@ options_checked=0
 # check_options PAGE WORDS...: PAGE names every option of `airlock WORDS...` and, but for
 # airlock itself (whose subcommands have pages of their own), of its subcommands.
 check_options() {
-    local page="$1" kind name
+    local page="$1" kind name text
     shift
+    text="$(page_text "$page")"
     while read -r kind name; do
         if [[ "$kind" == sub ]]; then
             (($# > 0)) && check_options "$page" "$@" "$name"
             continue
         fi
         # (Here-strings, not pipes: grep -q stops early, which pipefail would count as failing.)
-        grep -qE -- "(^|[^[:alnum:]-])${name}([^[:alnum:]-]|$)" <<<"$(page_text "$page")" ||
+        grep -qE -- "(^|[^[:alnum:]-])${name}([^[:alnum:]-]|$)" <<<"$text" ||
             fail "$(basename "$page") does not mention $name (airlock $* --help lists it)"
         options_checked=$((options_checked + 1))
     done < <(help_entries "$@")
 }
 
 pages_checked=0
+warnings_file="$(mktemp)"
+trap 'rm -f "$warnings_file"' EXIT
 check_page() {  # renders like lintian's groff check, and the NAME line is indexable
-    local page="$1" warnings
+    local page="$1" text warnings
     [[ -f "$page" ]] || fail "no man page $page"
-    warnings="$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$page" 2>&1 >/dev/null)"
+    # troff's warnings (lintian's check: man --warnings at 80 columns) on stderr, the text on
+    # stdout.
+    text="$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$page" 2>"$warnings_file")"
+    warnings="$(cat "$warnings_file")"
     [[ -z "$warnings" ]] || fail "$(basename "$page") renders with warnings: $warnings"
-    grep -q "^NAME" <<<"$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null)" ||
-        fail "$(basename "$page") renders no NAME section"
+    grep -q "^NAME" <<<"$text" || fail "$(basename "$page") renders no NAME section"
     lexgrog "$page" >/dev/null || fail "$(basename "$page"): lexgrog finds no whatis entry"
     grep -q "\"airlock $version\"" "$page" || fail "$(basename "$page") does not name airlock $version"
     pages_checked=$((pages_checked + 1))
 }
 
+top_level="$(help_entries)"
 check_page "$dir/airlock.1"
 check_page "$dir/airlock-policy.5"
 check_options "$dir/airlock.1"  # --help, --version
@@ -79,7 +85,7 @@ while read -r kind name; do
     check_options "$dir/airlock-$name.1" "$name"
     grep -q "airlock\\\\-$name (1)" "$dir/airlock.1" || fail "airlock(1) does not refer to airlock-$name(1)"
     commands=$((commands + 1))
-done < <(help_entries)
+done <<<"$top_level"
 ((commands >= 12)) || fail "only $commands subcommands found in airlock --help"
 
 # No stray page: each one is airlock(1), airlock-policy(5) or a subcommand's.
@@ -88,7 +94,7 @@ for page in "$dir"/*.[1-8]; do
     case "$name" in
         airlock.1 | airlock-policy.5) ;;
         airlock-*.1)
-            grep -qx "sub $(basename "${name#airlock-}" .1)" <<<"$(help_entries)" ||
+            grep -qx "sub $(basename "${name#airlock-}" .1)" <<<"$top_level" ||
                 fail "$name documents no subcommand of airlock --help"
             ;;
         *) fail "unexpected page $name" ;;
