@@ -4,14 +4,14 @@
 #include <iostream>
 #include <string_view>
 
+#include "cli/build_info.hpp"
 #include "cli/commands.hpp"
-#include "exec/version.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
         "airlock: run an AI agent's tool calls through guard, policy, approval and an OS sandbox",
         "airlock"};
-    app.set_version_flag("--version", std::string(airlock::kVersion));
+    app.set_version_flag("--version", airlock::cli::version_line());
     app.require_subcommand(1);
     int exit_status = 0;
     // Agents start airlock for every tool call: building every family's options costs about a
@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
         if (!named || named == &family)
             for (const Add add : family.adds)
                 add(app, exit_status);
+    // Last, and only with the whole tree: it describes every command above.
+    if (!named) add_completion_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

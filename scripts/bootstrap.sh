@@ -20,8 +20,10 @@ BUILD_TARGETS=()
 PACKAGES=(g++ cmake make pkg-config libseccomp-dev bubblewrap libboost1.81-dev
           nlohmann-json3-dev libssl-dev libcli11-dev doctest-dev)
 # What the test suite needs on top (the MCP tests drive the official SDK from Node; the run
-# viewer's tests drive Debian's headless Chromium).
-TEST_PACKAGES=(nodejs $(command -v npm >/dev/null || echo npm) chromium)
+# viewer's tests drive Debian's headless Chromium; the install tests render the man pages and
+# build, lint and install the Debian package).
+TEST_PACKAGES=(nodejs $(command -v npm >/dev/null || echo npm) chromium man-db groff-base dpkg-dev
+    lintian)
 
 say() { echo "airlock bootstrap: $*" >&2; }
 
