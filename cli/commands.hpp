@@ -17,4 +17,7 @@ void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
 
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
 
+void add_hook_command(CLI::App& app, int& exit_status);  // hook AGENT (an agent's pre-tool hook)
+void add_init_command(CLI::App& app, int& exit_status);  // init AGENT (installs the hook)
+
 }  // namespace airlock::cli

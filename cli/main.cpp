@@ -1,6 +1,7 @@
 // airlock: a sandboxed tool-execution supervisor for AI agents.
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "exec/version.hpp"
@@ -20,12 +21,18 @@ int main(int argc, char** argv) {
     airlock::cli::add_doctor_command(app, exit_status);
     airlock::cli::add_run_command(app, exit_status);
     airlock::cli::add_undo_command(app, exit_status);
+    airlock::cli::add_hook_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // Usage errors are airlock's own configuration errors (125), like timeout(1).
+        // Usage errors are airlock's own configuration errors (125), like timeout(1); for an
+        // agent's hook, 2: the one status every agent reads as "blocked".
         const int rc = app.exit(e);
-        return rc == 0 ? 0 : 125;
+        const bool hook = argc > 1 && std::string_view(argv[1]) == "hook";
+        return rc == 0 ? 0 : hook ? 2 : 125;
+    } catch (...) {
+        std::fputs("airlock: internal error\n", stderr);
+        return argc > 1 && std::string_view(argv[1]) == "hook" ? 2 : 125;
     }
     std::fflush(stdout);
     return exit_status;
