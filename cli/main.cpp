@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     airlock::cli::add_run_command(app, exit_status);
     airlock::cli::add_undo_command(app, exit_status);
     airlock::cli::add_hook_command(app, exit_status);
+    airlock::cli::add_init_command(app, exit_status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
