@@ -23,5 +23,7 @@ void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox ad
 
 // completion bash: a completion script generated from `app` itself (subcommands, options).
 void add_completion_command(CLI::App& app, int& exit_status);
+void add_hook_command(CLI::App& app, int& exit_status);  // hook AGENT (an agent's pre-tool hook)
+void add_init_command(CLI::App& app, int& exit_status);  // init AGENT (installs the hook)
 
 }  // namespace airlock::cli

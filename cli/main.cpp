@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
         {"doctor", {add_doctor_command}},
         {"run", {add_run_command}},
         {"undo", {add_undo_command}},
+        {"hook", {add_hook_command}},
+        {"init", {add_init_command}},
     };
     const Family* named = nullptr;
     if (argc > 1)
@@ -51,9 +53,14 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // Usage errors are airlock's own configuration errors (125), like timeout(1).
+        // Usage errors are airlock's own configuration errors (125), like timeout(1); for an
+        // agent's hook, 2: the one status every agent reads as "blocked".
         const int rc = app.exit(e);
-        return rc == 0 ? 0 : 125;
+        const bool hook = argc > 1 && std::string_view(argv[1]) == "hook";
+        return rc == 0 ? 0 : hook ? 2 : 125;
+    } catch (...) {
+        std::fputs("airlock: internal error\n", stderr);
+        return argc > 1 && std::string_view(argv[1]) == "hook" ? 2 : 125;
     }
     std::fflush(stdout);
     return exit_status;

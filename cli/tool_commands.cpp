@@ -20,8 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Prints the result the way the caller asked for and returns the exit status.
-int report(const exec::CallResult& result, bool json, bool print_stdout) {
+// Prints the result the way the caller asked for and returns the exit status. `transparent`:
+// nothing of airlock's own but the reason of a block (an agent's wrapped command).
+int report(const exec::CallResult& result, bool json, bool print_stdout, bool transparent = false) {
     if (json) {
         std::cout << exec::to_json(result).dump(-1, ' ', false,
                                                 nlohmann::json::error_handler_t::replace)
@@ -31,7 +32,8 @@ int report(const exec::CallResult& result, bool json, bool print_stdout) {
     }
     if (const std::string line = exec::block_message(result); !line.empty()) {
         std::cerr << line << "\n";
-        if (!result.wal.empty()) std::cerr << "airlock: run log: " << result.wal.string() << "\n";
+        if (!result.wal.empty() && !transparent)
+            std::cerr << "airlock: run log: " << result.wal.string() << "\n";
     }
     if (result.stdout_truncated || result.stderr_truncated)
         std::cerr << "airlock: output truncated at the policy's limit\n";
@@ -76,15 +78,17 @@ void finish_run(exec::Session& session, exec::CallResult& result) {
 // A call built from the command line: CLI arguments can carry what JSON cannot (invalid
 // UTF-8) and stdin what no limit bounds, so the same input checks as for JSON calls apply.
 int run_call(const CommonOptions& o, ToolCall call, bool passthrough, bool dry_run,
-             bool print_stdout, std::optional<Error> input_error = std::nullopt) {
-    auto session = exec::Session::open(single_call_options(o, passthrough, dry_run));
+             bool print_stdout, std::optional<Error> input_error = std::nullopt,
+             const exec::SessionOptions* prepared = nullptr, bool transparent = false) {
+    auto session =
+        exec::Session::open(prepared ? *prepared : single_call_options(o, passthrough, dry_run));
     if (!input_error)
         if (auto input = exec::check_call_input(call); !input) input_error = input.error();
     exec::CallResult result = input_error
                                   ? session->reject(std::string(tool_name(call.tool)), *input_error)
                                   : session->handle(std::move(call));
     finish_run(*session, result);
-    return report(result, o.json, print_stdout);
+    return report(result, o.json, print_stdout, transparent);
 }
 
 }  // namespace
@@ -95,16 +99,33 @@ void add_exec_command(CLI::App& app, int& exit_status) {
     auto shell = std::make_shared<std::string>();
     auto dry_run = std::make_shared<bool>(false);
     auto cwd = std::make_shared<std::string>();
+    auto run = std::make_shared<std::string>();
+    auto grant = std::make_shared<std::string>();
+    auto transparent = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand(
         "exec", "Run a command (shell_exec): airlock exec [options] -- ARGV... | -c 'STRING'");
     add_common_options(cmd, *o, true);
+    cmd->add_option("--run", *run,
+                    "Record the call in the shared run RUN (an agent session's run, joined or "
+                    "started; see airlock hook)");
+    cmd->add_option("--grant", *grant,
+                    "Redeem the grant KEY that airlock hook issued in --run RUN for exactly this "
+                    "command, instead of asking again (once)");
+    cmd->add_flag("--transparent", *transparent,
+                  "Print only the command's own output and exit with its status: no run-log line "
+                  "(a block still says why on stderr)");
     cmd->add_option("-c", *shell, "Shell command line, run by /bin/sh -c");
     cmd->add_option("--cwd", *cwd, "Working directory relative to the workspace");
     cmd->add_flag("--dry-run", *dry_run,
                   "Print the risk, the decision, the sandbox profile and the exact command "
                   "line; run nothing");
     cmd->add_option("argv", *argv, "Program and arguments (after --)");
-    cmd->callback([&exit_status, o, argv, shell, dry_run, cwd, cmd] {
+    cmd->callback([&exit_status, o, argv, shell, dry_run, cwd, cmd, run, grant, transparent] {
+        if (!grant->empty() && run->empty()) {
+            std::cerr << "airlock exec: --grant needs --run RUN\n";
+            exit_status = exec::kExitError;
+            return;
+        }
         ToolCall call;
         call.tool = Tool::shell_exec;
         call.cwd = *cwd;
@@ -120,7 +141,12 @@ void add_exec_command(CLI::App& app, int& exit_status) {
         }
         // With --json or --dry-run the output is part of the JSON; otherwise it streams.
         const bool passthrough = !o->json && !*dry_run;
-        exit_status = run_call(*o, std::move(call), passthrough, *dry_run, *dry_run);
+        exec::SessionOptions options = single_call_options(*o, passthrough, *dry_run);
+        options.run_id = *run;
+        options.grant = *grant;
+        if (!run->empty()) options.front_end = "exec";
+        exit_status = run_call(*o, std::move(call), passthrough, *dry_run, *dry_run, std::nullopt,
+                               &options, *transparent);
     });
 }
 

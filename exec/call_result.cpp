@@ -48,6 +48,11 @@ nlohmann::json to_json(const CallResult& r) {
     j["sandbox"] = r.sandbox;
     if (!r.stage.empty()) j["stage"] = r.stage;
     if (!r.message.empty()) j["message"] = r.message;
+    if (!r.decided.empty()) {
+        j["decided"] = r.decided;
+        j["call_id"] = r.call_id;
+        if (!r.grant.empty()) j["grant"] = r.grant;
+    }
     j["run_id"] = r.run_id;
     j["wal"] = r.wal.string();
     j["duration_ms"] = static_cast<long long>(r.seconds * 1000);

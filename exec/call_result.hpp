@@ -63,6 +63,11 @@ struct CallResult {
     std::string run_id;
     std::filesystem::path wal;
     double seconds = 0;
+    // Session::decide_only: "allow" or "ask" (the caller asks its user) when the call was
+    // decided and not run; empty otherwise. `grant` is the key of the grant issued for it.
+    std::string decided;
+    std::string grant;
+    std::string call_id;
 };
 
 nlohmann::json to_json(const CallResult& result);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 
 #include "exec/blob_store.hpp"
 #include "exec/command_lookup.hpp"
@@ -68,6 +70,13 @@ std::string host_name() {
 std::string user_name() {
     if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
     return std::to_string(::geteuid());
+}
+
+std::string random_prefix() {
+    std::random_device rd;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%06x", rd() & 0xffffffu);
+    return buf;
 }
 
 std::vector<std::string> keys_of(const std::vector<std::pair<std::string, std::string>>& env) {
@@ -146,14 +155,26 @@ void Session::start() {
         startup_error_ = make_error("config", "the workspace cannot be the root directory");
         return;
     }
-    run_id_ = wal::new_run_id();
+    const bool shared = !options_.run_id.empty();
+    run_id_ = shared ? options_.run_id : wal::new_run_id();
+    call_prefix_ = options_.call_id_prefix;
+    if (call_prefix_.empty()) call_prefix_ = shared ? random_prefix() + "-c" : "c";
     if (!options_.dry_run) {
-        auto writer = wal::Writer::create(workspace_, run_id_);
+        if (shared) grants_ = std::make_shared<RunGrants>();
+        auto writer = shared ? wal::Writer::open_shared(
+                                   workspace_, run_id_,
+                                   [grants = grants_](const wal::Record& r) { grants->observe(r); })
+                             : wal::Writer::create(workspace_, run_id_);
         if (!writer) {
             startup_error_ = writer.error();
             return;
         }
         wal_.emplace(std::move(writer).value());
+    }
+    if (!options_.grant.empty() && !shared) {
+        startup_error_ =
+            make_error("config", "a grant can only be redeemed in a shared run (--run)");
+        return;
     }
     // The policy is loaded first so that the run's first record can name its digest; a policy
     // that fails to load is still recorded, in the records that follow.
@@ -166,6 +187,7 @@ void Session::start() {
                     {"workspace", workspace_.string()}};
     started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
     if (!options_.unprotect.empty()) started["unprotected"] = options_.unprotect;
+    if (!options_.front_end.empty()) started["front_end"] = options_.front_end;
     if (loaded) {
         // Which adapter the run's commands get, and why (user namespaces and Landlock probed).
         sandbox::SandboxRequest request;
@@ -175,7 +197,16 @@ void Session::start() {
             {"adapter_choice",
              sandbox::to_json(request.adapter, sandbox::choose_adapter(request))}};
     }
-    record("run_started", "", started);
+    if (wal_ && wal_->shared()) {
+        // The first process of a shared run starts it; the others resume it.
+        if (auto opened = wal_->append_opening(started); !opened) {
+            startup_error_ = opened.error();
+            std::cerr << "airlock: " << opened.error().describe() << "\n";
+            return;
+        }
+    } else {
+        record("run_started", "", started);
+    }
     if (auto lifted = sandbox::validate_unprotect(options_.unprotect); !lifted) {
         startup_error_ = lifted.error();
         record("config_error", "",
@@ -236,7 +267,7 @@ CallResult Session::blocked(Call& c, Status status, int exit_code, std::string s
 
 CallResult Session::reject(const std::string& tool, const Error& error) {
     Call c;
-    c.call.call_id = "c" + std::to_string(++next_call_);
+    c.call.call_id = call_prefix_ + std::to_string(++next_call_);
     c.result.run_id = run_id_;
     c.result.wal = wal_path();
     record("call_received", c.call.call_id, {{"tool", tool}, {"decoded", false}});
@@ -251,9 +282,10 @@ CallResult Session::handle(ToolCall call, int cancel_fd) {
     Call c;
     c.call = std::move(call);
     c.cancel_fd = cancel_fd;
-    c.call.call_id = "c" + std::to_string(++next_call_);
+    c.call.call_id = call_prefix_ + std::to_string(++next_call_);
     c.result.run_id = run_id_;
     c.result.wal = wal_path();
+    c.result.call_id = c.call.call_id;
     record("call_received", c.call.call_id, describe_request(c.call));
 
     if (auto stop = check_run_state(c)) return end_call(c, std::move(stop));
@@ -261,7 +293,9 @@ CallResult Session::handle(ToolCall call, int cancel_fd) {
     if (auto stop = check_floor(c)) return end_call(c, std::move(stop));
     if (auto stop = score_risk(c)) return end_call(c, std::move(stop));
     if (auto stop = decide_policy(c)) return end_call(c, std::move(stop));
+    if (auto stop = redeem_grant(c)) return end_call(c, std::move(stop));
     if (auto stop = ask_approval(c)) return end_call(c, std::move(stop));
+    if (options_.decide_only && !options_.dry_run) return end_call(c, decided(c));
     if (auto stop = prepare_sandbox(c)) return end_call(c, std::move(stop));
     if (auto stop = execute(c)) return end_call(c, std::move(stop));
     return end_call(c, std::nullopt);
@@ -375,6 +409,84 @@ approvals::Outcome Session::approve_in_advance(const ToolCall& call, const guard
     return outcome;
 }
 
+// A grant issued earlier in this shared run (the agent's hook decided the call) is redeemed
+// once by the very request it was issued for; anything else is refused, never re-asked.
+Session::Stop Session::redeem_grant(Call& c) {
+    if (options_.grant.empty()) return std::nullopt;
+    if (c.call.tool == Tool::shell_exec && c.env.empty()) c.env = child_environment(policy_->env());
+    const std::string key = approvals::approval_key(c.call, keys_of(c.env));
+    if (key != options_.grant) {
+        record("grant_refused", c.call.call_id,
+               {{"key", options_.grant}, {"reason", "the request differs from the granted one"}});
+        return blocked(c, Status::denied, kExitBlocked, "grant",
+                       "this request is not the one grant " + options_.grant.substr(0, 12) +
+                           "... was issued for (command, cwd or environment differ)");
+    }
+    std::string decided_by;
+    auto redeemed = wal_->append_if(
+        [&]() -> std::optional<json> {
+            if (!grants_->is_open(key)) return std::nullopt;
+            decided_by = grants_->decided_by(key);
+            return json{{"key", key}, {"decided_by", decided_by}};
+        },
+        "grant_redeemed", c.call.call_id);
+    if (!redeemed) {
+        if (!startup_error_) startup_error_ = redeemed.error();
+        return blocked(c, Status::error, kExitError, "wal", redeemed.error().describe());
+    }
+    if (!*redeemed) {
+        record("grant_refused", c.call.call_id,
+               {{"key", key}, {"reason", "no open grant: never issued in this run, or used"}});
+        return blocked(c, Status::denied, kExitBlocked, "grant",
+                       "no open grant " + key.substr(0, 12) + "... in run " + run_id_ +
+                           ": it was never issued, or it was used already");
+    }
+    c.granted_by = decided_by.empty() ? "?" : decided_by;
+    return std::nullopt;
+}
+
+// decide_only: the call is decided and not run. An allowed (or caller-asked) shell command gets
+// a grant that its later run in this shared run redeems.
+CallResult Session::decided(Call& c) {
+    CallResult r = std::move(c.result);
+    r.status = Status::ok;
+    r.exit_code = 0;
+    r.decided = c.ask_caller ? "ask" : "allow";
+    if (c.call.tool == Tool::shell_exec) {
+        if (c.env.empty()) c.env = child_environment(policy_->env());
+        r.grant = approvals::approval_key(c.call, keys_of(c.env));
+        record("grant_issued", c.call.call_id, {{"key", r.grant}, {"decision", r.decided}});
+    } else {
+        record("call_decided", c.call.call_id, {{"decision", r.decided}});
+    }
+    return r;
+}
+
+CallResult Session::decide_agent_tool(const std::string& name, json details) {
+    Call c;
+    c.call.call_id = call_prefix_ + std::to_string(++next_call_);
+    c.result.run_id = run_id_;
+    c.result.wal = wal_path();
+    c.result.call_id = c.call.call_id;
+    json request = {{"tool", "agent_tool"}, {"name", name}};
+    if (!details.is_null()) request["details"] = std::move(details);
+    record("call_received", c.call.call_id, request);
+    if (auto stop = check_run_state(c)) return end_call(c, std::move(stop));
+    c.result.decision = policy_->evaluate_agent_tool(name);
+    const policy::Verdict& v = *c.result.decision;
+    record("policy_decided", c.call.call_id, policy::to_json(v));
+    if (v.decision == policy::Decision::deny)
+        return end_call(c, blocked(c, Status::denied, kExitBlocked, "policy", v.reason));
+    CallResult r = std::move(c.result);
+    r.status = Status::ok;
+    r.exit_code = 0;
+    r.decided = v.decision == policy::Decision::ask ? "ask" : "allow";
+    if (v.decision == policy::Decision::ask)
+        record("approval_requested", c.call.call_id, {{"provider", "caller"}, {"rule", v.rule}});
+    record("call_decided", c.call.call_id, {{"decision", r.decided}});
+    return end_call(c, std::move(r));
+}
+
 Session::Stop Session::ask_approval(Call& c) {
     const policy::Verdict& v = *c.result.decision;
     if (v.decision != policy::Decision::ask) return std::nullopt;
@@ -387,6 +499,24 @@ Session::Stop Session::ask_approval(Call& c) {
     request.risk = *c.result.risk;
     request.verdict = v;
     request.key = approvals::approval_key(c.call, request.env_keys);
+    if (!c.granted_by.empty()) {
+        record("approval_answered", c.call.call_id,
+               {{"key", request.key},
+                {"provider", "grant"},
+                {"decision", "approved"},
+                {"reason", "decided by call " + c.granted_by + " of this run"}});
+        c.result.approval = ApprovalRecord{"grant", "approved", request.key, false};
+        return std::nullopt;
+    }
+    if (options_.decide_only && options_.ask_caller) {
+        // The caller (an agent) asks its user; what it answers is not airlock's to see: the
+        // grant issued for the call is marked "ask".
+        record("approval_requested", c.call.call_id,
+               {{"key", request.key}, {"provider", "caller"}, {"rule", v.rule}});
+        c.result.approval = ApprovalRecord{"caller", "asked", request.key, false};
+        c.ask_caller = true;
+        return std::nullopt;
+    }
     {
         // Answered ahead of time (a plan's --approve-upfront): used once, by this identical call.
         std::lock_guard lock(advance_mutex_);

@@ -15,6 +15,7 @@
 #include "exec/call_result.hpp"
 #include "exec/process_runner.hpp"
 #include "exec/sandboxed_launch.hpp"
+#include "exec/run_grants.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
 #include "policy/policy.hpp"
@@ -36,6 +37,24 @@ struct SessionOptions {
     // (what runs is on disk before it runs), otherwise in finish(), with its result and the
     // run's end, which the caller awaits before reporting the result.
     bool single_call = false;
+    // A shared run (an agent's session, decided and run by one airlock process per tool call):
+    // join the run with this id, or start it when it does not exist yet (wal::Writer::open_shared).
+    std::string run_id;
+    // Call ids are <prefix>1, <prefix>2, ...; empty: "c", or for a shared run "<random>-c" so
+    // that the processes of one run never reuse an id.
+    std::string call_id_prefix;
+    // What opened the run, recorded in its opening record (e.g. "hook claude-code").
+    std::string front_end;
+    // Guard, policy, approvals and the floor decide; nothing runs. An allowed shell_exec gets a
+    // grant (grant_issued: its approval key) that the command redeems when it runs later in the
+    // same run (`grant`), so it is not asked again.
+    bool decide_only = false;
+    // decide_only: an "ask" verdict is not put to the approval provider but handed back to the
+    // caller (an agent that asks its user itself); the grant is issued as "ask".
+    bool ask_caller = false;
+    // The approval key of a grant issued earlier in this shared run: the call must be exactly
+    // that request, the grant is redeemed once (grant_redeemed) and stands for the approval.
+    std::string grant;
     // Builds the approval provider instead of `approve` (the MCP server's elicitation).
     std::function<Result<std::unique_ptr<approvals::Provider>>(const approvals::ProviderOptions&)>
         make_provider;
@@ -57,6 +76,11 @@ class Session {
     // Thread-safe: several calls may be handled at once. `cancel_fd` (optional) becomes
     // readable when the caller withdraws the call; a running command is then killed.
     CallResult handle(ToolCall call, int cancel_fd = -1);
+
+    // An agent's own tool that airlock does not run (an MCP tool, a web fetch): decided by the
+    // policy's agent_tool rules and recorded; `details` (names and sizes, never contents) go into
+    // call_received. An "ask" is always handed back to the caller (result.decided == "ask").
+    CallResult decide_agent_tool(const std::string& name, nlohmann::json details);
 
     // What a plan needs besides handle(): the policy stack for its preflight (null after a
     // startup error), the canonical workspace, and its own events in the run's WAL (synced).
@@ -85,7 +109,9 @@ class Session {
     Stop check_floor(Call& c);
     Stop score_risk(Call& c);
     Stop decide_policy(Call& c);
+    Stop redeem_grant(Call& c);
     Stop ask_approval(Call& c);
+    CallResult decided(Call& c);
     Stop prepare_sandbox(Call& c);
     Stop execute(Call& c);
     CallResult end_call(Call& c, Stop stop);
@@ -131,6 +157,8 @@ class Session {
     std::atomic<bool> command_synced_{false};  // a command ran after an fdatasync of the log
     std::mutex advance_mutex_;
     std::multiset<std::string> approved_in_advance_;  // approval keys granted ahead of their call
+    std::string call_prefix_;
+    std::shared_ptr<RunGrants> grants_;  // shared runs: the grants seen in the log
 };
 
 }  // namespace airlock::exec

@@ -36,6 +36,8 @@ struct Session::Call {
     std::optional<sandbox::CgroupLeaf> cgroup;  // per-call pids cgroup, when the host has one
     std::optional<sandbox::PlaceholderLease> placeholders;  // released after the command
     bool nproc_rlimit = false;  // otherwise RLIMIT_NPROC, when it can bind
+    std::string granted_by;     // a redeemed grant stands for the approval: the deciding call
+    bool ask_caller = false;    // decide_only: the caller asks its user
 };
 
 namespace session_detail {

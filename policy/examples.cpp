@@ -35,6 +35,21 @@ Result<ToolCall> example_call(const Rule& rule, const nlohmann::json& e) {
 void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings) {
     for (const auto& rule : impl.rules) {
         for (const auto& ex : rule.examples) {
+            if (!rule.agent_tool.empty()) {
+                // An agent_tool rule's examples are tool names.
+                std::string message;
+                if (!ex.call.is_string() || ex.call.get<std::string>().empty())
+                    message = "an agent_tool rule's example is a tool name (a non-empty string)";
+                else if (rule.matches_agent_tool(ex.call.get<std::string>()) != ex.expect_match)
+                    message = "example " + ex.call.dump() +
+                              (ex.expect_match ? " is not matched by rule \""
+                                               : " is matched by rule \"") +
+                              rule.id + "\"";
+                if (!message.empty())
+                    findings.push_back(
+                        {Finding::Severity::error, "example", ex.where.str(), ex.field, message});
+                continue;
+            }
             auto call = example_call(rule, ex.call);
             if (!call) {
                 findings.push_back({Finding::Severity::error, "example", ex.where.str(), ex.field,

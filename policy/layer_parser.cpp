@@ -278,7 +278,7 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
     }
     v.check_keys(r, ptr, fld,
                  {"id", "decision", "tool", "reason", "argv", "exact", "path", "risk_at_least",
-                  "risk_reason", "require_escalated", "examples"});
+                  "risk_reason", "require_escalated", "agent_tool", "examples"});
     bool good = true;
     auto fail = [&] { good = false; };
 
@@ -418,6 +418,41 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
             rule.require_escalated = *b;
         else
             fail();
+    }
+    if (r.contains("agent_tool")) {
+        const auto& a = r["agent_tool"];
+        const std::string aptr = ptr + "/agent_tool";
+        const std::string afld = fld + ".agent_tool";
+        std::vector<json> names;
+        if (a.is_string()) names.push_back(a);
+        if (a.is_array()) names.assign(a.begin(), a.end());
+        if (names.empty()) {
+            v.error(aptr, afld, "expected a tool-name glob or a non-empty array of them");
+            fail();
+        }
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const std::string iptr = a.is_array() ? aptr + "/" + std::to_string(i) : aptr;
+            const std::string ifld = a.is_array() ? afld + "[" + std::to_string(i) + "]" : afld;
+            if (auto name = v.string_field(names[i], iptr, ifld)) {
+                if (const std::string problem = glob_problem(*name); !problem.empty()) {
+                    v.error(iptr, ifld, problem);
+                    fail();
+                } else {
+                    rule.agent_tool.push_back(*name);
+                }
+            } else {
+                fail();
+            }
+        }
+        for (const char* other :
+             {"tool", "argv", "exact", "path", "risk_at_least", "risk_reason"}) {
+            if (!r.contains(other)) continue;
+            v.error(aptr, afld,
+                    std::string("\"agent_tool\" rules match an agent's own tools by name only; "
+                                "\"") +
+                        other + "\" cannot be combined with it");
+            fail();
+        }
     }
     if (r.contains("examples")) {
         const auto& e = r["examples"];

@@ -120,6 +120,9 @@ class PolicyStack {
 
     const guard::Guard& guard() const;
     Verdict evaluate(const ToolCall& call, const guard::Assessment& assessment) const;
+    // An agent's own tool that airlock does not run (an MCP tool, a web fetch), by its name:
+    // only rules with "agent_tool" match it; the layers' defaults apply as for any call.
+    Verdict evaluate_agent_tool(std::string_view name) const;
 
     const SandboxSettings& sandbox() const;
     const Limits& limits() const;

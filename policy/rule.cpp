@@ -43,6 +43,12 @@ bool match_from(const Rule& rule, std::size_t p, const std::vector<std::string>&
 
 }  // namespace
 
+bool Rule::matches_agent_tool(std::string_view name) const {
+    for (const auto& pattern : agent_tool)
+        if (glob_match(pattern, name)) return true;
+    return false;
+}
+
 bool argv_matches(const Rule& rule, const std::vector<std::string>& argv) {
     return match_from(rule, 0, argv, 0);
 }

@@ -68,12 +68,19 @@ struct Rule {
     std::optional<guard::Level> risk_at_least;
     std::optional<std::string> risk_reason;
     bool require_escalated = false;
+    // agent_tool: globs on the name of an agent's own tool (an MCP tool
+    // "mcp__github__create_issue", "WebFetch"), decided by airlock's agent hooks. Such a rule
+    // matches nothing else.
+    std::vector<std::string> agent_tool;
     std::vector<Example> examples;
     Where where;        // the rule object
     std::string field;  // "rules[3]"
     std::size_t layer = 0;
 
-    bool has_matchers() const { return has_argv || !path.empty() || risk_at_least || risk_reason; }
+    bool has_matchers() const {
+        return has_argv || !path.empty() || risk_at_least || risk_reason || !agent_tool.empty();
+    }
+    bool matches_agent_tool(std::string_view name) const;
 };
 
 bool argv_matches(const Rule& rule, const std::vector<std::string>& argv);

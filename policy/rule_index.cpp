@@ -7,6 +7,7 @@ namespace airlock::policy::detail {
 RuleIndex::RuleIndex(const std::vector<Rule>& rules) {
     for (std::uint32_t i = 0; i < rules.size(); ++i) {
         const Rule& r = rules[i];
+        if (!r.agent_tool.empty()) continue;  // only PolicyStack::evaluate_agent_tool looks at it
         if (!r.has_argv) {
             for (Tool t : {Tool::shell_exec, Tool::file_write, Tool::file_read})
                 if (!r.tool || *r.tool == t) without_argv_[static_cast<int>(t)].push_back(i);

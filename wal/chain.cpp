@@ -10,7 +10,8 @@ std::optional<ChainBreak> ChainChecker::add(const Record& r) {
     auto broken = [&](std::string reason) {
         return ChainBreak{r.line, expected, std::move(reason)};
     };
-    if (ended_) return broken("a record follows the run's final record");
+    if (ended_ && r.type != "run_resumed")
+        return broken("a record other than run_resumed follows the run's final record");
     if (r.seq != expected)
         return broken("seq is " + std::to_string(r.seq) + " where " + std::to_string(expected) +
                       " was expected: a record is missing, added or out of order");

@@ -1,5 +1,6 @@
 // The links between records: seq without gaps, one run id, each prev the hash of the line before,
-// run_started first and nothing after the final record.
+// run_started first, and after a final record nothing but a run_resumed (another airlock process
+// continuing the run: an agent's session is one run written by one process per tool call).
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,7 @@ class ChainChecker {
     bool ended() const { return ended_; }                          // the final record has been seen
     const std::string& final_type() const { return final_type_; }  // run_finished / run_aborted
     const std::string& run_id() const { return run_id_; }
+    const std::string& last_hash() const { return last_hash_; }  // 64 zeros before any record
 
   private:
     std::optional<std::string> expected_run_id_;

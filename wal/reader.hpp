@@ -42,6 +42,7 @@ class LogReader {
     const std::string& run_id() const { return chain_.run_id(); }
     bool ended() const { return chain_.ended(); }  // the run's final record was read
     const std::string& final_type() const { return chain_.final_type(); }
+    const std::string& last_hash() const { return chain_.last_hash(); }
     const std::optional<ChainBreak>& broken() const { return break_; }
     // What stands after the verified records if the file ended here; nullopt when nothing does.
     std::optional<TornLine> torn() const;

@@ -1,6 +1,7 @@
 #include "wal/writer.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "platform/redact.hpp"
 #include "platform/sha256.hpp"
+#include "wal/reader.hpp"
 
 namespace airlock::wal {
 
@@ -60,7 +62,47 @@ void redact_with(nlohmann::json& value, const std::vector<std::regex>& patterns)
     }
 }
 
+// Holds an exclusive flock on a shared run's log: the other airlock processes of the run wait.
+class FileLock {
+  public:
+    explicit FileLock(int fd) : fd_(fd) {
+        int rc;
+        do {
+            rc = ::flock(fd_, LOCK_EX);
+        } while (rc != 0 && errno == EINTR);
+        if (rc != 0) {
+            error_ = errno;
+            fd_ = -1;
+        }
+    }
+    ~FileLock() {
+        if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+    }
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    std::optional<Error> error() const {
+        if (fd_ >= 0) return std::nullopt;
+        return sys_error("wal", "cannot lock the run's log", "flock", error_);
+    }
+
+  private:
+    int fd_;
+    int error_ = 0;
+};
+
 }  // namespace
+
+Result<void> check_run_id(std::string_view id) {
+    bool ok = !id.empty() && id.size() <= 128 && id.front() != '.';
+    for (char ch : id)
+        ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-');
+    if (!ok)
+        return make_error(
+            "input", "run id \"" + std::string(id.substr(0, 128)) +
+                         "\" is not 1 to 128 of A-Z a-z 0-9 . _ - (and does not start with .)");
+    return {};
+}
 
 std::string new_run_id() {
     const std::time_t now = std::time(nullptr);
@@ -84,7 +126,12 @@ Writer::Writer(Writer&& other) noexcept
       seq_(other.seq_),
       synced_(other.synced_),
       prev_hash_(std::move(other.prev_hash_)),
-      redact_(std::move(other.redact_)) {}
+      redact_(std::move(other.redact_)),
+      reader_(std::move(other.reader_)),
+      observe_(std::move(other.observe_)),
+      ended_(other.ended_) {}
+
+Writer::~Writer() = default;
 
 Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
     const fs::path dir = runs_dir(workspace) / run_id;
@@ -100,9 +147,112 @@ Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_
     return Writer(UniqueFd(fd), file, run_id);
 }
 
+Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string& run_id,
+                                   std::function<void(const Record&)> observe) {
+    if (auto ok = check_run_id(run_id); !ok) return ok.error();
+    const fs::path dir = runs_dir(workspace) / run_id;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        return make_error("wal",
+                          "cannot create run directory " + dir.string() + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    const fs::path file = dir / "events.jsonl";
+    const int fd =
+        ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return sys_error("wal", "cannot open " + file.string(), "open");
+    Writer w(UniqueFd(fd), file, run_id);
+    auto reader = LogReader::open(file, run_id);
+    if (!reader) return reader.error();
+    w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
+    w.observe_ = std::move(observe);
+    {
+        std::lock_guard lock(w.mutex_);
+        FileLock file_lock(w.fd_.get());
+        if (auto e = file_lock.error()) return *e;
+        if (auto r = w.catch_up(); !r) return r.error();
+    }
+    return w;
+}
+
 Result<void> Writer::append(std::string_view type, std::string_view call_id, nlohmann::json data) {
     redact_json(data);  // credential-shaped values never reach the log
+    auto written = append_checked(nullptr, type, call_id, std::move(data));
+    if (!written) return written.error();
+    return {};
+}
+
+Result<bool> Writer::append_if(const std::function<std::optional<nlohmann::json>()>& make_data,
+                               std::string_view type, std::string_view call_id) {
+    return append_checked(&make_data, type, call_id, nullptr);
+}
+
+Result<bool> Writer::append_checked(const std::function<std::optional<nlohmann::json>()>* make_data,
+                                    std::string_view type, std::string_view call_id,
+                                    nlohmann::json data) {
     std::lock_guard lock(mutex_);
+    std::optional<FileLock> file_lock;
+    if (reader_) {
+        file_lock.emplace(fd_.get());
+        if (auto e = file_lock->error()) return *e;
+        if (auto r = catch_up(); !r) return r.error();
+    }
+    if (make_data) {
+        auto made = (*make_data)();
+        if (!made) return false;
+        data = std::move(*made);
+        redact_json(data);
+    }
+    if (ended_) {
+        // Another process of the run finished it meanwhile: this one continues it, on the record.
+        if (auto r = write_record("run_resumed", "",
+                                  {{"pid", ::getpid()}, {"reason", "continues the run"}});
+            !r)
+            return r.error();
+        ended_ = false;
+    }
+    if (auto r = write_record(type, call_id, std::move(data)); !r) return r.error();
+    return true;
+}
+
+Result<std::string> Writer::append_opening(nlohmann::json data) {
+    redact_json(data);
+    std::lock_guard lock(mutex_);
+    std::optional<FileLock> file_lock;
+    if (reader_) {
+        file_lock.emplace(fd_.get());
+        if (auto e = file_lock->error()) return *e;
+        if (auto r = catch_up(); !r) return r.error();
+    }
+    const std::string type = seq_ == 0 ? "run_started" : "run_resumed";
+    if (auto r = write_record(type, "", std::move(data)); !r) return r.error();
+    ended_ = false;
+    return type;
+}
+
+Result<void> Writer::catch_up() {
+    auto records = reader_->read_more();
+    if (!records) return records.error();
+    const std::string file = path_.string();
+    if (const auto& broken = reader_->broken())
+        return make_error("wal", "the run's log " + file + " is broken at line " +
+                                     std::to_string(broken->line) + " (" + broken->reason +
+                                     "); airlock does not continue it (see airlock wal verify)");
+    if (const auto torn = reader_->torn())
+        return make_error("wal", "the run's log " + file + " ends in a torn line " +
+                                     std::to_string(torn->line) + " (" + torn->reason +
+                                     "); airlock does not continue it (see airlock wal verify)");
+    if (observe_)
+        for (const auto& r : *records)
+            observe_(r);
+    seq_ = reader_->records();
+    prev_hash_ = reader_->last_hash();
+    ended_ = reader_->ended();
+    return {};
+}
+
+Result<void> Writer::write_record(std::string_view type, std::string_view call_id,
+                                  nlohmann::json data) {
     if (!redact_.empty()) redact_with(data, redact_);
     // The envelope is written field by field, in the record's fixed order (the same bytes an
     // ordered_json would give, without copying `data` into one). Invalid UTF-8 from a child's

@@ -1,10 +1,14 @@
-// The per-run write-ahead log: hash-chained JSON lines, appended by the run's own process only.
+// The per-run write-ahead log: hash-chained JSON lines, appended by the run's own process, or
+// (a shared run: an agent's session) by several airlock processes in turn, under a lock.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -14,6 +18,7 @@
 
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
+#include "wal/record.hpp"
 
 namespace airlock::wal {
 
@@ -25,10 +30,36 @@ std::filesystem::path runs_dir(const std::filesystem::path& workspace);
 // A new, unique run id: UTC time plus randomness ("20261121T103530Z-3f9a1c").
 std::string new_run_id();
 
+// A run id given from outside (a shared run): 1 to 128 of [A-Za-z0-9._-], not starting with '.'.
+Result<void> check_run_id(std::string_view run_id);
+
+class LogReader;
+
 class Writer {
   public:
     // Creates <runs_dir>/<run_id>/events.jsonl; fails if it exists already.
     static Result<Writer> create(const std::filesystem::path& workspace, const std::string& run_id);
+
+    // A shared run: <runs_dir>/<run_id>/events.jsonl is created when missing; otherwise its chain
+    // is verified and continued. Every append then takes an exclusive lock on the file (flock),
+    // reads and verifies what other airlock processes appended since, and links to their last
+    // record, so the chain stays one. A log that is tampered or ends in a torn line is refused:
+    // continuing it would bury the damage. `observe` sees every verified record, the process's
+    // own included, in order, under the lock (grants are looked up this way).
+    static Result<Writer> open_shared(const std::filesystem::path& workspace,
+                                      const std::string& run_id,
+                                      std::function<void(const Record&)> observe = {});
+    bool shared() const { return reader_ != nullptr; }
+
+    // A shared run's opening record for this process: run_started when the log is still empty,
+    // else run_resumed. Returns the type written.
+    Result<std::string> append_opening(nlohmann::json data);
+
+    // Appends a record only if `make_data()` gives one: it is asked under the lock, after
+    // catching up with the other processes' records (a shared run), so that a check of the log
+    // and the record that acts on it are one step. False when it gave none.
+    Result<bool> append_if(const std::function<std::optional<nlohmann::json>()>& make_data,
+                           std::string_view type, std::string_view call_id);
 
     // Appends one record {v, seq, ts, run_id, type, call_id, data, prev}. The line reaches the
     // kernel before this returns (it survives the death of airlock); sync() makes it durable.
@@ -48,9 +79,18 @@ class Writer {
 
     Writer(Writer&& other) noexcept;
     Writer& operator=(Writer&&) = delete;
+    ~Writer();
 
   private:
     Writer(UniqueFd fd, std::filesystem::path path, std::string run_id);
+    // Shared runs, called with mutex_ held and the file locked: reads the records appended since
+    // the last look and takes over their seq and hash.
+    Result<void> catch_up();
+    Result<bool> append_checked(const std::function<std::optional<nlohmann::json>()>* make_data,
+                                std::string_view type, std::string_view call_id,
+                                nlohmann::json data);
+    Result<void> write_record(std::string_view type, std::string_view call_id,
+                              nlohmann::json data);  // mutex_ held (and the file lock, if shared)
 
     UniqueFd fd_;
     std::filesystem::path path_;
@@ -62,6 +102,9 @@ class Writer {
     bool syncing_ = false;      // an fdatasync is in flight
     std::string prev_hash_;
     std::vector<std::regex> redact_;
+    std::unique_ptr<LogReader> reader_;  // shared runs: follows every process's records
+    std::function<void(const Record&)> observe_;
+    bool ended_ = false;  // shared runs: the last record is a final one (another process's)
 };
 
 }  // namespace airlock::wal

@@ -50,7 +50,7 @@ TEST_CASE("load errors name file, line, column and field") {
          "\"prefix\": true}]}",
          "p.json:1:85: rules[0].prefix: unknown field; expected one of: id, decision, tool, "
          "reason, "
-         "argv, exact, path, risk_at_least, risk_reason, require_escalated, examples"},
+         "argv, exact, path, risk_at_least, risk_reason, require_escalated, agent_tool, examples"},
         {"{\"version\": 1, \"rules\": [{\"id\": \"a\", \"decision\": \"deny\"}, {\"id\": \"a\", "
          "\"decision\": \"ask\"}]}",
          "p.json:1:66: rules[1].id: duplicate id \"a\" (first used by rules[0])"},

@@ -1,0 +1,161 @@
+// Claude Code's PreToolUse hook, which Codex also speaks (its shell tool arrives as "Bash" with
+// {command}). Input: {session_id, transcript_path, cwd, permission_mode, hook_event_name,
+// tool_name, tool_input, tool_use_id}. Output on exit 0: {"hookSpecificOutput": {hookEventName,
+// permissionDecision: allow|deny|ask, permissionDecisionReason, updatedInput}}; updatedInput
+// replaces the tool's input wholesale. Exit 2 blocks with stderr as the reason; any other
+// non-zero exit does not block, so the hook never exits otherwise.
+#include <string>
+
+#include "cli/hooks/adapter.hpp"
+
+namespace airlock::hooks {
+
+namespace {
+
+using nlohmann::json;
+
+class ClaudeCodeAdapter : public Adapter {
+  public:
+    explicit ClaudeCodeAdapter(std::string name) : name_(std::move(name)) {}
+
+    std::string_view name() const override { return name_; }
+    std::string_view project_dir_env() const override {
+        return name_ == "claude-code" ? "CLAUDE_PROJECT_DIR" : "";
+    }
+
+    Result<HookRequest> parse(const json& event) const override {
+        const std::string where = name_ + " hook event";
+        if (!event.is_object()) return make_error("input", where + ": not a JSON object");
+        HookRequest r;
+        auto event_name = string_field(event, "hook_event_name", where);
+        if (!event_name) return event_name.error();
+        if (*event_name != "PreToolUse")
+            return make_error("input", where + ": event \"" + *event_name +
+                                           "\" is not PreToolUse, the only one airlock answers");
+        r.event = *event_name;
+        auto session = string_field(event, "session_id", where);
+        if (!session) return session.error();
+        r.session_id = *session;
+        auto tool = string_field(event, "tool_name", where);
+        if (!tool) return tool.error();
+        r.tool_name = *tool;
+        const auto input = event.find("tool_input");
+        if (input == event.end() || !input->is_object())
+            return make_error("input", where + ": \"tool_input\" is missing or not an object");
+        r.tool_input = *input;
+        if (auto cwd = optional_string(event, "cwd")) r.cwd = *cwd;
+        if (auto id = optional_string(event, "tool_use_id")) r.tool_use_id = *id;
+
+        const std::string in = where + " (" + r.tool_name + ") tool_input";
+        const json& ti = r.tool_input;
+        if (r.tool_name == "Bash") {
+            auto command = string_field(ti, "command", in);
+            if (!command) return command.error();
+            r.kind = HookRequest::Kind::shell;
+            r.command = *command;
+            if (const auto t = ti.find("timeout"); t != ti.end()) {
+                if (!t->is_number())
+                    return make_error("input", in + ": \"timeout\" is not a number");
+                r.timeout_ms = t->get<long long>();
+            }
+        } else if (r.tool_name == "Write" || r.tool_name == "Edit" || r.tool_name == "MultiEdit") {
+            auto path = string_field(ti, "file_path", in);
+            if (!path) return path.error();
+            r.kind = HookRequest::Kind::file_write;
+            r.path = *path;
+            if (r.tool_name == "Write") {
+                auto content = string_field(ti, "content", in);
+                if (!content) return content.error();
+                r.content = *content;
+            } else if (r.tool_name == "Edit") {
+                // The guard sees the text the edit puts in; the file's other lines are unchanged.
+                auto text = string_field(ti, "new_string", in);
+                if (!text) return text.error();
+                r.content = *text;
+            } else {
+                const auto edits = ti.find("edits");
+                if (edits == ti.end() || !edits->is_array())
+                    return make_error("input", in + ": \"edits\" is missing or not an array");
+                for (const auto& e : *edits) {
+                    if (!e.is_object())
+                        return make_error("input", in + ": an edit is not an object");
+                    auto text = string_field(e, "new_string", in + " edit");
+                    if (!text) return text.error();
+                    r.content += *text + "\n";
+                }
+            }
+        } else if (r.tool_name == "NotebookEdit") {
+            auto path = string_field(ti, "notebook_path", in);
+            if (!path) return path.error();
+            r.kind = HookRequest::Kind::file_write;
+            r.path = *path;
+            r.content = optional_string(ti, "new_source").value_or("");
+        } else if (r.tool_name == "Read") {
+            auto path = string_field(ti, "file_path", in);
+            if (!path) return path.error();
+            r.kind = HookRequest::Kind::file_read;
+            r.path = *path;
+        } else {
+            r.kind = HookRequest::Kind::agent_tool;
+            json keys = json::array();
+            for (const auto& [k, v] : ti.items())
+                keys.push_back(k);
+            r.details = {{"input_keys", keys}};
+        }
+        return r;
+    }
+
+    std::optional<json> rewrite(const HookRequest& r, const std::string& command) const override {
+        if (r.kind != HookRequest::Kind::shell) return std::nullopt;
+        json input = r.tool_input;  // updatedInput replaces the input: every field is carried
+        input["command"] = command;
+        return input;
+    }
+
+    Rendered render(const HookRequest&, const HookAnswer& a) const override {
+        json specific = {{"hookEventName", "PreToolUse"},
+                         {"permissionDecision", verdict_name(a.verdict)},
+                         {"permissionDecisionReason", a.reason}};
+        if (a.updated_input && a.verdict != HookAnswer::Verdict::deny)
+            specific["updatedInput"] = *a.updated_input;
+        return {dump(json{{"hookSpecificOutput", specific}}), "", 0};
+    }
+
+    Rendered fail_closed(const std::string& reason) const override {
+        // Exit 2 blocks whatever stdout says; the deny is there for readers of the output.
+        json specific = {{"hookEventName", "PreToolUse"},
+                         {"permissionDecision", "deny"},
+                         {"permissionDecisionReason", reason}};
+        return {dump(json{{"hookSpecificOutput", specific}}), reason + "\n", 2};
+    }
+
+  private:
+    static const char* verdict_name(HookAnswer::Verdict v) {
+        switch (v) {
+            case HookAnswer::Verdict::allow:
+                return "allow";
+            case HookAnswer::Verdict::ask:
+                return "ask";
+            case HookAnswer::Verdict::deny:
+                break;
+        }
+        return "deny";
+    }
+    static std::string dump(const json& j) {
+        return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    }
+
+    std::string name_;
+};
+
+}  // namespace
+
+std::unique_ptr<Adapter> make_claude_code_adapter() {
+    return std::make_unique<ClaudeCodeAdapter>("claude-code");
+}
+
+std::unique_ptr<Adapter> make_codex_adapter() {
+    return std::make_unique<ClaudeCodeAdapter>("codex");
+}
+
+}  // namespace airlock::hooks
