@@ -21,6 +21,10 @@ void add_undo_command(CLI::App& app, int& exit_status);  // undo RUN [--call ID]
 
 void add_doctor_command(CLI::App& app, int& exit_status);  // doctor (sandbox adapters on this host)
 
+void add_ui_command(CLI::App& app, int& exit_status);  // ui (the run viewer)
+// wal report (ui_commands.cpp): after add_wal_commands, whose `wal` it extends.
+void add_wal_report_command(CLI::App& app, int& exit_status);
+
 // completion bash: a completion script generated from `app` itself (subcommands, options).
 void add_completion_command(CLI::App& app, int& exit_status);
 void add_hook_command(CLI::App& app, int& exit_status);  // hook AGENT (an agent's pre-tool hook)
