@@ -155,9 +155,29 @@ void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::s
     std::sort(env.begin(), env.end());
 }
 
-bool wants_home(const SandboxRequest& request) {
+// Every directory above `path` lets other users through (the sandbox's user, as root).
+bool reachable_by_others(const fs::path& path) {
+    for (fs::path dir = path.parent_path();; dir = dir.parent_path()) {
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+        if (dir == dir.root_path() || dir.empty()) return true;
+    }
+}
+
+bool could_have_home(const SandboxRequest& request) {
     return !request.home_dir.empty() && request.home.is_absolute() &&
            request.home != request.home.root_path();
+}
+
+// bwrap finds a bind's source as the sandbox's user: as root, a home below a directory others
+// cannot enter (a private mktemp -d) cannot be shown at its path; the command then keeps the
+// host's HOME as the rest of the filesystem shows it (deny_read still hides what it names).
+bool home_closed_to_sandbox_user(const SandboxRequest& request) {
+    return request.airlock_is_root && !reachable_by_others(request.home);
+}
+
+bool wants_home(const SandboxRequest& request) {
+    return could_have_home(request) && !home_closed_to_sandbox_user(request);
 }
 
 // The toolchain directories under the invoking user's home: where each is shown (its path
@@ -353,7 +373,10 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     p.local_sockets = !request.network && request.local_sockets;
     p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
     std::vector<std::pair<fs::path, fs::path>> toolchains;
-    if (wants_home(request)) {
+    if (could_have_home(request) && home_closed_to_sandbox_user(request)) {
+        p.home_unavailable = "a directory above " + request.home.string() +
+                             " is closed to other users, so the sandbox home cannot be shown there";
+    } else if (wants_home(request)) {
         auto planned = plan_toolchains(request);
         if (!planned) return planned.error();
         toolchains = std::move(planned).value();
@@ -479,6 +502,8 @@ nlohmann::json identity_json(const Profile& p) {
                      {"uid", p.user->uid},
                      {"gid", p.user->gid},
                      {"passwd", "generated (root, nobody and this user)"}};
+    if (!p.home && !p.home_unavailable.empty())
+        j["home"] = {{"provided", false}, {"why", p.home_unavailable}};
     if (p.home) {
         nlohmann::json toolchains = nlohmann::json::array();
         for (const auto& t : p.toolchains)

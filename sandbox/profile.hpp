@@ -84,10 +84,11 @@ struct Profile {
     bool seccomp = false;  // airlock's seccomp filter is installed in the sandboxed process
     int landlock_abi = 0;  // seccomp adapter: the Landlock ABI its ruleset uses
     std::vector<std::pair<std::string, std::string>> env;
-    std::optional<HostIdentity> identity;           // bwrap as root: who the sandbox is on the host
-    Floor floor;                                    // the protection floor (sandbox/floor.hpp)
-    std::optional<SandboxUser> user;                // bwrap: the name, passwd and group entries
-    std::optional<SandboxHome> home;                // the writable, persistent HOME
+    std::optional<HostIdentity> identity;  // bwrap as root: who the sandbox is on the host
+    Floor floor;                           // the protection floor (sandbox/floor.hpp)
+    std::optional<SandboxUser> user;       // bwrap: the name, passwd and group entries
+    std::optional<SandboxHome> home;       // the writable, persistent HOME
+    std::string home_unavailable;          // why there is no sandbox home, when there is none
     std::vector<std::filesystem::path> toolchains;  // bound read-only at the same path
     // Network off: loopback IP sockets (and AF_UNIX with local_unix_sockets) allowed in the
     // sandbox's own network namespace.
