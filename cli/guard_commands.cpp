@@ -9,32 +9,10 @@
 
 #include "cli/commands.hpp"
 #include "guard/guard.hpp"
+#include "platform/shell_quote.hpp"
 
 namespace airlock::cli {
 namespace {
-
-// Shows a word so that it can be read back unambiguously.
-std::string shell_quote(const std::string& w) {
-    if (w.empty()) return "''";
-    bool plain = true;
-    for (char c : w) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') ||
-                        std::string_view("-_./=:,+@%^").find(c) != std::string_view::npos;
-        plain = plain && ok;
-    }
-    if (plain) return w;
-    std::string out = "'";
-    for (char c : w) {
-        if (c == '\'')
-            out += "'\\''";
-        else if (static_cast<unsigned char>(c) < 0x20)
-            out += '?';  // keep the terminal sane
-        else
-            out += c;
-    }
-    return out + "'";
-}
 
 std::string join_quoted(const std::vector<std::string>& words) {
     std::string out;

@@ -16,6 +16,7 @@
 #include "cli/hooks/agent_settings.hpp"
 #include "cli/hooks/hook_runner.hpp"
 #include "exec/process_runner.hpp"
+#include "platform/shell_quote.hpp"
 
 extern char** environ;
 
@@ -113,7 +114,7 @@ int check(const std::string& agent, const hooks::SettingsFile& file, const fs::p
     write_file(input, probe_event(agent, project));
     exec::ProcessSpec spec;
     spec.program = "/bin/sh";
-    spec.argv = {"/bin/sh", "-c", *command + " < " + hooks::shell_quote(input.string())};
+    spec.argv = {"/bin/sh", "-c", *command + " < " + shell_quote_always(input.string())};
     for (char** e = environ; *e; ++e)
         spec.envp.push_back(*e);
     spec.cwd = project.string();
@@ -179,7 +180,7 @@ void add_init_command(CLI::App& app, int& exit_status) {
         std::error_code ec;
         fs::path self = fs::read_symlink("/proc/self/exe", ec);
         if (ec) self = "airlock";
-        const std::string command = hooks::shell_quote(self.string()) + " hook " + *agent;
+        const std::string command = shell_quote_always(self.string()) + " hook " + *agent;
         auto after = *remove_flag ? hooks::without_hook(*file, before)
                                   : hooks::with_hook(*file, before, command);
         if (!after) {

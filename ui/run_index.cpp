@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "platform/shell_quote.hpp"
 #include "wal/runs.hpp"
 #include "wal/writer.hpp"
 
@@ -23,16 +24,6 @@ std::string text(const ojson& data, const char* key) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_null()) return {};
     return v.dump(-1, ' ', false, ojson::error_handler_t::replace);
-}
-
-std::string shell_quote(const std::string& arg) {
-    if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789_-+=/.,:@%") == std::string::npos)
-        return arg;
-    std::string q = "'";
-    for (char c : arg)
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
 }
 
 bool is_denial(const std::string& status) {

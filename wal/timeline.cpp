@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "platform/shell_quote.hpp"
+
 namespace airlock::wal {
 
 namespace {
@@ -48,16 +50,6 @@ std::string text(const ojson& data, const char* key) {
 bool flag(const ojson& data, const char* key) {
     return data.is_object() && data.contains(key) && data[key].is_boolean() &&
            data[key].get<bool>();
-}
-
-std::string shell_quote(const std::string& arg) {
-    if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789_-+=/.,:@%") == std::string::npos)
-        return arg;
-    std::string q = "'";
-    for (char c : arg)
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
 }
 
 std::string command_of(const ojson& data) {

@@ -7,6 +7,7 @@
 #include "exec/session.hpp"
 #include "exec/tool_schema_input.hpp"
 #include "platform/sha256.hpp"
+#include "platform/shell_quote.hpp"
 #include "policy/policy.hpp"
 #include "sandbox/floor.hpp"
 
@@ -60,19 +61,19 @@ std::string stage_reason(const exec::CallResult& result) {
 std::string wrapped_command(const HookOptions& o, const fs::path& workspace,
                             const exec::CallResult& decided, const ToolCall& call,
                             const std::string& command) {
-    std::string out = shell_quote(o.airlock_binary.string()) + " exec --run " +
-                      shell_quote(decided.run_id) + " --grant " + decided.grant +
-                      " --transparent --workspace " + shell_quote(workspace.string());
-    if (!call.cwd.empty()) out += " --cwd " + shell_quote(call.cwd);
+    std::string out = shell_quote_always(o.airlock_binary.string()) + " exec --run " +
+                      shell_quote_always(decided.run_id) + " --grant " + decided.grant +
+                      " --transparent --workspace " + shell_quote_always(workspace.string());
+    if (!call.cwd.empty()) out += " --cwd " + shell_quote_always(call.cwd);
     for (const auto& p : o.policies)
-        out += " --policy " + shell_quote(fs::absolute(p).string());
+        out += " --policy " + shell_quote_always(fs::absolute(p).string());
     if (o.no_builtin_policy) out += " --no-builtin-policy";
     for (const auto& u : o.unprotect)
-        out += " --unprotect " + shell_quote(u);
-    if (!o.sandbox.empty()) out += " --sandbox " + shell_quote(o.sandbox);
+        out += " --unprotect " + shell_quote_always(u);
+    if (!o.sandbox.empty()) out += " --sandbox " + shell_quote_always(o.sandbox);
     if (call.timeout_ms && *call.timeout_ms > 0)
         out += " --timeout " + std::to_string((*call.timeout_ms + 999) / 1000);
-    out += " -c " + shell_quote(command);
+    out += " -c " + shell_quote_always(command);
     return out;
 }
 
@@ -204,18 +205,6 @@ void record_rejection(const Adapter& adapter, const HookOptions& o, const std::s
 
 std::string run_id_for(std::string_view agent, std::string_view session_id) {
     return std::string(agent) + "-" + sha256_hex(session_id).substr(0, 24);
-}
-
-std::string shell_quote(std::string_view text) {
-    std::string out = "'";
-    for (char ch : text) {
-        if (ch == '\'')
-            out += "'\\''";
-        else
-            out.push_back(ch);
-    }
-    out += "'";
-    return out;
 }
 
 Rendered run_hook(const Adapter& adapter, const HookOptions& options, const std::string& input) {

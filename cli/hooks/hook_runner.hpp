@@ -31,7 +31,4 @@ Rendered run_hook(const Adapter& adapter, const HookOptions& options, const std:
 // every call of the session (the id itself may hold anything; it is not a file name).
 std::string run_id_for(std::string_view agent, std::string_view session_id);
 
-// POSIX sh single quoting: the text comes back as one word, whatever it holds.
-std::string shell_quote(std::string_view text);
-
 }  // namespace airlock::hooks

@@ -2,6 +2,8 @@
 // and that a rewrite carries every field of the input.
 #include <doctest/doctest.h>
 
+#include "platform/shell_quote.hpp"
+
 #include "cli/hooks/adapter.hpp"
 #include "cli/hooks/hook_runner.hpp"
 
@@ -234,9 +236,9 @@ TEST_CASE("cursor: before* events answer with permission, afterFileEdit is only 
 }
 
 TEST_CASE("shell_quote gives one word back, whatever the text, run ids are stable") {
-    CHECK(shell_quote("a b") == "'a b'");
-    CHECK(shell_quote("it's") == "'it'\\''s'");
-    CHECK(shell_quote("") == "''");
+    CHECK(airlock::shell_quote_always("a b") == "'a b'");
+    CHECK(airlock::shell_quote_always("it's") == "'it'\\''s'");
+    CHECK(airlock::shell_quote_always("") == "''");
     CHECK(run_id_for("claude-code", "s1") == run_id_for("claude-code", "s1"));
     CHECK(run_id_for("claude-code", "s1") != run_id_for("claude-code", "s2"));
     CHECK(run_id_for("claude-code", "../../etc").find('/') == std::string::npos);
