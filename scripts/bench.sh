@@ -138,12 +138,20 @@ FD_EXEC="$BUILD_DIR/tests/bench/fd_exec"
 fd_specs=()
 [[ -n "$status_fd" ]] && fd_specs+=("$status_fd=/dev/null")
 [[ -n "$seccomp_fd" ]] && fd_specs+=("$seccomp_fd=$SCRATCH/seccomp.bpf")
+# --ro-bind-data FD PATH (the generated passwd and group): the raw command reads the host's
+# file of that name through the same fd number, data of about the same size.
+while read -r data_fd data_path; do
+    [[ -n "$data_fd" ]] && fd_specs+=("$data_fd=$data_path")
+done < <(jq -r '.command as $c | [range(0; $c | length)] | map(select($c[.] == "--ro-bind-data"))
+                | .[] | "\($c[. + 1]) \($c[. + 2])"' "$SCRATCH/plan.json")
 q() { printf '%q' "$1"; }
 # hyperfine runs every command without a shell (-N); fd_exec (static, tiny) opens the
 # descriptors and execs bwrap. Its own cost is measured as "fd_exec /bin/true".
 raw_bwrap="$(q "$FD_EXEC") ${fd_specs[*]} -- $(jq -r '.command | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
 # The same command without the filter, to show what the filter costs.
-raw_bwrap_noseccomp="$(q "$FD_EXEC") ${fd_specs[0]:-} -- $(jq -r '.command | index("--seccomp") as $i | (if $i then .[:$i] + .[$i+2:] else . end) | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
+noseccomp_specs=()
+for spec in "${fd_specs[@]}"; do [[ "$spec" == "$seccomp_fd="* ]] || noseccomp_specs+=("$spec"); done
+raw_bwrap_noseccomp="$(q "$FD_EXEC") ${noseccomp_specs[*]} -- $(jq -r '.command | index("--seccomp") as $i | (if $i then .[:$i] + .[$i+2:] else . end) | map(@sh) | join(" ")' "$SCRATCH/plan.json")"
 printf '%s\n' "$raw_bwrap" >"$SCRATCH/raw_bwrap.sh"
 eval "$raw_bwrap" || die "the raw bwrap command fails: $raw_bwrap"
 
@@ -269,8 +277,7 @@ cat >"$SCRATCH/deny.json" <<'JSON'
   "reason": "benchmark: a call the policy denies"}]}
 JSON
 spawn_args=()
-[[ -n "$status_fd" ]] && spawn_args+=(--fd "$status_fd=/dev/null")
-[[ -n "$seccomp_fd" ]] && spawn_args+=(--fd "$seccomp_fd=$SCRATCH/seccomp.bpf")
+for spec in "${fd_specs[@]}"; do spawn_args+=(--fd "$spec"); done
 mapfile -t bwrap_argv < <(jq -r '.command[]' "$SCRATCH/plan.json")
 declare -A raw_rate=() raw_p50=() raw_p99=() srv_rate=() srv_p50=() srv_p99=()
 for p in 1 8 32; do
