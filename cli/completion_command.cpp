@@ -182,7 +182,8 @@ void add_completion_command(CLI::App& app, int& exit_status) {
     cmd->add_option("shell", *shell, "The shell (bash)")
         ->required()
         ->check(CLI::IsMember({"bash"}));
-    cmd->callback([&app, &exit_status] {
+    // `shell` is captured so that it outlives this function: CLI11 writes the parsed value there.
+    cmd->callback([&app, &exit_status, shell] {
         std::vector<CommandWords> commands;
         collect(app, app.get_name(), commands);
         print_bash(commands, std::cout);
