@@ -158,7 +158,7 @@ void add_init_command(CLI::App& app, int& exit_status) {
                             "Say whether the hook is installed and answers a harmless probe");
     auto* r = cmd->add_flag("--remove", *remove_flag, "Take airlock's hook out again");
     c->excludes(r);
-    cmd->callback([&exit_status, agent, user, check_flag, remove_flag] {
+    cmd->callback([&exit_status, agent, project_flag, user, check_flag, remove_flag] {
         const fs::path project = fs::current_path();
         const char* home = std::getenv("HOME");
         if (*user && (!home || !*home)) {
