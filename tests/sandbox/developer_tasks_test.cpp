@@ -269,7 +269,10 @@ TEST_CASE("local sockets: host sockets stay unreachable") {
         airlock::test::not_applicable("a host unix socket under /run",
                                       "this user cannot create one there");
     }
-    for (const auto& [where, args] : targets) {
+    for (const auto& target : targets) {
+        // Not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+        const std::string& where = target.first;
+        const std::vector<std::string>& args = target.second;
         CAPTURE(where);
         std::vector<std::string> argv = {s.probe_path()};
         argv.insert(argv.end(), args.begin(), args.end());
