@@ -34,4 +34,29 @@ std::optional<std::string> optional_string(const nlohmann::json& object, const s
     return it->get<std::string>();
 }
 
+Result<HookRequest> parse_tool_event(const nlohmann::json& event, const std::string& where,
+                                     std::string_view expected_event) {
+    if (!event.is_object()) return make_error("input", where + ": not a JSON object");
+    HookRequest r;
+    auto event_name = string_field(event, "hook_event_name", where);
+    if (!event_name) return event_name.error();
+    if (*event_name != expected_event)
+        return make_error("input", where + ": event \"" + *event_name + "\" is not " +
+                                       std::string(expected_event) +
+                                       ", the only one airlock answers");
+    r.event = *event_name;
+    auto session = string_field(event, "session_id", where);
+    if (!session) return session.error();
+    r.session_id = *session;
+    auto tool = string_field(event, "tool_name", where);
+    if (!tool) return tool.error();
+    r.tool_name = *tool;
+    const auto input = event.find("tool_input");
+    if (input == event.end() || !input->is_object())
+        return make_error("input", where + ": \"tool_input\" is missing or not an object");
+    r.tool_input = *input;
+    if (auto cwd = optional_string(event, "cwd")) r.cwd = *cwd;
+    return r;
+}
+
 }  // namespace airlock::hooks

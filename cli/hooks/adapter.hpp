@@ -92,4 +92,9 @@ Result<std::string> string_field(const nlohmann::json& object, const std::string
                                  const std::string& where);
 std::optional<std::string> optional_string(const nlohmann::json& object, const std::string& key);
 
+// The fields Claude Code's, Codex's and Gemini CLI's tool events share: hook_event_name (which
+// must be `event`), session_id, tool_name, tool_input (an object) and cwd.
+Result<HookRequest> parse_tool_event(const nlohmann::json& event, const std::string& where,
+                                     std::string_view expected_event);
+
 }  // namespace airlock::hooks

@@ -25,25 +25,9 @@ class ClaudeCodeAdapter : public Adapter {
 
     Result<HookRequest> parse(const json& event) const override {
         const std::string where = name_ + " hook event";
-        if (!event.is_object()) return make_error("input", where + ": not a JSON object");
-        HookRequest r;
-        auto event_name = string_field(event, "hook_event_name", where);
-        if (!event_name) return event_name.error();
-        if (*event_name != "PreToolUse")
-            return make_error("input", where + ": event \"" + *event_name +
-                                           "\" is not PreToolUse, the only one airlock answers");
-        r.event = *event_name;
-        auto session = string_field(event, "session_id", where);
-        if (!session) return session.error();
-        r.session_id = *session;
-        auto tool = string_field(event, "tool_name", where);
-        if (!tool) return tool.error();
-        r.tool_name = *tool;
-        const auto input = event.find("tool_input");
-        if (input == event.end() || !input->is_object())
-            return make_error("input", where + ": \"tool_input\" is missing or not an object");
-        r.tool_input = *input;
-        if (auto cwd = optional_string(event, "cwd")) r.cwd = *cwd;
+        auto parsed = parse_tool_event(event, where, "PreToolUse");
+        if (!parsed) return parsed.error();
+        HookRequest r = std::move(parsed).value();
         if (auto id = optional_string(event, "tool_use_id")) r.tool_use_id = *id;
 
         const std::string in = where + " (" + r.tool_name + ") tool_input";

@@ -20,25 +20,9 @@ class GeminiCliAdapter : public Adapter {
 
     Result<HookRequest> parse(const json& event) const override {
         const std::string where = "gemini-cli hook event";
-        if (!event.is_object()) return make_error("input", where + ": not a JSON object");
-        HookRequest r;
-        auto event_name = string_field(event, "hook_event_name", where);
-        if (!event_name) return event_name.error();
-        if (*event_name != "BeforeTool")
-            return make_error("input", where + ": event \"" + *event_name +
-                                           "\" is not BeforeTool, the only one airlock answers");
-        r.event = *event_name;
-        auto session = string_field(event, "session_id", where);
-        if (!session) return session.error();
-        r.session_id = *session;
-        auto tool = string_field(event, "tool_name", where);
-        if (!tool) return tool.error();
-        r.tool_name = *tool;
-        const auto input = event.find("tool_input");
-        if (input == event.end() || !input->is_object())
-            return make_error("input", where + ": \"tool_input\" is missing or not an object");
-        r.tool_input = *input;
-        if (auto cwd = optional_string(event, "cwd")) r.cwd = *cwd;
+        auto parsed = parse_tool_event(event, where, "BeforeTool");
+        if (!parsed) return parsed.error();
+        HookRequest r = std::move(parsed).value();
 
         const std::string in = where + " (" + r.tool_name + ") tool_input";
         const json& ti = r.tool_input;
