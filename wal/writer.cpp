@@ -133,15 +133,22 @@ Writer::Writer(Writer&& other) noexcept
 
 Writer::~Writer() = default;
 
-Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
+// The run's directory, owner only (run logs name commands).
+static Result<fs::path> make_run_dir(const fs::path& workspace, const std::string& run_id) {
     const fs::path dir = runs_dir(workspace) / run_id;
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec)
         return make_error("wal",
                           "cannot create run directory " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);  // run logs name commands: owner only
-    const fs::path file = dir / "events.jsonl";
+    ::chmod(dir.c_str(), 0700);
+    return dir;
+}
+
+Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_id) {
+    auto made = make_run_dir(workspace, run_id);
+    if (!made) return made.error();
+    const fs::path file = *made / "events.jsonl";
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return sys_error("wal", "cannot create " + file.string(), "open");
     return Writer(UniqueFd(fd), file, run_id);
@@ -150,14 +157,9 @@ Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_
 Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string& run_id,
                                    std::function<void(const Record&)> observe) {
     if (auto ok = check_run_id(run_id); !ok) return ok.error();
-    const fs::path dir = runs_dir(workspace) / run_id;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec)
-        return make_error("wal",
-                          "cannot create run directory " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
-    const fs::path file = dir / "events.jsonl";
+    auto made = make_run_dir(workspace, run_id);
+    if (!made) return made.error();
+    const fs::path file = *made / "events.jsonl";
     const int fd =
         ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return sys_error("wal", "cannot open " + file.string(), "open");

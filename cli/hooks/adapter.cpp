@@ -34,6 +34,13 @@ std::optional<std::string> optional_string(const nlohmann::json& object, const s
     return it->get<std::string>();
 }
 
+nlohmann::json input_keys(const nlohmann::json& tool_input) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (const auto& [key, value] : tool_input.items())
+        keys.push_back(key);
+    return keys;
+}
+
 Result<HookRequest> parse_tool_event(const nlohmann::json& event, const std::string& where,
                                      std::string_view expected_event) {
     if (!event.is_object()) return make_error("input", where + ": not a JSON object");

@@ -92,6 +92,9 @@ Result<std::string> string_field(const nlohmann::json& object, const std::string
                                  const std::string& where);
 std::optional<std::string> optional_string(const nlohmann::json& object, const std::string& key);
 
+// An other tool's input is recorded by its keys only (its values may hold anything).
+nlohmann::json input_keys(const nlohmann::json& tool_input);
+
 // The fields Claude Code's, Codex's and Gemini CLI's tool events share: hook_event_name (which
 // must be `event`), session_id, tool_name, tool_input (an object) and cwd.
 Result<HookRequest> parse_tool_event(const nlohmann::json& event, const std::string& where,

@@ -81,10 +81,7 @@ class ClaudeCodeAdapter : public Adapter {
             r.path = *path;
         } else {
             r.kind = HookRequest::Kind::agent_tool;
-            json keys = json::array();
-            for (const auto& [k, v] : ti.items())
-                keys.push_back(k);
-            r.details = {{"input_keys", keys}};
+            r.details = {{"input_keys", input_keys(ti)}};
         }
         return r;
     }

@@ -57,10 +57,7 @@ class GeminiCliAdapter : public Adapter {
             r.path = *path;
         } else {
             r.kind = HookRequest::Kind::agent_tool;
-            json keys = json::array();
-            for (const auto& [k, v] : ti.items())
-                keys.push_back(k);
-            r.details = {{"input_keys", keys}};
+            r.details = {{"input_keys", input_keys(ti)}};
         }
         return r;
     }
