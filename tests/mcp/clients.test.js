@@ -123,12 +123,16 @@ for (const flavour of CLIENTS) {
     abort.abort('the user pressed escape');
     await assert.rejects(call);
     await waitFor(() => processesWith(marker).length === 0, 'the process tree to be gone');
+    // The tree goes before its record is written: wait for the record, so that the next call's
+    // cannot come first.
+    const finished = () => walRecords(ws.workspace).filter((r) => r.type === 'call_finished');
+    const recorded = () => { try { return finished().length === 1; } catch { return false; } };  // a line half written
+    await waitFor(recorded, 'the cancelled call to be recorded');
     // the connection still serves
     const after = await client.callTool({ name: 'shell_exec', arguments: { command: 'echo still here' } });
     assert.equal(after.content[0].text, 'still here\n');
     await client.close();
-    const finished = walRecords(ws.workspace).filter((r) => r.type === 'call_finished');
-    assert.deepEqual(finished.map((r) => r.data.status), ['cancelled', 'ok']);
+    assert.deepEqual(finished().map((r) => r.data.status), ['cancelled', 'ok']);
   });
 
   test(`${flavour}: a policy denial is one line naming the stage and the rule`, async (t) => {
