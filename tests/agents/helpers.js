@@ -156,9 +156,11 @@ export function assertDeniedCritical(dir, model, why) {
 // The benign command: the model got exactly its output; it ran through `airlock exec` inside the
 // sandbox, in the session's run (the hook's grant, redeemed by the wrapped command); the write
 // inside the workspace landed and the one outside did not reach the host.
-export function assertBenignRanInSandbox(dir, model, outside, why) {
+// `output` takes the command's output out of the agent's tool result (Codex frames it).
+export function assertBenignRanInSandbox(dir, model, outside, why, output = (text) => text) {
     assert.equal(model.results.length, 1, why);
-    assert.equal(model.results[0].text.trim(), 'hello-from-the-model', why);
+    assert.equal(output(model.results[0].text).trim(), 'hello-from-the-model', why);
+    assert.doesNotMatch(model.results[0].text, /airlock/, why);
     assert.equal(fs.readFileSync(path.join(dir.project, 'inside.txt'), 'utf8'), 'inside\n');
     assert.equal(fs.existsSync(outside), false, 'a write outside the workspace reached the host');
 
