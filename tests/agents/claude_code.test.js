@@ -79,7 +79,7 @@ describe(`real Claude Code (${claude.version ?? 'absent'}) behind airlock init c
         }
     });
 
-    test('a Write to .git/hooks is denied by the protection floor, one inside the workspace is written', async () => {
+    test('a Write to .git/hooks is denied by the protection floor, one inside the workspace is written, a shell write is asked about', async () => {
         const dir = project('write');
         try {
             const hook = path.join(dir.project, '.git', 'hooks', 'pre-commit');
@@ -87,16 +87,22 @@ describe(`real Claude Code (${claude.version ?? 'absent'}) behind airlock init c
             const { ran, model } = await session(dir, [
                 { tool: 'Write', input: { file_path: hook, content: '#!/bin/sh\nexit 0\n' } },
                 { tool: 'Write', input: { file_path: notes, content: 'written by the model\n' } },
+                // The same write by the shell: the guard scores it high and the policy asks; in
+                // print mode there is no user to ask, so Claude Code does not run it.
+                { tool: 'Bash', input: { command: 'printf "#!/bin/sh\\nexit 0\\n" > .git/hooks/pre-commit', description: 'install a hook' } },
             ]);
             const why = explain(ran, model);
             assert.equal(ran.status, 0, why);
-            assert.equal(model.results.length, 2, why);
+            assert.equal(model.results.length, 3, why);
             assert.equal(model.results[0].isError, true, why);
             assert.match(model.results[0].text, /airlock denied this \(stage floor\).*\.git\/hooks/, why);
             assert.equal(fs.existsSync(hook), false, 'the protected file was written');
             // The positive control: the same tool, inside the workspace, goes through.
             assert.equal(model.results[1].isError, false, why);
             assert.equal(fs.readFileSync(notes, 'utf8'), 'written by the model\n');
+            assert.equal(model.results[2].isError, true, why);
+            assert.match(model.results[2].text, /airlock asks \(rule "ask-high-risk"\)/, why);
+            assert.equal(fs.existsSync(hook), false, 'the protected file was written by the shell');
         } finally {
             dir.cleanup();
         }
