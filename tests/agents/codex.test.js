@@ -79,7 +79,7 @@ describe(`real Codex (${codex.version ?? 'absent'}) behind airlock init codex`, 
             const outside = path.join(dir.root, 'escaped.txt');
             const { ran, model } = await session(dir, [{ tool: 'exec_command', input: { cmd: benignCommand(outside) } }]);
             assert.equal(ran.status, 0, explain(ran, model));
-            assertBenignRanInSandbox(dir, model, outside, explain(ran, model), codexOutput);
+            assertBenignRanInSandbox(dir, model, outside, explain(ran, model), { output: codexOutput });
         } finally {
             dir.cleanup();
         }

@@ -1,9 +1,10 @@
-// A scripted model on loopback for driving the real agent CLIs offline. It speaks the two wire
-// formats the agents use: Anthropic's Messages API with streaming SSE (Claude Code,
-// ANTHROPIC_BASE_URL) and OpenAI's Responses API with streaming SSE (Codex, a model provider with
-// wire_api = "responses"). Each turn that carries the agent's tools gets the next scripted tool
-// call; the request after it carries that call's result, which the server keeps for the test to
-// assert on. When the script is done it answers with text, which ends the agent's turn.
+// A scripted model on loopback for driving the real agent CLIs offline. It speaks the three wire
+// formats the agents use, each streamed as SSE: Anthropic's Messages API (Claude Code,
+// ANTHROPIC_BASE_URL), OpenAI's Responses API (Codex, a model provider with wire_api =
+// "responses") and Gemini's streamGenerateContent (Gemini CLI, GOOGLE_GEMINI_BASE_URL). Each turn
+// that carries the agent's tools gets the next scripted tool call; the request after it carries
+// that call's result, which the server keeps for the test to assert on. When the script is done
+// it answers with text, which ends the agent's turn.
 import http from 'node:http';
 
 // The text of a Messages API tool_result block's content (a string or a list of blocks).
@@ -34,6 +35,23 @@ function responsesResults(body) {
         if (Array.isArray(text)) text = text.map((p) => p.text ?? '').join('');
         else if (text && typeof text === 'object') text = text.content ?? JSON.stringify(text);
         out.push({ id: item.call_id, text: String(text ?? '') });
+    }
+    return out;
+}
+
+// The results of function calls in a Gemini API request: {id, text}. A result names its call by
+// id when the call had one, else by the function's name.
+function geminiResults(body) {
+    const out = [];
+    for (const content of Array.isArray(body.contents) ? body.contents : []) {
+        for (const part of Array.isArray(content?.parts) ? content.parts : []) {
+            const r = part?.functionResponse;
+            if (!r) continue;
+            const response = r.response ?? {};
+            const text = typeof response.output === 'string' ? response.output
+                : typeof response.error === 'string' ? response.error : JSON.stringify(response);
+            out.push({ id: r.id ?? r.name, text });
+        }
     }
     return out;
 }
@@ -72,6 +90,24 @@ function anthropicAnswer(res, body, n, step) {
     res.end();
 }
 
+function geminiAnswer(res, step) {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const part = step.tool ? { functionCall: { id: step.id, name: step.tool, args: step.input } } : { text: step.text };
+    const chunk = {
+        candidates: [{ content: { role: 'model', parts: [part] }, finishReason: 'STOP', index: 0 }],
+        usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+    };
+    res.end(`data: ${JSON.stringify(chunk)}\n\n`);
+}
+
+// Gemini CLI first asks a small model to score the task's complexity (a JSON answer) to pick
+// the model for the turn; any score does.
+function geminiRouting(res) {
+    const text = JSON.stringify({ complexity_reasoning: 'scripted', complexity_score: 10 });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }] }));
+}
+
 function responsesAnswer(res, n, step) {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const item = step.tool
@@ -98,6 +134,11 @@ function responsesAnswer(res, n, step) {
 export async function startFakeModel(steps) {
     const script = steps.map((s, i) => ({ ...s, id: s.id ?? `call_airlock_${i + 1}` }));
     const state = { requests: [], results: [], next: 0 };
+    // The next scripted call once the previous one's result is in, else the closing text.
+    const nextStep = () => {
+        if (state.next < script.length && (state.next === 0 || state.results[state.next - 1])) return script[state.next++];
+        return { text: 'done' };
+    };
     const server = http.createServer((req, res) => {
         const chunks = [];
         req.on('data', (c) => chunks.push(c));
@@ -108,25 +149,26 @@ export async function startFakeModel(steps) {
             } catch {
                 body = {};
             }
-            state.requests.push({ method: req.method, url: req.url, body });
+            state.requests.push({ method: req.method, url: req.url, body, at: Date.now() });
             const n = state.requests.length;
             const anthropic = req.url.startsWith('/v1/messages');
             const responses = /\/responses(\?|$)/.test(req.url);
-            if (req.method !== 'POST' || (!anthropic && !responses)) {
+            const gemini = /:streamGenerateContent(\?|$)/.test(req.url);
+            if (/:generateContent(\?|$)/.test(req.url)) return geminiRouting(res);
+            if (req.method !== 'POST' || (!anthropic && !responses && !gemini)) {
                 res.writeHead(404, { 'content-type': 'application/json' });
                 res.end('{"error": "the fake model answers only model requests"}');
                 return;
             }
-            const seen = anthropic ? anthropicResults(body) : responsesResults(body);
+            const seen = anthropic ? anthropicResults(body) : gemini ? geminiResults(body) : responsesResults(body);
             for (const r of seen) {
                 const i = script.findIndex((s) => s.id === r.id);
                 if (i >= 0 && !state.results[i]) state.results[i] = r;
             }
             // A request without tools (a title, a summary) is not the agent's turn.
             const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
-            let step = { text: 'done' };
-            if (hasTools && state.next < script.length && (state.next === 0 || state.results[state.next - 1]))
-                step = script[state.next++];
+            if (gemini) return geminiAnswer(res, hasTools ? nextStep() : { text: 'done' });
+            const step = hasTools ? nextStep() : { text: 'done' };
             if (anthropic) anthropicAnswer(res, body, n, step);
             else responsesAnswer(res, n, step);
         });

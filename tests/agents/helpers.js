@@ -64,9 +64,12 @@ export function agentBinary(agent) {
     const nm = path.join(here, 'node_modules');
     // Claude Code's postinstall copies the platform's binary over bin/claude.exe; where install
     // scripts did not run, the platform package's own binary is the same program.
-    const candidates = agent === 'claude-code'
-        ? [path.join(nm, '.bin', 'claude'), path.join(nm, '@anthropic-ai', `claude-code-${process.platform}-${process.arch}`, 'claude')]
-        : [path.join(nm, '.bin', 'codex')];
+    const candidates = {
+        'claude-code': [path.join(nm, '.bin', 'claude'),
+                        path.join(nm, '@anthropic-ai', `claude-code-${process.platform}-${process.arch}`, 'claude')],
+        codex: [path.join(nm, '.bin', 'codex')],
+        'gemini-cli': [path.join(nm, '.bin', 'gemini')],
+    }[agent];
     const failures = [];
     for (const file of candidates) {
         if (!fs.existsSync(file)) {
@@ -156,11 +159,12 @@ export function assertDeniedCritical(dir, model, why) {
 // The benign command: the model got exactly its output; it ran through `airlock exec` inside the
 // sandbox, in the session's run (the hook's grant, redeemed by the wrapped command); the write
 // inside the workspace landed and the one outside did not reach the host.
-// `output` takes the command's output out of the agent's tool result (Codex frames it).
-export function assertBenignRanInSandbox(dir, model, outside, why, output = (text) => text) {
+// `output` takes the command's output out of the agent's tool result (Codex and Gemini CLI frame
+// it); `toolUseIds`: the agent's hook event names the tool call (Gemini CLI's does not).
+export function assertBenignRanInSandbox(dir, model, outside, why, { output = (text) => text, toolUseIds = true } = {}) {
     assert.equal(model.results.length, 1, why);
     assert.equal(output(model.results[0].text).trim(), 'hello-from-the-model', why);
-    assert.doesNotMatch(model.results[0].text, /airlock/, why);
+    assert.doesNotMatch(output(model.results[0].text), /airlock/, why);
     assert.equal(fs.readFileSync(path.join(dir.project, 'inside.txt'), 'utf8'), 'inside\n');
     assert.equal(fs.existsSync(outside), false, 'a write outside the workspace reached the host');
 
@@ -172,7 +176,7 @@ export function assertBenignRanInSandbox(dir, model, outside, why, output = (tex
     assert.ok(issued[0].seq < redeemed[0].seq);
     assert.equal(redeemed[0].data.decided_by, issued[0].call_id);
     // The hook's call id carries the agent's tool-use id.
-    assert.equal(issued[0].call_id, `${model.results[0].id}-c1`);
+    if (toolUseIds) assert.equal(issued[0].call_id, `${model.results[0].id}-c1`);
     const received = recordsOfType(records, 'call_received');
     assert.ok(received.every((r) => r.data.shell === benignCommand(outside)), why);
     const sandbox = recordsOfType(records, 'sandbox_prepared');
