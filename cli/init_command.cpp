@@ -43,15 +43,29 @@ std::optional<std::string> read_file(const fs::path& p) {
     return ss.str();
 }
 
-bool write_file(const fs::path& p, const std::string& text) {
+// Replaces `p` by `text` atomically (a temporary file renamed over it). A settings file that is
+// a symlink (dotfiles kept elsewhere) is written where it points; the file keeps its permission
+// bits (a config that holds tokens stays private), `mode_of` gives them for a new file.
+bool write_file(const fs::path& p, const std::string& text, const fs::path& mode_of = {}) {
     std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    const fs::path tmp = p.string() + ".airlock-tmp";
+    fs::path target = p;
+    if (fs::is_symlink(p, ec)) {
+        target = fs::canonical(p, ec);
+        if (ec) return false;
+    }
+    fs::create_directories(target.parent_path(), ec);
+    const fs::path tmp = target.string() + ".airlock-tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!(out << text)) return false;
+        if (!(out << text) || !out.flush()) return false;
     }
-    fs::rename(tmp, p, ec);
+    const fs::path like = mode_of.empty() ? target : mode_of;
+    if (const auto st = fs::status(like, ec); !ec && fs::exists(st)) {
+        fs::permissions(tmp, st.permissions() & fs::perms::mask, ec);
+        if (ec) return false;
+    }
+    fs::rename(tmp, target, ec);
+    if (ec) fs::remove(tmp, ec);
     return !ec;
 }
 
@@ -172,11 +186,24 @@ void add_init_command(CLI::App& app, int& exit_status) {
             exit_status = 125;
             return;
         }
+        // Codex reads the user's configuration from $CODEX_HOME when it is set.
+        if (const char* codex_home = std::getenv("CODEX_HOME");
+            *agent == "codex" && *user && codex_home && *codex_home)
+            file->path = fs::path(codex_home) / "config.toml";
         if (*check_flag) {
             exit_status = check(*agent, *file, project);
             return;
         }
-        const std::string before = read_file(file->path).value_or("");
+        std::error_code exists_ec;
+        const bool exists = fs::exists(file->path, exists_ec);
+        const auto current = read_file(file->path);
+        if (exists_ec || (exists && !current)) {
+            std::cerr << "airlock init " << *agent << ": cannot read " << file->path.string()
+                      << "; nothing changed\n";
+            exit_status = 125;
+            return;
+        }
+        const std::string before = current.value_or("");
         std::error_code ec;
         fs::path self = fs::read_symlink("/proc/self/exe", ec);
         if (ec) self = "airlock";
@@ -195,7 +222,8 @@ void add_init_command(CLI::App& app, int& exit_status) {
             exit_status = 0;
             return;
         }
-        if (!before.empty() && !write_file(file->path.string() + ".airlock-backup", before)) {
+        if (!before.empty() &&
+            !write_file(file->path.string() + ".airlock-backup", before, file->path)) {
             std::cerr << "airlock init: cannot write a backup of " << file->path.string() << "\n";
             exit_status = 125;
             return;
