@@ -196,8 +196,10 @@ void Session::start() {
     started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
     if (!options_.unprotect.empty()) started["unprotected"] = options_.unprotect;
     if (!options_.front_end.empty()) started["front_end"] = options_.front_end;
-    if (loaded) {
-        // Which adapter the run's commands get, and why (user namespaces and Landlock probed).
+    if (loaded && !(options_.decide_only && !options_.dry_run)) {
+        // Which adapter the run's commands get, and why (user namespaces and Landlock probed: a
+        // child process). A process that only decides (an agent's hook) runs nothing and skips
+        // it; the command it lets through records its own when it runs.
         sandbox::SandboxRequest request;
         request.adapter = options_.sandbox.empty() ? loaded->sandbox().adapter : options_.sandbox;
         request.required = loaded->sandbox().required;
