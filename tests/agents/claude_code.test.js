@@ -3,6 +3,7 @@
 // call the model makes goes through `airlock hook claude-code`, and what the tool returned comes
 // back to the model in its next request, where the test reads it.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -18,7 +19,7 @@ const skip = claude.file ? false : `not applicable here: ${claude.reason}`;
 if (skip) console.log(`# claude-code: ${skip}`);
 
 // One Claude Code session in print mode against a fresh fake model that makes `steps` tool calls.
-async function session(dir, steps) {
+async function session(dir, steps, extraArgs = []) {
     const model = await startFakeModel(steps);
     try {
         const env = {
@@ -31,7 +32,7 @@ async function session(dir, steps) {
             // it, Claude Code's own permission prompts are off: airlock's hook is the only gate.
             IS_SANDBOX: '1',
         };
-        const ran = await run(claude.file, ['-p', 'run the scripted tools', '--dangerously-skip-permissions'], {
+        const ran = await run(claude.file, ['-p', 'run the scripted tools', '--dangerously-skip-permissions', ...extraArgs], {
             cwd: dir.project, env,
         });
         return { ran, model };
@@ -120,6 +121,29 @@ describe(`real Claude Code (${claude.version ?? 'absent'}) behind airlock init c
             assert.equal(model.results.length, 1, why);
             assert.equal(model.results[0].isError, true, why);
             assert.match(model.results[0].text, /airlock could not decide this \(stage policy\)/, why);
+            assert.equal(fs.existsSync(canary), false, 'the command ran although its hook failed');
+        } finally {
+            dir.cleanup();
+        }
+    });
+
+    test('a session whose run log ends in a torn line blocks the call: the command does not run', async () => {
+        // The session's run is claude-code-<sha256(session id)>; its log is torn before the
+        // session starts (as a crash mid-write would leave it). airlock does not continue it.
+        const dir = project('torn');
+        try {
+            const sessionId = crypto.randomUUID();
+            const run = `claude-code-${crypto.createHash('sha256').update(sessionId).digest('hex').slice(0, 24)}`;
+            fs.mkdirSync(path.join(dir.project, '.airlock', 'runs', run), { recursive: true });
+            fs.writeFileSync(path.join(dir.project, '.airlock', 'runs', run, 'events.jsonl'), '{"v":1,"seq":1,"ts":"2026-');
+            const canary = path.join(dir.project, 'canary.txt');
+            const { ran, model } = await session(dir, [
+                { tool: 'Bash', input: { command: `echo ran > ${canary}`, description: 'write a canary' } },
+            ], ['--session-id', sessionId]);
+            const why = explain(ran, model);
+            assert.equal(model.results.length, 1, why);
+            assert.equal(model.results[0].isError, true, why);
+            assert.match(model.results[0].text, /torn line/, why);
             assert.equal(fs.existsSync(canary), false, 'the command ran although its hook failed');
         } finally {
             dir.cleanup();
