@@ -180,18 +180,39 @@ TEST_CASE("airlock init leaves a file it cannot read as its format alone") {
     CHECK(read_text(file) == R"J({"hooks": ["not", "an", "object"]})J");
 }
 
-TEST_CASE("airlock init writes through a symlinked settings file and keeps the starter policy") {
+TEST_CASE("airlock init: the user's symlinked settings are followed, a project's link is not") {
     Workspace ws;
+    // --user: dotfiles kept elsewhere and linked into HOME are written where they point.
     const fs::path real = ws.outside() / "dotfiles/settings.json";
     write_text(real, R"J({"model": "opus"})J");
-    fs::create_directories(ws.path() / ".claude");
-    fs::create_symlink(real, ws.path() / ".claude/settings.json");
+    fs::create_directories(ws.outside() / "home/.claude");
+    fs::create_symlink(real, ws.outside() / "home/.claude/settings.json");
+    const Ran user = ws.airlock({"init", "claude-code", "--user"});
+    REQUIRE_MESSAGE(user.exit_code == 0, user.err);
+    CHECK(fs::is_symlink(ws.outside() / "home/.claude/settings.json"));
+    CHECK(ordered_json::parse(read_text(real))["hooks"].contains("PreToolUse"));
+    CHECK(ordered_json::parse(read_text(real))["model"] == "opus");
+
+    // A project's link (a cloned repository could point it at any file of the user's) is refused.
+    const fs::path other = ws.outside() / "private.json";
+    write_text(other, R"J({"token": "not-for-the-project"})J");
+    fs::create_directories(ws.path() / ".cursor");
+    fs::create_symlink(other, ws.path() / ".cursor/hooks.json");
+    const Ran project = ws.airlock({"init", "cursor"});
+    CHECK(project.exit_code == 125);
+    CHECK(project.err.find("symbolic link") != std::string::npos);
+    CHECK(read_text(other) == R"J({"token": "not-for-the-project"})J");
+    CHECK(fs::is_symlink(ws.path() / ".cursor/hooks.json"));
+    CHECK_FALSE(fs::exists(ws.path() / ".cursor/hooks.json.airlock-backup"));
+
+    // An existing workspace policy is kept as it is.
     write_text(ws.path() / ".airlock/policy.json", R"J({"version": 1, "rules": []} // mine)J");
     REQUIRE(ws.airlock({"init", "claude-code"}).exit_code == 0);
-    CHECK(fs::is_symlink(ws.path() / ".claude/settings.json"));
-    CHECK(ordered_json::parse(read_text(real))["hooks"].contains("PreToolUse"));
     CHECK(read_text(ws.path() / ".airlock/policy.json") ==
           R"J({"version": 1, "rules": []} // mine)J");
+    // No temporary files are left beside the settings.
+    for (const auto& e : fs::directory_iterator(ws.path() / ".claude"))
+        CHECK(e.path().filename().string().rfind(".settings.json.", 0) != 0);
 }
 
 TEST_CASE("airlock init: an airlock entry that moved or changed is put right, once") {
