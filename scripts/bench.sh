@@ -269,6 +269,62 @@ done
 peer_ratio="n/a"
 [[ -n "$fastest_peer_ms" ]] && peer_ratio="$(ratio "$fastest_peer_ms" "$airlock_ms")"
 
+# --- agent hook ----------------------------------------------------------------------------------
+# `airlock hook claude-code` deciding a Bash PreToolUse event, whole process, stdin from a file
+# (fd_exec opens it on fd 0), against /bin/true and `airlock --version` spawned the same way. Two
+# figures: the first call of an agent session (a new run), and a call in a session that already
+# has HOOK_EARLIER calls in its run (every hook call reads the run's log to continue its chain).
+log "agent hook: $ROUNDS interleaved rounds, $RUNS runs per command per round"
+HWS="$SCRATCH/hook-ws"
+mkdir -p "$HWS"
+HOOK_EVENT="$SCRATCH/hook-event.json"
+jq -cn --arg cwd "$HWS" '{session_id: "bench-session", transcript_path: "/dev/null", cwd: $cwd,
+    permission_mode: "default", hook_event_name: "PreToolUse", tool_name: "Bash",
+    tool_input: {command: "git status --short", description: "status"}, tool_use_id: "toolu_bench"}' >"$HOOK_EVENT"
+hook_answer="$("$FD_EXEC" 0="$HOOK_EVENT" -- "$AIRLOCK" hook claude-code)" ||
+    die "airlock hook claude-code fails on the benchmark event: $hook_answer"
+jq -e '.hookSpecificOutput.permissionDecision == "allow"' <<<"$hook_answer" >/dev/null ||
+    die "airlock hook claude-code did not allow the benchmark event: $hook_answer"
+HOOK_EARLIER=$((QUICK ? 50 : 200))
+rm -rf "$HWS/.airlock/runs"
+for ((i = 0; i < HOOK_EARLIER; i++)); do
+    "$FD_EXEC" 0="$HOOK_EVENT" -- "$AIRLOCK" hook claude-code >/dev/null
+done
+cp -a "$HWS/.airlock/runs" "$SCRATCH/hook-runs-earlier"
+hook_records="$(cat "$SCRATCH"/hook-runs-earlier/*/events.jsonl | wc -l)"
+hook_cmd="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") hook claude-code"
+hook_true="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- /bin/true"
+hook_version="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") --version"
+for ((r = 1; r <= ROUNDS; r++)); do
+    # --prepare runs before every timed run, untimed (with -N, without a shell unless it names
+    # one): a new session, or the session as it was after its earlier calls.
+    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-first-$r.json" \
+        --prepare "rm -rf $(q "$HWS/.airlock/runs")" \
+        -n "hook, first call of a session" "$hook_cmd" -n "fd_exec /bin/true <event" "$hook_true" \
+        -n "airlock --version <event" "$hook_version" >/dev/null
+    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-later-$r.json" \
+        --prepare "sh -c $(q "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs")")" \
+        -n "hook, after $HOOK_EARLIER calls in the session" "$hook_cmd" >/dev/null
+done
+jq -s '[.[].results[]] | group_by(.command) | map({name: .[0].command, times: (map(.times) | add | map(. * 1000))})' \
+    "$SCRATCH"/hook-first-*.json "$SCRATCH"/hook-later-*.json >"$SCRATCH/hook.json"
+hook_median() { jq -r --arg n "$1" '.[] | select(.name == $n) | .times[]' "$SCRATCH/hook.json" | median_of; }
+hook_true_ms="$(hook_median "fd_exec /bin/true <event")"
+hook_first_ms="$(hook_median "hook, first call of a session")"
+hook_later_ms="$(hook_median "hook, after $HOOK_EARLIER calls in the session")"
+{
+    echo "### Agent hook: \`airlock hook claude-code\`, a Bash PreToolUse event"
+    echo
+    echo "hyperfine, $ROUNDS interleaved rounds × $RUNS runs, whole process, the event on stdin from a file (build/tests/bench/fd_exec opens it on fd 0; every row is spawned the same way). The hook loads the policy layers and the guard, decides, and appends its records to the session's run with one fdatasync; nothing runs. The later call's session holds $hook_records records from $HOOK_EARLIER earlier calls."
+    echo
+    echo "| command | median ms | × /bin/true |"
+    echo "|---|---:|---:|"
+    for n in "fd_exec /bin/true <event" "airlock --version <event" "hook, first call of a session" "hook, after $HOOK_EARLIER calls in the session"; do
+        echo "| $n | $(fmt "$(hook_median "$n")") | $(ratio "$(hook_median "$n")" "$hook_true_ms") |"
+    done
+    echo
+} >>"$RES"
+
 # --- server --------------------------------------------------------------------------------------
 log "server: airlock serve (tests/bench/serve_load) and the raw bwrap spawn rate at 1, 8, 32 in flight"
 SERVE_LOAD="$BUILD_DIR/tests/bench/serve_load"
@@ -393,6 +449,8 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| ≥ 5 × faster than the fastest peer other than firejail | $peer_ratio × (${fastest_peer:-no peer measured}) | $(verdict "$peer_ratio" '>=' 5) |"
     echo "| serve at 8 in flight ≥ 80 % of raw bwrap | $serve8 × | $(verdict "$serve8" '>=' 0.8) |"
     echo "| denied call round trip ≤ 1 ms | $(fmt "$denied_ms" 3) ms | $(verdict "$denied_ms" '<=' 1) |"
+    echo "| agent hook decision ≤ 5 ms median (first call of a session) | $(fmt "$hook_first_ms") ms | $(verdict "$hook_first_ms" '<=' 5) |"
+    echo "| agent hook decision ≤ 5 ms median (after $HOOK_EARLIER calls) | $(fmt "$hook_later_ms") ms | $(verdict "$hook_later_ms" '<=' 5) |"
     echo "| guard ≥ 200,000 calls/s (shell, 10 tokens) | $(fmt "$(m BM_GuardShell10Tokens)" 0) | $(verdict "$(m BM_GuardShell10Tokens)" '>=' 200000) |"
     echo "| policy ≥ 1,000,000 decisions/s at 1,000 rules | $(fmt "$(m BM_PolicyEvaluate/1000)" 0) | $(verdict "$(m BM_PolicyEvaluate/1000)" '>=' 1000000) |"
     echo "| policy sub-linear to 10,000 rules (time at 10,000 ≤ 10 × at 1,000) | $(ratio "$pol10k" "$pol1k") × | $(verdict "$(ratio "$pol10k" "$pol1k")" '<=' 10) |"
