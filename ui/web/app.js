@@ -678,6 +678,112 @@
     };
   }
 
+  // ---- Approvals asked of this page (--approve web) --------------------------------------
+  // Each ask is a card until a person answers it here or the asking airlock process gives up
+  // (its timeout is a denial). The answer is one same-origin POST; the asking process records
+  // it in its run's WAL.
+  function startAsks(panel) {
+    const cards = new Map(); // id -> {el, deadline}
+    let clock = null;
+
+    function countdown() {
+      const now = Date.now();
+      for (const { el, deadline } of cards.values()) {
+        const left = Math.max(0, Math.round((deadline - now) / 1000));
+        const t = el.querySelector('.ask-left');
+        if (t) t.textContent = deadline ? left + ' s left' : '';
+      }
+    }
+
+    async function answer(id, decision, card) {
+      for (const b of card.querySelectorAll('button')) b.disabled = true;
+      const status = card.querySelector('.ask-status');
+      status.textContent = 'sending…';
+      try {
+        const res = await fetch('/api/asks/answer', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ id, decision }),
+        });
+        if (!res.ok) {
+          let message = res.status + ' ' + res.statusText;
+          try { message = (await res.json()).error || message; } catch (e) { /* not JSON */ }
+          throw new Error(message);
+        }
+        status.textContent = 'answered: ' + decision.replace(/_/g, ' ');
+      } catch (e) {
+        status.textContent = 'not answered: ' + e.message;
+        for (const b of card.querySelectorAll('button')) b.disabled = false;
+      }
+    }
+
+    function askCard(a, workspaces) {
+      const ask = a.ask && typeof a.ask === 'object' ? a.ask : {};
+      const req = ask.request && typeof ask.request === 'object' ? ask.request : {};
+      const risk = ask.risk && typeof ask.risk === 'object' ? ask.risk : {};
+      const pol = ask.policy && typeof ask.policy === 'object' ? ask.policy : {};
+      const tool = str(ask.tool);
+      let text;
+      if (Array.isArray(req.argv)) text = req.argv.map((w) => (w && typeof w === 'object' ? '<bytes ' + str(w.hex) + '>' : quote(w))).join(' ');
+      else text = str(req.path && typeof req.path === 'object' ? '<bytes ' + str(req.path.hex) + '>' : req.path);
+      const card = h('article', { class: 'ask tone-warn-edge', 'data-ask': str(a.id), tabindex: '0' });
+      const ws = workspaces.length > 1 ? h('span', { class: 'muted' }, ' in ' + str(workspaces[a.workspace])) : null;
+      card.append(h('div', { class: 'top' },
+        h('span', { class: 'ask-title' }, 'approval needed'),
+        h('span', { class: 'cid' }, str(ask.call_id)), h('span', { class: 'tool' }, tool),
+        badge(str(risk.level), 'risk ' + str(risk.level)), ws,
+        h('span', { class: 'spacer' }),
+        h('span', { class: 'muted' }, 'pid ' + str(a.pid) + ' · '), h('span', { class: 'muted ask-left' })));
+      card.append(h('code', { class: 'command ask-command' }, clipped(text)));
+      const rows = [];
+      const row = (label, ...value) => rows.push(h('dt', null, label), h('dd', null, value));
+      if (tool === 'shell_exec') row('cwd', clipped(str(req.cwd) || '. (workspace root)'));
+      if (tool === 'file_write') row('content', bytes(req.size), ' · sha256 ' + str(req.sha256).slice(0, 16) + '…');
+      if (Array.isArray(req.env_keys)) row('env keys', clipped(req.env_keys.map(str).join(' ') || '–'));
+      row('guard', badge(str(risk.level), str(risk.level) + ' · ' + str(risk.score)), reasonsList(risk.reasons));
+      row('policy', badge('ask'), ' by rule ', h('span', { class: 'mono ask-rule' }, clipped(str(pol.rule))),
+        pol.reason ? [': ', clipped(str(pol.reason))] : null);
+      row('key', h('span', { class: 'mono', title: str(ask.key) }, str(ask.key).slice(0, 16)));
+      card.append(h('dl', { class: 'details' }, rows));
+      const button = (decision, label, cls) => {
+        const b = h('button', { type: 'button', class: 'answer ' + cls, 'data-decision': decision }, label);
+        b.addEventListener('click', () => answer(str(a.id), decision, card));
+        return b;
+      };
+      card.append(h('div', { class: 'ask-buttons' },
+        button('approved', 'Approve once', 'good'),
+        button('approved_for_session', 'Approve for session', 'good'),
+        button('denied', 'Deny', 'bad'),
+        h('span', { class: 'muted ask-status', role: 'status' })));
+      return card;
+    }
+
+    function render(snapshot) {
+      const asks = Array.isArray(snapshot.asks) ? snapshot.asks : [];
+      const workspaces = Array.isArray(snapshot.workspaces) ? snapshot.workspaces.map((w) => w.path) : [];
+      const seen = new Set();
+      for (const a of asks) {
+        const id = str(a.id);
+        seen.add(id);
+        if (cards.has(id)) continue;
+        // The asker's timeout, from when this page first saw the ask (clocks may differ).
+        const deadline = a.timeout_seconds > 0 ? Date.now() + a.timeout_seconds * 1000 : 0;
+        const el = askCard(a, workspaces);
+        cards.set(id, { el, deadline });
+        panel.append(el);
+      }
+      for (const [id, c] of cards) if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
+      panel.hidden = cards.size === 0;
+      document.title = cards.size ? '(' + cards.size + ') approval needed · airlock' : 'airlock';
+      if (cards.size && !clock) clock = setInterval(countdown, 1000);
+      if (!cards.size && clock) { clearInterval(clock); clock = null; }
+      countdown();
+    }
+
+    const es = new EventSource('/api/asks/stream');
+    es.addEventListener('asks', (ev) => render(JSON.parse(ev.data)));
+  }
+
   // ---- Routing and keys ------------------------------------------------------------------
   let keyHandler = () => {};
   document.addEventListener('keydown', (e) => {
@@ -705,5 +811,7 @@
     }
   }
   window.addEventListener('hashchange', route);
+  const asksPanel = document.getElementById('asks');
+  if (asksPanel && !REPORT) startAsks(asksPanel);
   route();
 })();
