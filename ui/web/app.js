@@ -232,7 +232,7 @@
         const frag = document.createDocumentFragment();
         for (let i = from; i < Math.min(runs.length, from + n); i++) frag.append(rowOf(runs[i], i));
         body.append(frag);
-        if (from + n < runs.length) setTimeout(() => slice(from + n, 250), 0);
+        if (from + n < runs.length) setTimeout(() => slice(from + n, 100), 0);
       };
       slice(0, 60);
       holder.textContent = '';
@@ -520,17 +520,22 @@
         head.append(h('div', { class: 'verdict tone-' + tone(v.verdict), id: 'verdict' }, clipped(str(v.message))));
     }
 
+    // Cards are (re)built for at most ~12 ms per frame, the rest in the next frames: a page of
+    // 2,000 records never holds the main thread long enough to freeze the page.
     function flush() {
       scheduled = false;
+      const start = performance.now();
       for (const call of dirty) {
         const focused = call.el && document.activeElement === call.el;
         const el = callCard(call, source.raw, going());
         if (call.el) call.el.replaceWith(el); else timeline.append(el);
         call.el = el;
         if (focused) el.focus();
+        dirty.delete(call);
+        if (performance.now() - start > 12) break;
       }
-      dirty.clear();
       renderHead();
+      if (dirty.size) schedule();
     }
     function schedule() {
       if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
@@ -625,7 +630,7 @@
             if (page.records.length) last = page.records[page.records.length - 1].seq;
             if (page.next === null) break;
             from = page.next;
-            limit = 2000;
+            limit = 1000;
             sink.progress('loading ' + from.toLocaleString() + ' of ' + page.total.toLocaleString() + ' records…');
             await new Promise((resolve) => setTimeout(resolve, 0)); // let the page paint
           }
