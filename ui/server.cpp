@@ -204,7 +204,7 @@ void route(tcp::socket& socket, Context& ctx, const Request& req, bool& keep_goi
                 else if (target.path == "/api/asks")
                     api = {200, dump(ctx.desk.snapshot())};
                 else if (target.path == "/api/runs")
-                    api = runs_response(ctx.index);
+                    api = runs_response(ctx.index, target.query);
                 else if (target.path == "/api/run")
                     api = run_response(ctx.index, target.query);
                 else if (target.path == "/api/call")

@@ -207,7 +207,10 @@
       if (!listState.data) return;
       const runs = listState.data.runs.filter(runMatches);
       const multi = listState.data.workspaces.length > 1;
-      count.textContent = runs.length + ' of ' + listState.data.runs.length + ' runs';
+      const total = typeof listState.data.total === 'number' ? listState.data.total : listState.data.runs.length;
+      count.textContent = listState.data.runs.length < total
+        ? 'the newest ' + listState.data.runs.length + ' of ' + total + ' runs…'
+        : runs.length + ' of ' + total + ' runs';
       body.textContent = '';
       if (listState.selected >= runs.length) listState.selected = Math.max(0, runs.length - 1);
       const rowOf = (run, i) => {
@@ -250,9 +253,14 @@
 
     let timer = null;
     let alive = true;
+    // The first screen from the newest 100 runs (index.html preloads them), then all of them.
+    let partial = !listState.data;
     async function load() {
+      const url = partial ? '/api/runs?limit=100' : '/api/runs';
+      const wasPartial = partial;
+      partial = false;
       try {
-        const res = await fetch('/api/runs', { credentials: 'same-origin' });
+        const res = await fetch(url, { credentials: 'same-origin' });
         if (!res.ok) throw new Error(res.status + ' ' + res.statusText);
         const text = await res.text();
         if (!alive) return;
@@ -266,7 +274,7 @@
         holder.append(h('div', { class: 'empty' }, 'Cannot list runs: ' + e.message));
       }
       // New runs and runs in progress show up while the list is open.
-      if (alive) timer = setTimeout(load, 2000);
+      if (alive) timer = setTimeout(load, wasPartial ? 0 : 2000);
     }
     if (listState.data) renderRows();
     load();
