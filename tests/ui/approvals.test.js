@@ -247,6 +247,29 @@ test('a page that is closed leaves the ask to time out as a denial', async () =>
   assert.deepEqual(await waitForAsks(0), []);
 });
 
+test('an agent hook with --approve web: the page\'s answer becomes the agent\'s allow or deny', async () => {
+  const event = (command, id) => JSON.stringify({ session_id: 'ui-hook', transcript_path: path.join(ws, 't.jsonl'), cwd: ws,
+    permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, tool_use_id: id });
+  const hook = (command, id) => {
+    const child = spawn(AIRLOCK, ['hook', 'claude-code', '--approve', 'web', '--policy', policy], { cwd: ws, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stdin.end(event(command, id));
+    return new Promise((resolve) => child.on('exit', (status) => resolve({ status, out })));
+  };
+  const page = await openPage();
+  for (const [decision, expected] of [['denied', 'deny'], ['approved', 'allow']]) {
+    const done = hook('touch hooked.txt', 'toolu_' + decision);
+    const card = await page.waitForSelector('article.ask');
+    await card.$eval(`button[data-decision=${decision}]`, (b) => b.click());
+    const r = await done;
+    assert.equal(r.status, 0);
+    assert.equal(JSON.parse(r.out).hookSpecificOutput.permissionDecision, expected);
+    await page.waitForFunction(() => !document.querySelector('article.ask'));
+  }
+  await page.close();
+});
+
 test('--approve web without a running airlock ui is a configuration error, and nothing runs', () => {
   const lone = tempDir();
   const r = airlock(lone, ['exec', '--json', '--approve', 'web', '--policy', policy, '--', 'touch', 'x.txt']);
