@@ -27,7 +27,8 @@ Result<UniqueFd> connect_desk(const fs::path& socket_path) {
     if (!address) return address.error();
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid()) return sys_error("config", "cannot make a unix socket", "socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address) != 0)
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address->address),
+                  sizeof address->address) != 0)
         return sys_error("config", "no airlock ui answers approvals at " + socket_path.string(),
                          "connect");
     if (!peer_is_same_user(fd.get()))

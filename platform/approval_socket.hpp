@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
 
 namespace airlock {
 
@@ -15,8 +16,13 @@ namespace airlock {
 // cannot put its own listener there).
 std::filesystem::path approval_socket_path(const std::filesystem::path& workspace);
 
-// The socket address of `path`; an Error naming the path when it is too long for sun_path.
-Result<sockaddr_un> unix_address(const std::filesystem::path& path);
+// The socket address of `path`. A path too long for sun_path (108 bytes) is reached through its
+// directory, held open: /proc/self/fd/N/NAME. Keep the value alive while binding or connecting.
+struct UnixAddress {
+    sockaddr_un address{};
+    UniqueFd directory;  // open only for the /proc/self/fd form
+};
+Result<UnixAddress> unix_address(const std::filesystem::path& path);
 
 // The peer of a connected unix socket runs as this process's effective user (SO_PEERCRED).
 bool peer_is_same_user(int fd);

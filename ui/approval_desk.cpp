@@ -109,8 +109,8 @@ ApprovalDesk::ApprovalDesk(const std::vector<fs::path>& workspaces) : workspaces
                 ::unlink(seat->socket_path.c_str());
                 UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
                 if (!fd.valid() ||
-                    ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*address),
-                           sizeof *address) != 0 ||
+                    ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address->address),
+                           sizeof address->address) != 0 ||
                     ::chmod(seat->socket_path.c_str(), 0600) != 0 || ::listen(fd.get(), 64) != 0) {
                     seat->why = "cannot listen on " + seat->socket_path.string() + ": " +
                                 std::strerror(errno);

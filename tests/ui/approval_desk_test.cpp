@@ -132,8 +132,8 @@ TEST_CASE("web approvals: one desk per workspace; a stale socket is replaced") {
         auto address = unix_address(sock);
         REQUIRE(address.ok());
         UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address) ==
-                0);
+        REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address->address),
+                       sizeof address->address) == 0);
     }
     CHECK_FALSE(web(ws.path()).ok());
     REQUIRE(fs::exists(sock));
@@ -141,4 +141,20 @@ TEST_CASE("web approvals: one desk per workspace; a stale socket is replaced") {
     again.start();
     CHECK(again.warnings().empty());
     CHECK(web(ws.path()).ok());
+}
+
+TEST_CASE("web approvals: a workspace whose socket path is longer than a unix socket's limit") {
+    TempDir dir;
+    const fs::path ws = dir.path() / std::string(100, 'w');
+    fs::create_directories(ws);
+    REQUIRE(approval_socket_path(ws).string().size() > sizeof(sockaddr_un::sun_path));
+    ApprovalDesk desk({ws});
+    desk.start();
+    CHECK(desk.warnings().empty());
+    auto provider = web(ws);
+    REQUIRE(provider.ok());
+    auto answer = std::async(std::launch::async, [&] { return (*provider)->ask(touch_request()); });
+    const std::string id = wait_for_asks(desk, 1)[0]["id"];
+    CHECK(desk.answer(id, "approved") == ApprovalDesk::Answered::ok);
+    CHECK(answer.get().decision == approvals::ApprovalDecision::approved);
 }
