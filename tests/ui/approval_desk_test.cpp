@@ -158,3 +158,36 @@ TEST_CASE("web approvals: a workspace whose socket path is longer than a unix so
     CHECK(desk.answer(id, "approved") == ApprovalDesk::Answered::ok);
     CHECK(answer.get().decision == approvals::ApprovalDecision::approved);
 }
+
+TEST_CASE("web approvals: the session cache and the loop guard hold for page answers") {
+    TempDir ws;
+    ApprovalDesk desk({ws.path()});
+    desk.start();
+    auto provider = web(ws.path());
+    REQUIRE(provider.ok());
+    approvals::Approver approver(std::move(provider).value(), policy::ApprovalSettings{2, 30});
+    auto decide_with = [&](const char* decision, approvals::ApprovalRequest request) {
+        auto outcome = std::async(std::launch::async,
+                                  [&approver, request] { return approver.decide(request); });
+        const std::string id = wait_for_asks(desk, 1)[0]["id"];
+        REQUIRE(desk.answer(id, decision) == ApprovalDesk::Answered::ok);
+        return outcome.get();
+    };
+    // Approved for the session: the identical request is not asked again (the desk stays empty).
+    auto first = decide_with("approved_for_session", touch_request());
+    CHECK(first.answer.provider == "web");
+    auto again = approver.decide(touch_request());
+    CHECK(again.from_session_cache);
+    CHECK(approvals::grants(again.answer.decision));
+    CHECK(desk.snapshot()["asks"].empty());
+    // Another request, denied twice on the page: the loop guard ends the run.
+    auto other = touch_request();
+    other.call.argv = {"touch", "y"};
+    CHECK_FALSE(decide_with("denied", other).loop_guard);
+    CHECK(decide_with("denied", other).loop_guard);
+    CHECK(approver.run_aborted());
+    CHECK(approver.abort_reason() == "loop_guard");
+    // Nothing is asked any more, not even what the session approved.
+    CHECK_FALSE(approvals::grants(approver.decide(touch_request()).answer.decision));
+    CHECK(desk.snapshot()["asks"].empty());
+}
