@@ -135,12 +135,16 @@ test('an approval answered on the page lets the command run, recorded with provi
 test('a denial on the page stops the command', async () => {
   const page = await openPage();
   const done = exec('denied.txt');
-  const card = await page.waitForSelector('article.ask');
-  await card.$eval('button[data-decision=denied]', (b) => b.click());
+  await page.waitForSelector('article.ask');
+  await page.waitForSelector('#runs tbody tr.run');
+  // By keyboard: Tab to the Deny button, Enter. The list behind must not take the Enter.
+  await page.focus('article.ask button[data-decision=denied]');
+  await page.keyboard.press('Enter');
   const r = await done;
   assert.equal(r.status, 126);
   assert.equal(r.json.status, 'approval_denied');
   assert.equal(fs.existsSync(path.join(ws, 'denied.txt')), false);
+  assert.equal(new URL(page.url()).hash, '');
   const a = answered(r.json.wal);
   assert.equal(a[0].provider, 'web');
   assert.equal(a[0].decision, 'denied');

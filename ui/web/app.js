@@ -803,6 +803,8 @@
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t && t.tagName === 'INPUT' && t.id !== 'search') return;
+    // Keys on an ask's card (Enter or Space on its buttons) answer it and do nothing else.
+    if (t && t.closest && t.closest('#asks')) return;
     keyHandler(e);
   });
 
