@@ -238,6 +238,7 @@ void Session::start() {
         options_.approve.empty() ? approvals::default_provider_spec() : options_.approve;
     approvals::ProviderOptions provider_options{};
     provider_options.timeout_seconds = policy_->approvals().timeout_seconds;
+    provider_options.workspace = workspace_;
     auto provider = options_.make_provider ? options_.make_provider(provider_options)
                                            : approvals::make_provider(spec, provider_options);
     if (!provider) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # airlock's benchmarks (never run by ctest): end to end against raw bubblewrap and the peer
-# sandboxes, the MCP server under load, micro benchmarks, memory. Writes docs/perf/results.md
+# sandboxes, the MCP server under load, micro benchmarks, memory, the run viewer in Chromium. Writes docs/perf/results.md
 # (included by docs/PERFORMANCE.md), the charts docs/perf/*.svg and their data files.
 #
 #   scripts/bench.sh [--quick] [--peers]
@@ -433,6 +433,41 @@ peak_kib="$({ /usr/bin/time -f '%M' "$AIRLOCK" exec --workspace "$WS" --sandbox 
     echo
 } >>"$RES"
 
+# --- run viewer ----------------------------------------------------------------------------------
+# tests/ui/bench.mjs in the system's headless Chromium (puppeteer-core pinned by the tests' lock
+# file; it downloads no browser): the runs list of 1,000 runs, a run of 10,000 events opened
+# from the list, the server's memory while it follows a run to 100,000 events.
+declare -A uiv=()
+UI_DIR="$ROOT/tests/ui"
+if command -v node >/dev/null && command -v npm >/dev/null && [[ -x "${AIRLOCK_CHROMIUM:-/usr/bin/chromium}" ]]; then
+    log "run viewer (headless Chromium)"
+    [[ -d "$UI_DIR/node_modules/puppeteer-core" ]] ||
+        (cd "$UI_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+    ui_args=(--json)
+    ((QUICK)) && ui_args+=(--quick)
+    (cd "$UI_DIR" && AIRLOCK_BINARY="$AIRLOCK" node bench.mjs "${ui_args[@]}") >"$SCRATCH/ui.txt"
+    tail -1 "$SCRATCH/ui.txt" >"$SCRATCH/ui.json"
+    while IFS=$'\t' read -r k v; do uiv[$k]="$v"; done < <(jq -r '
+        {list_first_screen_ms, list_all_rows_ms, list_longest_task_ms, run_first_screen_ms,
+         run_all_ms, run_longest_task_ms, api_runs_warm_ms, api_runs_warm_cpu_ms,
+         api_run_first_page_cpu_ms, rss_first: .live_rss_kib.first, rss_end: .live_rss_kib.end,
+         load: (.load_average | map(tostring) | join(" "))} | to_entries[] | [.key, (.value | tostring)] | @tsv' "$SCRATCH/ui.json")
+    {
+        echo "### Run viewer"
+        echo
+        echo "tests/ui/bench.mjs$( ((QUICK)) && echo ' --quick'), load average ${uiv[load]}; page times measured in the page (performance.now())."
+        echo
+        sed -e '$d' "$SCRATCH/ui.txt" | sed 's/^/- /'
+        echo
+    } >>"$RES"
+else
+    log "node, npm or Chromium missing: run viewer not measured"
+fi
+u() { echo "${uiv[$1]:-nan}"; }
+rss_ui_change="n/a"
+[[ -n "${uiv[rss_first]:-}" ]] &&
+    rss_ui_change="$(awk -v a="${uiv[rss_end]}" -v b="${uiv[rss_first]}" 'BEGIN {d=(a-b)*100/b; printf "%.1f", d<0?-d:d}')"
+
 # --- targets -------------------------------------------------------------------------------------
 sr8="${srv_rate[8]:-nan}"
 serve8="$(ratio "$sr8" "${raw_rate[8]}")"
@@ -459,6 +494,10 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| WAL durable grouped commits ≥ 2,000 calls/s (8 threads) | $(fmt "$(m BM_WalAppendDurable/real_time/threads:8)" 0) | $(verdict "$(m BM_WalAppendDurable/real_time/threads:8)" '>=' 2000) |"
     echo "| airlock exec peak RSS ≤ 10 MiB | $(fmt "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')") MiB | $(verdict "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')" '<=' 10) |"
     echo "| serve RSS flat (±10 %) over $RSS_CALLS calls | $rss_change % | $(verdict "$rss_change" '<=' 10) |"
+    echo "| ui: runs list of 1,000 runs, first screen ≤ 300 ms | $(u list_first_screen_ms) ms (all rows $(u list_all_rows_ms) ms) | $(verdict "$(u list_first_screen_ms)" '<=' 300) |"
+    echo "| ui: run of 10,000 events, first screen ≤ 500 ms | $(u run_first_screen_ms) ms (all $(u run_all_ms) ms) | $(verdict "$(u run_first_screen_ms)" '<=' 500) |"
+    echo "| ui: no freeze while it loads (longest main-thread task ≤ 200 ms) | $(u run_longest_task_ms) ms | $(verdict "$(u run_longest_task_ms)" '<=' 200) |"
+    echo "| ui: server RSS flat (±10 %) following 100,000 events | $rss_ui_change % | $(verdict "$rss_ui_change" '<=' 10) |"
     echo
 } >>"$RES"
 
