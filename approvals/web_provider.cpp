@@ -37,7 +37,7 @@ Result<UniqueFd> connect_desk(const fs::path& socket_path) {
     return fd;
 }
 
-bool write_all(int fd, std::string_view text) {
+bool send_all(int fd, std::string_view text) {
     while (!text.empty()) {
         const ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
@@ -63,7 +63,7 @@ class WebProvider final : public Provider {
                                      {"timeout_seconds", timeout_.count()},
                                      {"pid", static_cast<long>(::getpid())},
                                      {"ask", request_document(request)}};
-        if (!write_all(fd->get(),
+        if (!send_all(fd->get(),
                        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
             return deny("the page cannot be asked: airlock ui closed the connection");
         std::string answer;
