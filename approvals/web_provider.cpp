@@ -37,16 +37,6 @@ Result<UniqueFd> connect_desk(const fs::path& socket_path) {
     return fd;
 }
 
-bool send_all(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 class WebProvider final : public Provider {
   public:
     WebProvider(fs::path socket_path, std::chrono::seconds timeout)
@@ -64,7 +54,7 @@ class WebProvider final : public Provider {
                                      {"pid", static_cast<long>(::getpid())},
                                      {"ask", request_document(request)}};
         if (!send_all(fd->get(),
-                       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
+                      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"))
             return deny("the page cannot be asked: airlock ui closed the connection");
         std::string answer;
         for (;;) {

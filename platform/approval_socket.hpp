@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <filesystem>
+#include <string_view>
 
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
@@ -26,5 +27,8 @@ Result<UnixAddress> unix_address(const std::filesystem::path& path);
 
 // The peer of a connected unix socket runs as this process's effective user (SO_PEERCRED).
 bool peer_is_same_user(int fd);
+
+// Sends all of `text` on a connected socket (no SIGPIPE); false when the peer is gone.
+bool send_all(int fd, std::string_view text);
 
 }  // namespace airlock
