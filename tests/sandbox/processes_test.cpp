@@ -206,8 +206,10 @@ TEST_CASE("a timeout kills the whole tree, setsid daemons included") {
     const std::string marker = "runaway-" + s.outside().filename().string();
     fs::copy_file("/bin/sleep", s.ws() / marker);
     const std::string m = "./" + marker;
+    // 3 s, not 1: on a loaded host (or a sanitized build) starting the sandbox alone can take
+    // most of a second, and the tree must have started before the timeout fires.
     auto r = s.sh("setsid " + m + " 300 & " + m + " 300 & touch started; " + m + " 300",
-                  R"("limits": {"timeout_seconds": 1})");
+                  R"("limits": {"timeout_seconds": 3})");
     require_sandboxed(r);
     CHECK(r.exit_code == 124);
     CHECK(field(r, "status") == "timeout");
@@ -217,7 +219,7 @@ TEST_CASE("a timeout kills the whole tree, setsid daemons included") {
     CHECK(fs::exists(s.ws() / "started"));
     CHECK_FALSE(process_with_marker_exists(marker));
     // Positive control: the same program finishes normally when it has time.
-    auto ok = s.sh(m + " 0 && echo done", R"("limits": {"timeout_seconds": 1})");
+    auto ok = s.sh(m + " 0 && echo done", R"("limits": {"timeout_seconds": 3})");
     CHECK(ok.exit_code == 0);
     CHECK(field(ok, "stdout") == "done\n");
 }
