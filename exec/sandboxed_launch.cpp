@@ -81,6 +81,10 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
                 child_fds.data_fds.push_back(3 + static_cast<int>(spec.pass_fds.size()));
                 spec.pass_fds.push_back(fd.get());
             }
+            if (profile.network_proxy) {
+                child_fds.proxy_channel_fd = 3 + static_cast<int>(spec.pass_fds.size());
+                spec.pass_fds.push_back(request.proxy_channel);
+            }
             spec.argv = sandbox::bwrap_argv(profile, request.command, child_fds);
             // As root, bwrap becomes the init of a PID namespace of airlock's: when it dies (with
             // airlock, say, before it could pass --die-with-parent on to the sandbox's own init),
