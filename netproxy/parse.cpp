@@ -74,6 +74,7 @@ bool split_authority(std::string_view a, std::uint16_t default_port, std::string
             if (p.empty()) return false;
         }
     }
+    if (!h.empty() && h.back() == '.') h.remove_suffix(1);  // "a.org." is "a.org"
     if (h.empty() || h.size() > 253) return false;
     for (char c : h)
         if (!(is_token_char(c) || c == ':') || c == '%') return false;
@@ -256,6 +257,8 @@ Socks5Request parse_socks5_request(std::string_view b) {
         r.host_is_address = true;
     } else {
         r.host = lower_copy(std::string_view(reinterpret_cast<const char*>(p), addr_len));
+        if (r.host.back() == '.') r.host.pop_back();
+        if (r.host.empty()) return bad(0x01);
     }
     r.port = static_cast<std::uint16_t>((p[addr_len] << 8) | p[addr_len + 1]);
     r.bytes = off + addr_len + 2;

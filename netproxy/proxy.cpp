@@ -472,14 +472,21 @@ struct Proxy::Impl {
         c->touch(options.head_timeout);
         asio::co_spawn(io, watchdog(c), asio::detached);
         const char* protocol = "http";
-        if (co_await read_more(*c)) {
-            if (static_cast<unsigned char>(c->buffer[0]) == 0x05) {
-                protocol = "socks5";
-                co_await socks5(c);
-            } else {
-                if (c->buffer.starts_with("CONNECT ")) protocol = "connect";
-                co_await http(c);
+        try {
+            if (co_await read_more(*c)) {
+                if (static_cast<unsigned char>(c->buffer[0]) == 0x05) {
+                    protocol = "socks5";
+                    co_await socks5(c);
+                } else {
+                    if (c->buffer.starts_with("CONNECT ")) protocol = "connect";
+                    co_await http(c);
+                }
             }
+        } catch (const std::exception&) {
+            // A connection closed under an operation (its deadline, or the proxy stopping):
+            // it is still recorded and its place freed.
+            if (c->record_set && !c->record.allowed && c->record.reason.empty())
+                c->record.reason = "the connection was closed (timeout or shutdown)";
         }
         finish(*c, protocol);
         c->close();

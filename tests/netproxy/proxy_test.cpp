@@ -231,3 +231,48 @@ TEST_CASE("the connection bound: beyond it, connections are closed and others st
     f.target.serve_one();
     CHECK(read_to_end(c.get()).ends_with("hello"));
 }
+
+TEST_CASE("a slow client is closed at its head deadline; the proxy keeps serving") {
+    ProxyOptions o;
+    o.head_timeout = std::chrono::milliseconds(300);
+    Fixture f(o);
+    UniqueFd slow = connect_loopback(f.port);
+    send_all(slow.get(), "GET http://good.test/ HTTP/1.1\r\n");  // never finished
+    CHECK(read_to_end(slow.get()).empty());                      // closed by the proxy
+    const auto r = f.records.wait(1);
+    CHECK_FALSE(r.allowed);
+    // Positive control: a prompt client is served.
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
+
+TEST_CASE("a trailing dot names the same host") {
+    Fixture f;
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(),
+             "GET http://good.test.:" + std::to_string(f.target.port) + "/ HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+    CHECK(f.records.wait(1).host == "good.test");
+}
+
+TEST_CASE("many idle connections: those over the bound are closed, the rest still served") {
+    ProxyOptions o;
+    o.max_connections = 64;
+    Fixture f(o);
+    std::vector<UniqueFd> idle;
+    for (int i = 0; i < 200; ++i) {
+        idle.push_back(connect_loopback(f.port));
+        send_all(idle.back().get(), "G");
+    }
+    // Connections are accepted in order: the last one is over the bound and closed unanswered.
+    CHECK(read_to_end(idle.back().get()).empty());
+    idle.clear();
+    f.records.wait(64);  // the 64 held ones ended and were recorded
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
