@@ -58,6 +58,7 @@ class Launch {
     bool bwrap_ = false;
     bool seatbelt_ = false;
     bool own_pid_namespace_ = false;
+    bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
     std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)
     std::optional<sandbox::SeccompLaunch> seccomp_;
