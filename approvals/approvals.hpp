@@ -2,6 +2,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,9 +55,11 @@ struct ProviderOptions {
     int timeout_seconds = 300;  // tty and exec: no answer in time -> timed_out (must be > 0)
     // tty: colour. nullopt = automatic (TERM set and not "dumb", NO_COLOR unset or empty).
     std::optional<bool> color{};
+    // web: the workspace whose `airlock ui` answers (its .airlock/ui/approvals.sock).
+    std::filesystem::path workspace{};
 };
 
-// "tty", "deny", "allow", "exec:PROGRAM". A provider that cannot work here (no terminal, missing
+// "tty", "deny", "allow", "exec:PROGRAM", "web". A provider that cannot work here (no terminal, missing
 // program, unknown name) is an Error with stage "config" — never a silent fallback.
 Result<std::unique_ptr<Provider>> make_provider(std::string_view spec,
                                                 const ProviderOptions& options);

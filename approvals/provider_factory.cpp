@@ -8,6 +8,7 @@
 #include "approvals/exec_provider.hpp"
 #include "approvals/static_provider.hpp"
 #include "approvals/tty_provider.hpp"
+#include "approvals/web_provider.hpp"
 #include "platform/unique_fd.hpp"
 
 namespace airlock::approvals {
@@ -21,13 +22,15 @@ Result<std::unique_ptr<Provider>> make_provider(std::string_view spec,
     if (spec == "deny") return make_deny_provider();
     if (spec == "allow") return make_allow_provider();
     if (spec == "tty") return make_tty_provider(options);
+    if (spec == "web")
+        return make_web_provider(options.workspace, std::chrono::seconds(options.timeout_seconds));
     constexpr std::string_view kExec = "exec:";
     if (spec.substr(0, kExec.size()) == kExec) {
         return make_exec_provider(spec.substr(kExec.size()),
                                   std::chrono::seconds(options.timeout_seconds));
     }
     return make_error("config", "unknown approval provider \"" + std::string(spec) +
-                                    "\" (expected tty, deny, allow or exec:PROGRAM)");
+                                    "\" (expected tty, deny, allow, exec:PROGRAM or web)");
 }
 
 std::string default_provider_spec() {

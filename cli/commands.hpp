@@ -4,7 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "platform/result.hpp"
+
 namespace airlock::cli {
+
+// Prints "airlock: <error>" on stderr; returns 125, a run or file that cannot be read
+// (wal_commands.cpp).
+int fail_unreadable(const Error& error);
 
 // The tool calls (tool_commands.cpp), one subcommand each: exec, write, read, call.
 void add_exec_command(CLI::App& app, int& exit_status);

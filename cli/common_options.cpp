@@ -12,14 +12,14 @@ void add_common_options(CLI::App* cmd, CommonOptions& o, bool runs_commands) {
                     "Policy file layered on the built-in policy (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("--no-builtin-policy", o.no_builtin_policy, "Start from an empty base policy");
-    cmd->add_option(
-        "--approve", o.approve,
-        "Approval provider: tty, deny, allow, exec:PROGRAM (default: tty on a terminal, "
-        "else deny)");
+    cmd->add_option("--approve", o.approve,
+                    "Approval provider: tty, deny, allow, exec:PROGRAM, web (the page of a running "
+                    "airlock ui) (default: tty on a terminal, else deny)");
     cmd->add_flag("--json", o.json, "Print one JSON result object on stdout");
     cmd->add_option("--unprotect", o.unprotect,
                     "Lift one entry of the protection floor (e.g. .git/hooks) for this run, so "
-                    "commands and file writes may change it (repeatable, or comma-separated; recorded in the WAL)")
+                    "commands and file writes may change it (repeatable, or comma-separated; "
+                    "recorded in the WAL)")
         ->allow_extra_args(false)
         ->delimiter(',');
     if (runs_commands) {

@@ -45,7 +45,8 @@ void add_hook_command(CLI::App& app, int& exit_status) {
     cmd->add_flag("--no-builtin-policy", o->no_builtin_policy, "Start from an empty base policy");
     cmd->add_option("--approve", o->approve,
                     "Approval provider for calls the policy asks about: deny, allow, "
-                    "exec:PROGRAM (default: the agent asks its user)");
+                    "exec:PROGRAM, web (the page of a running airlock ui; default: the agent "
+                    "asks its user)");
     cmd->add_option("--sandbox", o->sandbox, "Sandbox adapter for the wrapped commands")
         ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));
     cmd->add_option("--unprotect", o->unprotect, "Lift one entry of the protection floor")

@@ -1,7 +1,12 @@
 // airlock init AGENT [--project | --user] [--check | --remove]: puts airlock's hook into the
 // agent's own settings file (merged, idempotent, with a backup), writes a starter workspace
 // policy when there is none, checks the hook with a harmless probe, or takes the hook out.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -43,16 +48,37 @@ std::optional<std::string> read_file(const fs::path& p) {
     return ss.str();
 }
 
-bool write_file(const fs::path& p, const std::string& text) {
+// Replaces `p` by `text` atomically: a new file (mkstemp, so no link planted in a project can
+// redirect the write) renamed over it. With `follow`, a settings file that is a symlink (the
+// user's dotfiles kept elsewhere) is written where it points; otherwise the link itself is
+// replaced. The file keeps its permission bits (a config that holds tokens stays private);
+// `mode_of` gives them for a new file.
+bool write_file(const fs::path& p, const std::string& text, const fs::path& mode_of = {},
+                bool follow = false) {
     std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    const fs::path tmp = p.string() + ".airlock-tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!(out << text)) return false;
+    fs::path target = p;
+    if (follow && fs::is_symlink(p, ec)) {
+        target = fs::canonical(p, ec);
+        if (ec) return false;
     }
-    fs::rename(tmp, p, ec);
-    return !ec;
+    fs::create_directories(target.parent_path(), ec);
+    std::string tmp =
+        (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0) return false;
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const fs::path like = mode_of.empty() ? target : mode_of;
+    mode_t mode = 0644;
+    if (const auto st = fs::status(like, ec); !ec && fs::exists(st))
+        mode = static_cast<mode_t>(st.permissions() & fs::perms::mask);
+    ok = ::fchmod(fd, mode) == 0 && ok;
+    ok = ::close(fd) == 0 && ok;
+    if (ok) {
+        fs::rename(tmp, target, ec);
+        ok = !ec;
+    }
+    if (!ok) fs::remove(tmp, ec);
+    return ok;
 }
 
 // A probe the guard scores critical; it is never run (the hook only decides), and does nothing
@@ -109,9 +135,25 @@ int check(const std::string& agent, const hooks::SettingsFile& file, const fs::p
         return 1;
     }
     // Runs the installed command as the agent would, in the project, with a probe event.
-    const fs::path input =
-        fs::temp_directory_path() / ("airlock-init-probe-" + std::to_string(::getpid()));
-    write_file(input, probe_event(agent, project));
+    // The probe goes in a file of its own (mkstemp: a name nobody could have planted a link at).
+    std::string name = (fs::temp_directory_path() / "airlock-init-probe.XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) {
+        std::cerr << "airlock init " << agent
+                  << ": cannot create a probe file: mkstemp: " << std::strerror(errno) << "\n";
+        return 1;
+    }
+    const fs::path input = name;
+    const std::string probe = probe_event(agent, project);
+    const bool written =
+        ::write(fd, probe.data(), probe.size()) == static_cast<ssize_t>(probe.size());
+    ::close(fd);
+    if (!written) {
+        std::error_code rm_ec;
+        fs::remove(input, rm_ec);
+        std::cerr << "airlock init " << agent << ": cannot write the probe file " << name << "\n";
+        return 1;
+    }
     exec::ProcessSpec spec;
     spec.program = "/bin/sh";
     spec.argv = {"/bin/sh", "-c", *command + " < " + shell_quote_always(input.string())};
@@ -172,11 +214,32 @@ void add_init_command(CLI::App& app, int& exit_status) {
             exit_status = 125;
             return;
         }
+        // Codex reads the user's configuration from $CODEX_HOME when it is set.
+        if (const char* codex_home = std::getenv("CODEX_HOME");
+            *agent == "codex" && *user && codex_home && *codex_home)
+            file->path = fs::path(codex_home) / "config.toml";
         if (*check_flag) {
             exit_status = check(*agent, *file, project);
             return;
         }
-        const std::string before = read_file(file->path).value_or("");
+        std::error_code exists_ec;
+        if (!*user && fs::is_symlink(file->path, exists_ec)) {
+            // A project (a cloned repository) could point it at any file of the user's.
+            std::cerr << "airlock init " << *agent << ": " << file->path.string()
+                      << " is a symbolic link; airlock does not follow links in a project, "
+                         "nothing changed\n";
+            exit_status = 125;
+            return;
+        }
+        const bool exists = fs::exists(file->path, exists_ec);
+        const auto current = read_file(file->path);
+        if (exists_ec || (exists && !current)) {
+            std::cerr << "airlock init " << *agent << ": cannot read " << file->path.string()
+                      << "; nothing changed\n";
+            exit_status = 125;
+            return;
+        }
+        const std::string before = current.value_or("");
         std::error_code ec;
         fs::path self = fs::read_symlink("/proc/self/exe", ec);
         if (ec) self = "airlock";
@@ -195,12 +258,14 @@ void add_init_command(CLI::App& app, int& exit_status) {
             exit_status = 0;
             return;
         }
-        if (!before.empty() && !write_file(file->path.string() + ".airlock-backup", before)) {
+        if (!before.empty() &&
+            !write_file(file->path.string() + ".airlock-backup", before, file->path)) {
             std::cerr << "airlock init: cannot write a backup of " << file->path.string() << "\n";
             exit_status = 125;
             return;
         }
-        if (!write_file(file->path, *after)) {
+        // The user's own dotfiles may be links; a project's links are not followed.
+        if (!write_file(file->path, *after, {}, *user)) {
             std::cerr << "airlock init: cannot write " << file->path.string() << "\n";
             exit_status = 125;
             return;

@@ -31,9 +31,9 @@ struct ServeOptions {
 // The fallback answers asks when the client cannot elicit; a terminal prompt is impossible
 // because stdin is the protocol stream.
 std::string check_fallback(const std::string& spec) {
-    if (spec == "deny" || spec == "allow") return "";
+    if (spec == "deny" || spec == "allow" || spec == "web") return "";
     if (spec.rfind("exec:", 0) == 0 && spec.size() > 5) return "";
-    return "must be deny, allow or exec:PROGRAM";
+    return "must be deny, allow, exec:PROGRAM or web";
 }
 
 }  // namespace
@@ -49,8 +49,8 @@ void add_serve_commands(CLI::App& app, int& exit_status) {
     cmd->add_flag("--no-builtin-policy", o->no_builtin_policy, "Start from an empty base policy");
     cmd->add_option("--approve-fallback", o->approve_fallback,
                     "Who answers an ask when the client has no elicitation: deny, allow, "
-                    "exec:PROGRAM (default: deny)")
-        ->check(CLI::Validator(check_fallback, "deny|allow|exec:PROGRAM"));
+                    "exec:PROGRAM, web (the page of a running airlock ui; default: deny)")
+        ->check(CLI::Validator(check_fallback, "deny|allow|exec:PROGRAM|web"));
     cmd->add_option("--sandbox", o->sandbox,
                     "Sandbox adapter: auto, bwrap, seccomp, seatbelt, none")
         ->check(CLI::IsMember({"auto", "bwrap", "seccomp", "seatbelt", "none"}));

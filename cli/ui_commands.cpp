@@ -19,11 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int fail(const Error& error) {
-    std::cerr << "airlock: " << error.describe() << "\n";
-    return wal::kExitUnreadable;
-}
-
 }  // namespace
 
 void add_ui_command(CLI::App& app, int& exit_status) {
@@ -44,7 +39,7 @@ void add_ui_command(CLI::App& app, int& exit_status) {
         for (const auto& w : o->workspaces) {
             std::error_code ec;
             if (!fs::is_directory(w, ec)) {
-                exit_status = fail(make_error("cli", "ui: no workspace directory " + w));
+                exit_status = fail_unreadable(make_error("cli", "ui: no workspace directory " + w));
                 return;
             }
             options.workspaces.push_back(fs::absolute(w).lexically_normal());
@@ -52,7 +47,7 @@ void add_ui_command(CLI::App& app, int& exit_status) {
         auto served = ui::serve(options, [](const std::string& url) {
             std::cout << url << std::endl;  // the only line on stdout: scripts read it
         });
-        if (!served) exit_status = fail(served.error());
+        if (!served) exit_status = fail_unreadable(served.error());
     });
 }
 
@@ -75,19 +70,19 @@ void add_wal_report_command(CLI::App& app, int& exit_status) {
             o->workspace.empty() ? fs::current_path() : fs::path(o->workspace);
         auto where = wal::locate_log(workspace, o->run);
         if (!where) {
-            exit_status = fail(where.error());
+            exit_status = fail_unreadable(where.error());
             return;
         }
         auto log = wal::read_log(where->file, where->run_id);
         if (!log) {
-            exit_status = fail(log.error());
+            exit_status = fail_unreadable(log.error());
             return;
         }
         const std::string id =
             !log->verification.run_id.empty() ? log->verification.run_id : o->run;
         auto html = ui::render_report(ui::summarize_run(0, id, *log), *log);
         if (!html) {
-            exit_status = fail(html.error());
+            exit_status = fail_unreadable(html.error());
             return;
         }
         // Written beside the target and renamed: a reader never sees half a report.
@@ -99,14 +94,14 @@ void add_wal_report_command(CLI::App& app, int& exit_status) {
             if (!out) {
                 std::error_code ec;
                 fs::remove(tmp, ec);
-                exit_status = fail(make_error("cli", "cannot write " + tmp.string()));
+                exit_status = fail_unreadable(make_error("cli", "cannot write " + tmp.string()));
                 return;
             }
         }
         std::error_code ec;
         fs::rename(tmp, o->output, ec);
         if (ec) {
-            exit_status = fail(make_error(
+            exit_status = fail_unreadable(make_error(
                 "cli", "cannot rename " + tmp.string() + " to " + o->output + ": " + ec.message()));
             return;
         }

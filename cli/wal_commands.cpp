@@ -35,11 +35,6 @@ fs::path workspace_of(const std::string& option) {
     return option.empty() ? fs::current_path() : fs::path(option);
 }
 
-int fail(const Error& error) {
-    std::cerr << "airlock: " << error.describe() << "\n";
-    return wal::kExitUnreadable;
-}
-
 Result<wal::Log> open_log(const std::string& workspace, const std::string& run) {
     auto where = wal::locate_log(workspace_of(workspace), run);
     if (!where) return where.error();
@@ -80,7 +75,7 @@ void add_verify(CLI::App& wal, int& exit_status) {
     cmd->callback([o, &exit_status] {
         auto log = open_log(o->workspace, o->target);
         if (!log) {
-            exit_status = fail(log.error());
+            exit_status = fail_unreadable(log.error());
             return;
         }
         const wal::Verification& v = log->verification;
@@ -104,7 +99,7 @@ void add_list(CLI::App& wal, int& exit_status) {
     cmd->callback([o, &exit_status] {
         auto runs = wal::list_runs(workspace_of(o->workspace));
         if (!runs) {
-            exit_status = fail(runs.error());
+            exit_status = fail_unreadable(runs.error());
             return;
         }
         if (o->json) {
@@ -141,7 +136,7 @@ void add_show(CLI::App& wal, int& exit_status) {
     cmd->callback([o, &exit_status] {
         auto log = open_log(o->workspace, o->run);
         if (!log) {
-            exit_status = fail(log.error());
+            exit_status = fail_unreadable(log.error());
             return;
         }
         const wal::RunSummary summary = wal::summarize(
@@ -187,14 +182,15 @@ void add_export(CLI::App& wal, int& exit_status) {
     cmd->add_option("--workspace", o->workspace, "Workspace directory (default: the current one)");
     cmd->callback([o, &exit_status] {
         if (o->all == !o->runs.empty()) {
-            exit_status = fail(make_error("cli", "wal export: name runs, or --all, not both"));
+            exit_status =
+                fail_unreadable(make_error("cli", "wal export: name runs, or --all, not both"));
             return;
         }
         std::optional<std::int64_t> since;
         if (!o->since.empty()) {
             auto parsed = wal::parse_since(o->since);
             if (!parsed) {
-                exit_status = fail(parsed.error());
+                exit_status = fail_unreadable(parsed.error());
                 return;
             }
             since = *parsed;
@@ -203,7 +199,7 @@ void add_export(CLI::App& wal, int& exit_status) {
         if (o->all) {
             auto listed = wal::list_runs(workspace_of(o->workspace));
             if (!listed) {
-                exit_status = fail(listed.error());
+                exit_status = fail_unreadable(listed.error());
                 return;
             }
             for (const auto& s : *listed)
@@ -212,7 +208,7 @@ void add_export(CLI::App& wal, int& exit_status) {
         for (const auto& run : runs) {
             auto log = open_log(o->workspace, run);
             if (!log) {
-                exit_status = fail(log.error());
+                exit_status = fail_unreadable(log.error());
                 continue;
             }
             const ojson context = wal::run_context(log->records);
@@ -253,12 +249,12 @@ void add_tail(CLI::App& wal, int& exit_status) {
     cmd->callback([o, &exit_status] {
         auto where = wal::locate_log(workspace_of(o->workspace), o->run);
         if (!where) {
-            exit_status = fail(where.error());
+            exit_status = fail_unreadable(where.error());
             return;
         }
         auto reader = wal::LogReader::open(where->file, where->run_id);
         if (!reader) {
-            exit_status = fail(reader.error());
+            exit_status = fail_unreadable(reader.error());
             return;
         }
         const bool colour = !o->json && wal::stdout_wants_colour();
@@ -275,7 +271,7 @@ void add_tail(CLI::App& wal, int& exit_status) {
         if (!o->follow) {
             auto records = reader->read_more();
             if (!records) {
-                exit_status = fail(records.error());
+                exit_status = fail_unreadable(records.error());
                 return;
             }
             for (const auto& r : *records)
@@ -285,12 +281,12 @@ void add_tail(CLI::App& wal, int& exit_status) {
         }
         auto stop = stop_signals();
         if (!stop) {
-            exit_status = fail(stop.error());
+            exit_status = fail_unreadable(stop.error());
             return;
         }
         auto end = wal::follow(*reader, print, stop->get());
         if (!end) {
-            exit_status = fail(end.error());
+            exit_status = fail_unreadable(end.error());
             return;
         }
         switch (*end) {
@@ -308,6 +304,11 @@ void add_tail(CLI::App& wal, int& exit_status) {
 }
 
 }  // namespace
+
+int fail_unreadable(const Error& error) {
+    std::cerr << "airlock: " << error.describe() << "\n";
+    return wal::kExitUnreadable;
+}
 
 void add_wal_commands(CLI::App& app, int& exit_status) {
     auto* wal = app.add_subcommand("wal", "Read, verify and export the runs' logs (WAL)");

@@ -79,6 +79,14 @@ std::string random_prefix() {
     return buf;
 }
 
+// A grant's key: the approval key of the request without the names of its environment. The
+// agent's shell tool gives the wrapped command another environment than the hook had (Claude
+// Code adds SHELL, for one); what the command gets is still the policy's env.allow, decided
+// again when it runs. Command, arguments and cwd must be exactly the granted ones.
+std::string grant_key(const ToolCall& call) {
+    return approvals::approval_key(call, {});
+}
+
 std::vector<std::string> keys_of(const std::vector<std::pair<std::string, std::string>>& env) {
     std::vector<std::string> keys;
     for (const auto& kv : env)
@@ -188,8 +196,10 @@ void Session::start() {
     started["policy_digest"] = loaded ? json(loaded->digest()) : json(nullptr);
     if (!options_.unprotect.empty()) started["unprotected"] = options_.unprotect;
     if (!options_.front_end.empty()) started["front_end"] = options_.front_end;
-    if (loaded) {
-        // Which adapter the run's commands get, and why (user namespaces and Landlock probed).
+    if (loaded && !(options_.decide_only && !options_.dry_run)) {
+        // Which adapter the run's commands get, and why (user namespaces and Landlock probed: a
+        // child process). A process that only decides (an agent's hook) runs nothing and skips
+        // it; the command it lets through records its own when it runs.
         sandbox::SandboxRequest request;
         request.adapter = options_.sandbox.empty() ? loaded->sandbox().adapter : options_.sandbox;
         request.required = loaded->sandbox().required;
@@ -228,6 +238,7 @@ void Session::start() {
         options_.approve.empty() ? approvals::default_provider_spec() : options_.approve;
     approvals::ProviderOptions provider_options{};
     provider_options.timeout_seconds = policy_->approvals().timeout_seconds;
+    provider_options.workspace = workspace_;
     auto provider = options_.make_provider ? options_.make_provider(provider_options)
                                            : approvals::make_provider(spec, provider_options);
     if (!provider) {
@@ -413,14 +424,13 @@ approvals::Outcome Session::approve_in_advance(const ToolCall& call, const guard
 // once by the very request it was issued for; anything else is refused, never re-asked.
 Session::Stop Session::redeem_grant(Call& c) {
     if (options_.grant.empty()) return std::nullopt;
-    if (c.call.tool == Tool::shell_exec && c.env.empty()) c.env = child_environment(policy_->env());
-    const std::string key = approvals::approval_key(c.call, keys_of(c.env));
+    const std::string key = grant_key(c.call);
     if (key != options_.grant) {
         record("grant_refused", c.call.call_id,
                {{"key", options_.grant}, {"reason", "the request differs from the granted one"}});
         return blocked(c, Status::denied, kExitBlocked, "grant",
                        "this request is not the one grant " + options_.grant.substr(0, 12) +
-                           "... was issued for (command, cwd or environment differ)");
+                           "... was issued for (the command or its cwd differ)");
     }
     std::string decided_by;
     auto redeemed = wal_->append_if(
@@ -453,8 +463,7 @@ CallResult Session::decided(Call& c) {
     r.exit_code = 0;
     r.decided = c.ask_caller ? "ask" : "allow";
     if (c.call.tool == Tool::shell_exec) {
-        if (c.env.empty()) c.env = child_environment(policy_->env());
-        r.grant = approvals::approval_key(c.call, keys_of(c.env));
+        r.grant = grant_key(c.call);
         record("grant_issued", c.call.call_id, {{"key", r.grant}, {"decision", r.decided}});
     } else {
         record("call_decided", c.call.call_id, {{"decision", r.decided}});

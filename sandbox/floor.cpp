@@ -1,4 +1,5 @@
 #include "sandbox/floor.hpp"
+#include "sandbox/path_list.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -57,16 +58,6 @@ const std::set<std::string>& marker_names() {
         return out;
     }();
     return names;
-}
-
-// Paths here are lexically normal, so their strings compare as the paths do (and far faster
-// than path::compare, component by component).
-bool add_unique(std::vector<fs::path>& list, const fs::path& path) {
-    if (std::any_of(list.begin(), list.end(),
-                    [&](const fs::path& p) { return p.native() == path.native(); }))
-        return false;
-    list.push_back(path);
-    return true;
 }
 
 // Directories below `root` (within kFloorScanDepth levels) that hold a floor entry's first

@@ -1,4 +1,5 @@
 #include "sandbox/profile.hpp"
+#include "sandbox/path_list.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,23 +138,10 @@ fs::path placeholder_lock_dir(const fs::path& workspace) {
 
 namespace {
 
-bool inside_any(const fs::path& path, const std::vector<fs::path>& roots) {
-    return std::any_of(roots.begin(), roots.end(),
-                       [&](const fs::path& root) { return is_within(path, root); });
-}
-
 // Paths that are private inside the sandbox already (/tmp is a fresh tmpfs, /dev and /proc
 // are new): masking the host's copy there is meaningless.
 bool private_in_sandbox(const fs::path& path) {
     return is_within(path, "/tmp") || is_within(path, "/dev") || is_within(path, "/proc");
-}
-
-// Paths here are lexically normal, so their strings compare as the paths do (and far faster
-// than path::compare, component by component).
-void add_unique(std::vector<fs::path>& list, const fs::path& path) {
-    if (std::none_of(list.begin(), list.end(),
-                     [&](const fs::path& p) { return p.native() == path.native(); }))
-        list.push_back(path);
 }
 
 void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& key,

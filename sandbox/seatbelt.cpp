@@ -1,4 +1,5 @@
 #include "sandbox/seatbelt.hpp"
+#include "sandbox/path_list.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -140,10 +141,6 @@ std::optional<Error> check_path(const fs::path& path, std::string_view what) {
     return std::nullopt;
 }
 
-void add_unique(std::vector<fs::path>& list, const fs::path& path) {
-    if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(path);
-}
-
 std::vector<NamedPath> name_paths(const std::vector<fs::path>& paths, std::string_view prefix) {
     std::vector<NamedPath> out;
     for (std::size_t i = 0; i < paths.size(); ++i)
@@ -153,11 +150,6 @@ std::vector<NamedPath> name_paths(const std::vector<fs::path>& paths, std::strin
 
 std::string param(const std::string& name) {
     return "(param \"" + name + "\")";
-}
-
-bool inside_any(const fs::path& path, const std::vector<fs::path>& roots) {
-    return std::any_of(roots.begin(), roots.end(),
-                       [&](const fs::path& root) { return is_within(path, root); });
 }
 
 // Every ancestor of `path` that lies inside a writable root, outermost first: renaming or

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # airlock's benchmarks (never run by ctest): end to end against raw bubblewrap and the peer
-# sandboxes, the MCP server under load, micro benchmarks, memory. Writes docs/perf/results.md
+# sandboxes, the MCP server under load, micro benchmarks, memory, the run viewer in Chromium. Writes docs/perf/results.md
 # (included by docs/PERFORMANCE.md), the charts docs/perf/*.svg and their data files.
 #
 #   scripts/bench.sh [--quick] [--peers]
@@ -269,6 +269,62 @@ done
 peer_ratio="n/a"
 [[ -n "$fastest_peer_ms" ]] && peer_ratio="$(ratio "$fastest_peer_ms" "$airlock_ms")"
 
+# --- agent hook ----------------------------------------------------------------------------------
+# `airlock hook claude-code` deciding a Bash PreToolUse event, whole process, stdin from a file
+# (fd_exec opens it on fd 0), against /bin/true and `airlock --version` spawned the same way. Two
+# figures: the first call of an agent session (a new run), and a call in a session that already
+# has HOOK_EARLIER calls in its run (every hook call reads the run's log to continue its chain).
+log "agent hook: $ROUNDS interleaved rounds, $RUNS runs per command per round"
+HWS="$SCRATCH/hook-ws"
+mkdir -p "$HWS"
+HOOK_EVENT="$SCRATCH/hook-event.json"
+jq -cn --arg cwd "$HWS" '{session_id: "bench-session", transcript_path: "/dev/null", cwd: $cwd,
+    permission_mode: "default", hook_event_name: "PreToolUse", tool_name: "Bash",
+    tool_input: {command: "git status --short", description: "status"}, tool_use_id: "toolu_bench"}' >"$HOOK_EVENT"
+hook_answer="$("$FD_EXEC" 0="$HOOK_EVENT" -- "$AIRLOCK" hook claude-code)" ||
+    die "airlock hook claude-code fails on the benchmark event: $hook_answer"
+jq -e '.hookSpecificOutput.permissionDecision == "allow"' <<<"$hook_answer" >/dev/null ||
+    die "airlock hook claude-code did not allow the benchmark event: $hook_answer"
+HOOK_EARLIER=$((QUICK ? 50 : 200))
+rm -rf "$HWS/.airlock/runs"
+for ((i = 0; i < HOOK_EARLIER; i++)); do
+    "$FD_EXEC" 0="$HOOK_EVENT" -- "$AIRLOCK" hook claude-code >/dev/null
+done
+cp -a "$HWS/.airlock/runs" "$SCRATCH/hook-runs-earlier"
+hook_records="$(cat "$SCRATCH"/hook-runs-earlier/*/events.jsonl | wc -l)"
+hook_cmd="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") hook claude-code"
+hook_true="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- /bin/true"
+hook_version="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") --version"
+for ((r = 1; r <= ROUNDS; r++)); do
+    # --prepare runs before every timed run, untimed (with -N, without a shell unless it names
+    # one): a new session, or the session as it was after its earlier calls.
+    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-first-$r.json" \
+        --prepare "rm -rf $(q "$HWS/.airlock/runs")" \
+        -n "hook, first call of a session" "$hook_cmd" -n "fd_exec /bin/true <event" "$hook_true" \
+        -n "airlock --version <event" "$hook_version" >/dev/null
+    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-later-$r.json" \
+        --prepare "sh -c $(q "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs")")" \
+        -n "hook, after $HOOK_EARLIER calls in the session" "$hook_cmd" >/dev/null
+done
+jq -s '[.[].results[]] | group_by(.command) | map({name: .[0].command, times: (map(.times) | add | map(. * 1000))})' \
+    "$SCRATCH"/hook-first-*.json "$SCRATCH"/hook-later-*.json >"$SCRATCH/hook.json"
+hook_median() { jq -r --arg n "$1" '.[] | select(.name == $n) | .times[]' "$SCRATCH/hook.json" | median_of; }
+hook_true_ms="$(hook_median "fd_exec /bin/true <event")"
+hook_first_ms="$(hook_median "hook, first call of a session")"
+hook_later_ms="$(hook_median "hook, after $HOOK_EARLIER calls in the session")"
+{
+    echo "### Agent hook: \`airlock hook claude-code\`, a Bash PreToolUse event"
+    echo
+    echo "hyperfine, $ROUNDS interleaved rounds × $RUNS runs, whole process, the event on stdin from a file (build/tests/bench/fd_exec opens it on fd 0; every row is spawned the same way). The hook loads the policy layers and the guard, decides, and appends its records to the session's run with one fdatasync; nothing runs. The later call's session holds $hook_records records from $HOOK_EARLIER earlier calls."
+    echo
+    echo "| command | median ms | × /bin/true |"
+    echo "|---|---:|---:|"
+    for n in "fd_exec /bin/true <event" "airlock --version <event" "hook, first call of a session" "hook, after $HOOK_EARLIER calls in the session"; do
+        echo "| $n | $(fmt "$(hook_median "$n")") | $(ratio "$(hook_median "$n")" "$hook_true_ms") |"
+    done
+    echo
+} >>"$RES"
+
 # --- server --------------------------------------------------------------------------------------
 log "server: airlock serve (tests/bench/serve_load) and the raw bwrap spawn rate at 1, 8, 32 in flight"
 SERVE_LOAD="$BUILD_DIR/tests/bench/serve_load"
@@ -377,6 +433,41 @@ peak_kib="$({ /usr/bin/time -f '%M' "$AIRLOCK" exec --workspace "$WS" --sandbox 
     echo
 } >>"$RES"
 
+# --- run viewer ----------------------------------------------------------------------------------
+# tests/ui/bench.mjs in the system's headless Chromium (puppeteer-core pinned by the tests' lock
+# file; it downloads no browser): the runs list of 1,000 runs, a run of 10,000 events opened
+# from the list, the server's memory while it follows a run to 100,000 events.
+declare -A uiv=()
+UI_DIR="$ROOT/tests/ui"
+if command -v node >/dev/null && command -v npm >/dev/null && [[ -x "${AIRLOCK_CHROMIUM:-/usr/bin/chromium}" ]]; then
+    log "run viewer (headless Chromium)"
+    [[ -d "$UI_DIR/node_modules/puppeteer-core" ]] ||
+        (cd "$UI_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+    ui_args=(--json)
+    ((QUICK)) && ui_args+=(--quick)
+    (cd "$UI_DIR" && AIRLOCK_BINARY="$AIRLOCK" node bench.mjs "${ui_args[@]}") >"$SCRATCH/ui.txt"
+    tail -1 "$SCRATCH/ui.txt" >"$SCRATCH/ui.json"
+    while IFS=$'\t' read -r k v; do uiv[$k]="$v"; done < <(jq -r '
+        {list_first_screen_ms, list_all_rows_ms, list_longest_task_ms, run_first_screen_ms,
+         run_all_ms, run_longest_task_ms, api_runs_warm_ms, api_runs_warm_cpu_ms,
+         api_run_first_page_cpu_ms, rss_first: .live_rss_kib.first, rss_end: .live_rss_kib.end,
+         load: (.load_average | map(tostring) | join(" "))} | to_entries[] | [.key, (.value | tostring)] | @tsv' "$SCRATCH/ui.json")
+    {
+        echo "### Run viewer"
+        echo
+        echo "tests/ui/bench.mjs$( ((QUICK)) && echo ' --quick'), load average ${uiv[load]}; page times measured in the page (performance.now())."
+        echo
+        sed -e '$d' "$SCRATCH/ui.txt" | sed 's/^/- /'
+        echo
+    } >>"$RES"
+else
+    log "node, npm or Chromium missing: run viewer not measured"
+fi
+u() { echo "${uiv[$1]:-nan}"; }
+rss_ui_change="n/a"
+[[ -n "${uiv[rss_first]:-}" ]] &&
+    rss_ui_change="$(awk -v a="${uiv[rss_end]}" -v b="${uiv[rss_first]}" 'BEGIN {d=(a-b)*100/b; printf "%.1f", d<0?-d:d}')"
+
 # --- targets -------------------------------------------------------------------------------------
 sr8="${srv_rate[8]:-nan}"
 serve8="$(ratio "$sr8" "${raw_rate[8]}")"
@@ -393,6 +484,8 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| ≥ 5 × faster than the fastest peer other than firejail | $peer_ratio × (${fastest_peer:-no peer measured}) | $(verdict "$peer_ratio" '>=' 5) |"
     echo "| serve at 8 in flight ≥ 80 % of raw bwrap | $serve8 × | $(verdict "$serve8" '>=' 0.8) |"
     echo "| denied call round trip ≤ 1 ms | $(fmt "$denied_ms" 3) ms | $(verdict "$denied_ms" '<=' 1) |"
+    echo "| agent hook decision ≤ 5 ms median (first call of a session) | $(fmt "$hook_first_ms") ms | $(verdict "$hook_first_ms" '<=' 5) |"
+    echo "| agent hook decision ≤ 5 ms median (after $HOOK_EARLIER calls) | $(fmt "$hook_later_ms") ms | $(verdict "$hook_later_ms" '<=' 5) |"
     echo "| guard ≥ 200,000 calls/s (shell, 10 tokens) | $(fmt "$(m BM_GuardShell10Tokens)" 0) | $(verdict "$(m BM_GuardShell10Tokens)" '>=' 200000) |"
     echo "| policy ≥ 1,000,000 decisions/s at 1,000 rules | $(fmt "$(m BM_PolicyEvaluate/1000)" 0) | $(verdict "$(m BM_PolicyEvaluate/1000)" '>=' 1000000) |"
     echo "| policy sub-linear to 10,000 rules (time at 10,000 ≤ 10 × at 1,000) | $(ratio "$pol10k" "$pol1k") × | $(verdict "$(ratio "$pol10k" "$pol1k")" '<=' 10) |"
@@ -401,6 +494,10 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| WAL durable grouped commits ≥ 2,000 calls/s (8 threads) | $(fmt "$(m BM_WalAppendDurable/real_time/threads:8)" 0) | $(verdict "$(m BM_WalAppendDurable/real_time/threads:8)" '>=' 2000) |"
     echo "| airlock exec peak RSS ≤ 10 MiB | $(fmt "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')") MiB | $(verdict "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')" '<=' 10) |"
     echo "| serve RSS flat (±10 %) over $RSS_CALLS calls | $rss_change % | $(verdict "$rss_change" '<=' 10) |"
+    echo "| ui: runs list of 1,000 runs, first screen ≤ 300 ms | $(u list_first_screen_ms) ms (all rows $(u list_all_rows_ms) ms) | $(verdict "$(u list_first_screen_ms)" '<=' 300) |"
+    echo "| ui: run of 10,000 events, first screen ≤ 500 ms | $(u run_first_screen_ms) ms (all $(u run_all_ms) ms) | $(verdict "$(u run_first_screen_ms)" '<=' 500) |"
+    echo "| ui: no freeze while it loads (longest main-thread task ≤ 200 ms) | $(u run_longest_task_ms) ms | $(verdict "$(u run_longest_task_ms)" '<=' 200) |"
+    echo "| ui: server RSS flat (±10 %) following 100,000 events | $rss_ui_change % | $(verdict "$rss_ui_change" '<=' 10) |"
     echo
 } >>"$RES"
 

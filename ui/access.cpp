@@ -143,7 +143,13 @@ AccessDecision check_access(const AccessRequest& r, std::string_view token, unsi
     }
     const auto cookie = cookie_value(r.cookie, kCookieName);
     if (!cookie || !token_equals(*cookie, token)) return {};
-    if (r.method != "GET" && r.method != "HEAD") return {Access::not_allowed, {}};
+    if (r.method == "GET" || r.method == "HEAD") return {Access::allowed, {}};
+    if (r.method != "POST" || target.path != kAnswerPath) return {Access::not_allowed, {}};
+    // Cross-site request forgery: a POST must say it comes from this very page.
+    if (r.origin.empty()) return {};
+    if (!r.fetch_site.empty() && r.fetch_site != "same-origin") return {};
+    const std::string_view type = r.content_type.substr(0, r.content_type.find(';'));
+    if (type != "application/json") return {};
     return {Access::allowed, {}};
 }
 

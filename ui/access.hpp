@@ -56,13 +56,20 @@ struct AccessRequest {
     std::string_view host;
     std::string_view origin;
     std::string_view cookie;
+    std::string_view content_type{};
+    std::string_view fetch_site{};  // Sec-Fetch-Site, when the browser sends it
 };
+
+// The one request that changes anything: an answer to an ask (`--approve web`). It needs the
+// cookie, an Origin header naming this server, Sec-Fetch-Site same-origin when sent, and a JSON
+// body (a form on another site can send none of these).
+inline constexpr std::string_view kAnswerPath = "/api/asks/answer";
 
 enum class Access {
     allowed,      // serve it
     set_cookie,   // the token came in the URL: set the cookie, redirect to `location`
     forbidden,    // 403, nothing else
-    not_allowed,  // 405: the server only reads
+    not_allowed,  // 405: the server only reads (but for kAnswerPath)
 };
 
 struct AccessDecision {

@@ -1,6 +1,7 @@
 #include "ui/api.hpp"
 
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "ui/access.hpp"
@@ -57,14 +58,17 @@ ojson raw_record_json(const wal::Record& r) {
             {"line", r.line}, {"hash", r.hash}};
 }
 
-ApiResponse runs_response(RunIndex& index) {
+ApiResponse runs_response(RunIndex& index, std::string_view query) {
+    const auto limit = number(query, "limit", std::numeric_limits<std::size_t>::max());
+    if (!limit) return error(400, "expected an optional limit (a number)");
+    const auto all = index.runs();
     ojson runs = ojson::array();
-    for (const auto& run : index.runs())
-        runs.push_back(to_json(run));
+    for (std::size_t i = 0; i < all.size() && i < *limit; ++i)
+        runs.push_back(to_json(all[i]));
     ojson workspaces = ojson::array();
     for (const auto& w : index.workspaces())
         workspaces.push_back(w.string());
-    return {200, dump({{"workspaces", workspaces}, {"runs", runs}})};
+    return {200, dump({{"workspaces", workspaces}, {"total", all.size()}, {"runs", runs}})};
 }
 
 ApiResponse run_response(RunIndex& index, std::string_view query) {

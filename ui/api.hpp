@@ -17,8 +17,8 @@ struct ApiResponse {
     std::string body;  // JSON
 };
 
-// GET /api/runs
-ApiResponse runs_response(RunIndex& index);
+// GET /api/runs[?limit=N]: the newest N runs (all by default) and the total.
+ApiResponse runs_response(RunIndex& index, std::string_view query = {});
 // GET /api/run?ws=W&id=RUN&from=N&limit=M: records N.. (0-based), at most M (default 500).
 ApiResponse run_response(RunIndex& index, std::string_view query);
 // GET /api/call?ws=W&id=RUN&call=CALL: every field of each of the call's records, with its hash.

@@ -8,11 +8,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <charconv>
+#include <chrono>
+#include <iostream>
 #include <memory>
 #include <thread>
 
 #include "ui/access.hpp"
 #include "ui/api.hpp"
+#include "ui/approval_desk.hpp"
 #include "ui/assets.hpp"
 #include "ui/run_index.hpp"
 #include "wal/follow.hpp"
@@ -30,17 +33,19 @@ namespace {
 
 constexpr int kMaxConnections = 64;
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kBodyLimit = 4 * 1024;  // only an answer has a body: an id and a word
 
 struct Context {
     Context(std::vector<std::filesystem::path> workspaces, std::string t, unsigned short p)
-        : index(std::move(workspaces)), token(std::move(t)), port(p) {}
+        : index(workspaces), desk(workspaces), token(std::move(t)), port(p) {}
     RunIndex index;
+    ApprovalDesk desk;
     const std::string token;
     const unsigned short port;
     std::atomic<int> connections{0};
 };
 
-using Request = http::request<http::empty_body>;
+using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 Response make_response(const Request& req, http::status status, std::string_view type,
@@ -105,13 +110,60 @@ void stream_events(tcp::socket& socket, Context& ctx, const Request& req, std::s
     send("event: end\ndata: " + dump(wal::to_json(wal::verify(*reader))) + "\n\n");
 }
 
+// Server-Sent Events: the pending asks (`--approve web`) whenever they change, and a comment
+// every 10 s so that a page that went away is noticed.
+void stream_asks(tcp::socket& socket, Context& ctx) {
+    auto send = [&](const std::string& text) {
+        boost::system::error_code ec;
+        asio::write(socket, asio::buffer(text), ec);
+        if (ec) throw ClientGone{};
+    };
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n";
+    for (const auto& [name, value] : security_headers())
+        head += name + ": " + value + "\r\n";
+    send(head + "\r\nretry: 1000\n\n");
+    std::uint64_t seen = 0;
+    for (;;) {
+        const std::uint64_t now = ctx.desk.wait_change(seen, std::chrono::seconds(10));
+        if (now == seen) {
+            send(": still here\n\n");
+            continue;
+        }
+        auto snapshot = ctx.desk.snapshot();
+        seen = snapshot["version"].get<std::uint64_t>();
+        send("event: asks\ndata: " + dump(snapshot) + "\n\n");
+    }
+}
+
+// POST /api/asks/answer {"id": ..., "decision": "approved"|"approved_for_session"|"denied"}
+ApiResponse answer_ask(Context& ctx, const std::string& body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j["id"].is_string() ||
+        !j.contains("decision") || !j["decision"].is_string() || j.size() != 2)
+        return {400, dump({{"error", "expected {\"id\": ..., \"decision\": ...}"}})};
+    switch (ctx.desk.answer(j["id"].get<std::string>(), j["decision"].get<std::string>())) {
+        case ApprovalDesk::Answered::ok:
+            return {200, dump({{"ok", true}})};
+        case ApprovalDesk::Answered::bad_decision:
+            return {400,
+                    dump({{"error", "decision must be approved, approved_for_session or denied"}})};
+        case ApprovalDesk::Answered::no_such_ask:
+            break;
+    }
+    return {404, dump({{"error", "no such ask: answered, timed out or withdrawn"}})};
+}
+
 void route(tcp::socket& socket, Context& ctx, const Request& req, bool& keep_going) {
     const AccessRequest ar{
         std::string_view(req.method_string().data(), req.method_string().size()),
         std::string_view(req.target().data(), req.target().size()),
         std::string_view(req[http::field::host].data(), req[http::field::host].size()),
         std::string_view(req[http::field::origin].data(), req[http::field::origin].size()),
-        std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size())};
+        std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
+        std::string_view(req[http::field::content_type].data(),
+                         req[http::field::content_type].size()),
+        std::string_view(req["Sec-Fetch-Site"].data(), req["Sec-Fetch-Site"].size())};
     const AccessDecision access = check_access(ar, ctx.token, ctx.port);
     Response res;
     const Target target = split_target(ar.target);
@@ -122,7 +174,7 @@ void route(tcp::socket& socket, Context& ctx, const Request& req, bool& keep_goi
             break;
         case Access::not_allowed:
             res = make_response(req, http::status::method_not_allowed, "", "");
-            res.set(http::field::allow, "GET, HEAD");
+            res.set(http::field::allow, target.path == kAnswerPath ? "POST" : "GET, HEAD");
             break;
         case Access::set_cookie:
             res = make_response(req, http::status::see_other, "", "");
@@ -130,6 +182,16 @@ void route(tcp::socket& socket, Context& ctx, const Request& req, bool& keep_goi
             res.set(http::field::set_cookie, token_cookie(ctx.token));
             break;
         case Access::allowed:
+            if (target.path == kAnswerPath && req.method() != http::verb::post) {
+                res = make_response(req, http::status::method_not_allowed, "", "");
+                res.set(http::field::allow, "POST");
+                break;
+            }
+            if (target.path == "/api/asks/stream") {
+                stream_asks(socket, ctx);
+                keep_going = false;
+                return;
+            }
             if (target.path == "/api/events") {
                 stream_events(socket, ctx, req, target.query);
                 keep_going = false;
@@ -137,8 +199,12 @@ void route(tcp::socket& socket, Context& ctx, const Request& req, bool& keep_goi
             }
             if (target.path.starts_with("/api/")) {
                 ApiResponse api{404, dump({{"error", "no such endpoint"}})};
-                if (target.path == "/api/runs")
-                    api = runs_response(ctx.index);
+                if (target.path == kAnswerPath)
+                    api = answer_ask(ctx, req.body());
+                else if (target.path == "/api/asks")
+                    api = {200, dump(ctx.desk.snapshot())};
+                else if (target.path == "/api/runs")
+                    api = runs_response(ctx.index, target.query);
                 else if (target.path == "/api/run")
                     api = run_response(ctx.index, target.query);
                 else if (target.path == "/api/call")
@@ -170,9 +236,9 @@ void connection(tcp::socket socket, Context& ctx) {
     try {
         beast::flat_buffer buffer;
         for (bool keep_going = true; keep_going;) {
-            http::request_parser<http::empty_body> parser;
+            http::request_parser<http::string_body> parser;
             parser.header_limit(kHeaderLimit);
-            parser.body_limit(0);
+            parser.body_limit(kBodyLimit);
             boost::system::error_code ec;
             http::read(socket, buffer, parser, ec);
             if (ec) return;
@@ -207,6 +273,9 @@ Result<void> serve(const ServerOptions& options,
                                     ": " + ec.message());
     auto ctx =
         std::make_shared<Context>(options.workspaces, *token, acceptor.local_endpoint().port());
+    for (const auto& warning : ctx->desk.warnings())
+        std::cerr << "airlock ui: " << warning << "\n";
+    ctx->desk.start();
     ready("http://127.0.0.1:" + std::to_string(ctx->port) + "/?token=" + ctx->token);
     for (;;) {
         tcp::socket socket(io);

@@ -92,6 +92,29 @@ bool strip(ordered_json& root, SettingsFile::Format f, const std::string& event)
     return found;
 }
 
+// Every event has airlock's entry exactly as it would be written, and only one of airlock's.
+bool has_exact_entries(const ordered_json& root, SettingsFile::Format f,
+                       const std::string& command) {
+    if (!root.contains("hooks") || !root["hooks"].is_object()) return false;
+    const ordered_json want = entry_for(f, command);
+    for (const auto& event : events_of(f)) {
+        const auto list = root["hooks"].find(event);
+        if (list == root["hooks"].end() || !list->is_array()) return false;
+        int exact = 0, ours = 0;
+        for (const auto& group : *list) {
+            if (group == want) ++exact;
+            if (f == SettingsFile::Format::json_cursor) {
+                ours += is_ours(group) ? 1 : 0;
+            } else if (group.is_object() && group.contains("hooks") && group["hooks"].is_array()) {
+                for (const auto& h : group["hooks"])
+                    ours += is_ours(h) ? 1 : 0;
+            }
+        }
+        if (exact != 1 || ours != 1) return false;
+    }
+    return true;
+}
+
 std::string dump(const ordered_json& j) {
     return j.dump(2) + "\n";
 }
@@ -109,7 +132,10 @@ std::string codex_without(const std::string& text) {
     if (end == std::string::npos) return text;
     std::size_t stop = end + std::string(kEnd).size();
     if (stop < text.size() && text[stop] == '\n') ++stop;
-    return text.substr(0, begin) + text.substr(stop);
+    // The blank line with_hook puts before the block goes with it.
+    std::size_t start = begin;
+    if (start >= 2 && text[start - 1] == '\n' && text[start - 2] == '\n') --start;
+    return text.substr(0, start) + text.substr(stop);
 }
 
 }  // namespace
@@ -131,6 +157,10 @@ Result<SettingsFile> settings_file(const std::string& agent, bool user, const fs
 Result<std::string> with_hook(const SettingsFile& file, const std::string& text,
                               const std::string& command) {
     if (file.format == SettingsFile::Format::toml_codex) {
+        // Already there as it would be written: nothing moves (idempotent wherever it stands).
+        if (text.find(codex_block(command)) != std::string::npos &&
+            codex_without(text).find(kBegin) == std::string::npos)
+            return text;
         std::string rest = codex_without(text);
         if (!rest.empty() && rest.back() != '\n') rest += "\n";
         return rest + (rest.empty() ? "" : "\n") + codex_block(command);
@@ -139,6 +169,7 @@ Result<std::string> with_hook(const SettingsFile& file, const std::string& text,
     if (!root) return root.error();
     if (root->contains("hooks") && !(*root)["hooks"].is_object())
         return make_error("config", file.path.string() + ": \"hooks\" is not an object");
+    if (has_exact_entries(*root, file.format, command)) return text;
     if (file.format == SettingsFile::Format::json_cursor && !root->contains("version"))
         (*root)["version"] = 1;
     for (const auto& event : events_of(file.format)) {

@@ -93,7 +93,16 @@ class ClaudeCodeAdapter : public Adapter {
         return input;
     }
 
-    Rendered render(const HookRequest&, const HookAnswer& a) const override {
+    Rendered render(const HookRequest&, const HookAnswer& answer) const override {
+        HookAnswer a = answer;
+        if (name_ == "codex" && a.verdict == HookAnswer::Verdict::ask) {
+            // Codex (seen on 0.171) does not implement "ask": it reports the hook as failed and
+            // runs the original command, outside any sandbox. So an ask is a deny there.
+            a.verdict = HookAnswer::Verdict::deny;
+            a.reason +=
+                "; Codex cannot ask its user from a hook, so airlock denies it (approve "
+                "such calls with `airlock hook codex --approve PROVIDER` or a policy rule)";
+        }
         json specific = {{"hookEventName", "PreToolUse"},
                          {"permissionDecision", verdict_name(a.verdict)},
                          {"permissionDecisionReason", a.reason}};

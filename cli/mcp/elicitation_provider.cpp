@@ -233,6 +233,7 @@ Result<std::unique_ptr<approvals::Provider>> make_elicitation_provider(
     const ElicitationOptions& options) {
     approvals::ProviderOptions provider_options;
     provider_options.timeout_seconds = options.timeout_seconds;
+    provider_options.workspace = options.workspace;
     auto fallback = approvals::make_provider(options.fallback_spec, provider_options);
     if (!fallback) return fallback.error();
     return std::unique_ptr<approvals::Provider>(std::make_unique<ElicitationProvider>(

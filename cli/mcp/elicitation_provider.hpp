@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,8 +21,9 @@
 namespace airlock::mcp {
 
 struct ElicitationOptions {
-    std::string fallback_spec = "deny";  // deny, allow, exec:PROGRAM
+    std::string fallback_spec = "deny";  // deny, allow, exec:PROGRAM, web
     int timeout_seconds = 300;           // no answer in time -> timed_out
+    std::filesystem::path workspace;     // web: whose `airlock ui` answers
     // How long a 2026-07-28 requestState is accepted; 0: timeout_seconds.
     std::chrono::milliseconds request_state_ttl{0};
 };

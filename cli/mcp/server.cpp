@@ -124,6 +124,7 @@ int serve(ServerOptions options) {
                                      elicitation](const approvals::ProviderOptions& po) {
         ElicitationOptions e = elicitation;
         e.timeout_seconds = po.timeout_seconds;
+        e.workspace = po.workspace;
         return make_elicitation_provider(client, requests, input, e);
     };
     auto session = exec::Session::open(session_options);

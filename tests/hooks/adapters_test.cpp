@@ -125,7 +125,17 @@ TEST_CASE("claude-code and codex: answers in hookSpecificOutput, failures exit 2
         CHECK_FALSE(d["hookSpecificOutput"].contains("updatedInput"));
 
         Rendered ask = a->render(r, {HookAnswer::Verdict::ask, "why", rewritten});
-        CHECK(json::parse(ask.out)["hookSpecificOutput"]["permissionDecision"] == "ask");
+        const json asked = json::parse(ask.out)["hookSpecificOutput"];
+        if (std::string(agent) == "claude-code") {
+            CHECK(asked["permissionDecision"] == "ask");
+            CHECK(asked["updatedInput"] == rewritten);
+        } else {
+            // Codex runs the original command unsandboxed on "ask": airlock denies instead.
+            CHECK(asked["permissionDecision"] == "deny");
+            CHECK(std::string(asked["permissionDecisionReason"]).find("cannot ask") !=
+                  std::string::npos);
+            CHECK_FALSE(asked.contains("updatedInput"));
+        }
 
         Rendered fail = a->fail_closed("broken");
         CHECK(fail.exit_code == 2);

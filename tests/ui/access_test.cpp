@@ -85,6 +85,37 @@ TEST_CASE("access: the server only reads") {
     CHECK(ask("/api/runs", "", "127.0.0.1:8123", "POST").access == Access::forbidden);
 }
 
+TEST_CASE("access: an answer to an ask is a same-origin JSON POST with the cookie") {
+    const std::string own = "http://127.0.0.1:8123";
+    auto post = [&](std::string_view cookie, std::string_view origin, std::string_view type,
+                    std::string_view site = "", std::string_view target = kAnswerPath) {
+        return check_access({"POST", target, "127.0.0.1:8123", origin, cookie, type, site}, kToken,
+                            kPort)
+            .access;
+    };
+    // Positive controls: the page's own fetch, with and without Sec-Fetch-Site.
+    CHECK(post(kCookie, own, "application/json") == Access::allowed);
+    CHECK(post(kCookie, "http://localhost:8123", "application/json; charset=utf-8",
+               "same-origin") == Access::allowed);
+    // No token, a wrong token, the token in the URL: refused.
+    CHECK(post("", own, "application/json") == Access::forbidden);
+    CHECK(post("airlock_ui=" + std::string(64, 'b'), own, "application/json") == Access::forbidden);
+    CHECK(post("", own, "application/json", "", std::string(kAnswerPath) + "?token=" + kToken) ==
+          Access::forbidden);
+    // Cross-site request forgery: no Origin, another origin, another site, a form's body.
+    CHECK(post(kCookie, "", "application/json") == Access::forbidden);
+    CHECK(post(kCookie, "http://evil.example", "application/json") == Access::forbidden);
+    CHECK(post(kCookie, "null", "application/json") == Access::forbidden);
+    CHECK(post(kCookie, own, "application/json", "cross-site") == Access::forbidden);
+    CHECK(post(kCookie, own, "application/x-www-form-urlencoded") == Access::forbidden);
+    CHECK(post(kCookie, own, "text/plain") == Access::forbidden);
+    // Every other path still only reads.
+    CHECK(post(kCookie, own, "application/json", "", "/api/runs") == Access::not_allowed);
+    CHECK(check_access({"PUT", kAnswerPath, "127.0.0.1:8123", own, kCookie, "application/json"},
+                       kToken, kPort)
+              .access == Access::not_allowed);
+}
+
 TEST_CASE("access: the security headers") {
     std::set<std::string> names;
     std::string csp;

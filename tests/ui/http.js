@@ -47,3 +47,18 @@ export function readEvents(port, target, headers, count) {
     req.end();
   });
 }
+
+// A request with a body (the answer endpoint), with exactly the headers a test chooses.
+export function send(port, target, headers, method, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: target, method,
+      headers: { Host: `127.0.0.1:${port}`, 'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -86,6 +86,11 @@ test('the API: runs, a page of records, a call\'s raw records', async () => {
   assert.equal(runs.runs[0].run_id, run.runId);
   assert.equal(runs.runs[0].calls, 2);
   assert.equal(runs.runs[0].chain, 'intact');
+  assert.equal(runs.total, 1);
+  // The page's first screen asks for the newest few only.
+  const none = JSON.parse((await request(ui.port, '/api/runs?limit=0', { Cookie: cookie })).body);
+  assert.deepEqual([none.runs.length, none.total], [0, 1]);
+  assert.equal((await request(ui.port, '/api/runs?limit=x', { Cookie: cookie })).status, 400);
   const page = JSON.parse((await request(ui.port, `/api/run?ws=0&id=${run.runId}&from=2&limit=3`, { Cookie: cookie })).body);
   assert.deepEqual(page.records.map((r) => r.seq), [3, 4, 5]);
   assert.equal(page.next, 5);

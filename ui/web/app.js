@@ -207,7 +207,10 @@
       if (!listState.data) return;
       const runs = listState.data.runs.filter(runMatches);
       const multi = listState.data.workspaces.length > 1;
-      count.textContent = runs.length + ' of ' + listState.data.runs.length + ' runs';
+      const total = typeof listState.data.total === 'number' ? listState.data.total : listState.data.runs.length;
+      count.textContent = listState.data.runs.length < total
+        ? 'the newest ' + listState.data.runs.length + ' of ' + total + ' runs…'
+        : runs.length + ' of ' + total + ' runs';
       body.textContent = '';
       if (listState.selected >= runs.length) listState.selected = Math.max(0, runs.length - 1);
       const rowOf = (run, i) => {
@@ -232,7 +235,7 @@
         const frag = document.createDocumentFragment();
         for (let i = from; i < Math.min(runs.length, from + n); i++) frag.append(rowOf(runs[i], i));
         body.append(frag);
-        if (from + n < runs.length) setTimeout(() => slice(from + n, 250), 0);
+        if (from + n < runs.length) setTimeout(() => slice(from + n, 100), 0);
       };
       slice(0, 60);
       holder.textContent = '';
@@ -250,9 +253,14 @@
 
     let timer = null;
     let alive = true;
+    // The first screen from the newest 100 runs (index.html preloads them), then all of them.
+    let partial = !listState.data;
     async function load() {
+      const url = partial ? '/api/runs?limit=100' : '/api/runs';
+      const wasPartial = partial;
+      partial = false;
       try {
-        const res = await fetch('/api/runs', { credentials: 'same-origin' });
+        const res = await fetch(url, { credentials: 'same-origin' });
         if (!res.ok) throw new Error(res.status + ' ' + res.statusText);
         const text = await res.text();
         if (!alive) return;
@@ -266,7 +274,7 @@
         holder.append(h('div', { class: 'empty' }, 'Cannot list runs: ' + e.message));
       }
       // New runs and runs in progress show up while the list is open.
-      if (alive) timer = setTimeout(load, 2000);
+      if (alive) timer = setTimeout(load, wasPartial ? 0 : 2000);
     }
     if (listState.data) renderRows();
     load();
@@ -520,17 +528,22 @@
         head.append(h('div', { class: 'verdict tone-' + tone(v.verdict), id: 'verdict' }, clipped(str(v.message))));
     }
 
+    // Cards are (re)built for at most ~12 ms per frame, the rest in the next frames: a page of
+    // 2,000 records never holds the main thread long enough to freeze the page.
     function flush() {
       scheduled = false;
+      const start = performance.now();
       for (const call of dirty) {
         const focused = call.el && document.activeElement === call.el;
         const el = callCard(call, source.raw, going());
         if (call.el) call.el.replaceWith(el); else timeline.append(el);
         call.el = el;
         if (focused) el.focus();
+        dirty.delete(call);
+        if (performance.now() - start > 12) break;
       }
-      dirty.clear();
       renderHead();
+      if (dirty.size) schedule();
     }
     function schedule() {
       if (!scheduled) { scheduled = true; requestAnimationFrame(flush); }
@@ -625,7 +638,7 @@
             if (page.records.length) last = page.records[page.records.length - 1].seq;
             if (page.next === null) break;
             from = page.next;
-            limit = 2000;
+            limit = 1000;
             sink.progress('loading ' + from.toLocaleString() + ' of ' + page.total.toLocaleString() + ' records…');
             await new Promise((resolve) => setTimeout(resolve, 0)); // let the page paint
           }
@@ -678,12 +691,120 @@
     };
   }
 
+  // ---- Approvals asked of this page (--approve web) --------------------------------------
+  // Each ask is a card until a person answers it here or the asking airlock process gives up
+  // (its timeout is a denial). The answer is one same-origin POST; the asking process records
+  // it in its run's WAL.
+  function startAsks(panel) {
+    const cards = new Map(); // id -> {el, deadline}
+    let clock = null;
+
+    function countdown() {
+      const now = Date.now();
+      for (const { el, deadline } of cards.values()) {
+        const left = Math.max(0, Math.round((deadline - now) / 1000));
+        const t = el.querySelector('.ask-left');
+        if (t) t.textContent = deadline ? left + ' s left' : '';
+      }
+    }
+
+    async function answer(id, decision, card) {
+      for (const b of card.querySelectorAll('button')) b.disabled = true;
+      const status = card.querySelector('.ask-status');
+      status.textContent = 'sending…';
+      try {
+        const res = await fetch('/api/asks/answer', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ id, decision }),
+        });
+        if (!res.ok) {
+          let message = res.status + ' ' + res.statusText;
+          try { message = (await res.json()).error || message; } catch (e) { /* not JSON */ }
+          throw new Error(message);
+        }
+        status.textContent = 'answered: ' + decision.replace(/_/g, ' ');
+      } catch (e) {
+        status.textContent = 'not answered: ' + e.message;
+        for (const b of card.querySelectorAll('button')) b.disabled = false;
+      }
+    }
+
+    function askCard(a, workspaces) {
+      const ask = a.ask && typeof a.ask === 'object' ? a.ask : {};
+      const req = ask.request && typeof ask.request === 'object' ? ask.request : {};
+      const risk = ask.risk && typeof ask.risk === 'object' ? ask.risk : {};
+      const pol = ask.policy && typeof ask.policy === 'object' ? ask.policy : {};
+      const tool = str(ask.tool);
+      let text;
+      if (Array.isArray(req.argv)) text = req.argv.map((w) => (w && typeof w === 'object' ? '<bytes ' + str(w.hex) + '>' : quote(w))).join(' ');
+      else text = str(req.path && typeof req.path === 'object' ? '<bytes ' + str(req.path.hex) + '>' : req.path);
+      const card = h('article', { class: 'ask tone-warn-edge', 'data-ask': str(a.id), tabindex: '0' });
+      const ws = workspaces.length > 1 ? h('span', { class: 'muted' }, ' in ' + str(workspaces[a.workspace])) : null;
+      card.append(h('div', { class: 'top' },
+        h('span', { class: 'ask-title' }, 'approval needed'),
+        h('span', { class: 'cid' }, str(ask.call_id)), h('span', { class: 'tool' }, tool),
+        badge(str(risk.level), 'risk ' + str(risk.level)), ws,
+        h('span', { class: 'spacer' }),
+        h('span', { class: 'muted' }, 'pid ' + str(a.pid) + ' · '), h('span', { class: 'muted ask-left' })));
+      card.append(h('code', { class: 'command ask-command' }, clipped(text)));
+      const rows = [];
+      const row = (label, ...value) => rows.push(h('dt', null, label), h('dd', null, value));
+      if (tool === 'shell_exec') row('cwd', clipped(str(req.cwd) || '. (workspace root)'));
+      if (tool === 'file_write') row('content', bytes(req.size), ' · sha256 ' + str(req.sha256).slice(0, 16) + '…');
+      if (Array.isArray(req.env_keys)) row('env keys', clipped(req.env_keys.map(str).join(' ') || '–'));
+      row('guard', badge(str(risk.level), str(risk.level) + ' · ' + str(risk.score)), reasonsList(risk.reasons));
+      row('policy', badge('ask'), ' by rule ', h('span', { class: 'mono ask-rule' }, clipped(str(pol.rule))),
+        pol.reason ? [': ', clipped(str(pol.reason))] : null);
+      row('key', h('span', { class: 'mono', title: str(ask.key) }, str(ask.key).slice(0, 16)));
+      card.append(h('dl', { class: 'details' }, rows));
+      const button = (decision, label, cls) => {
+        const b = h('button', { type: 'button', class: 'answer ' + cls, 'data-decision': decision }, label);
+        b.addEventListener('click', () => answer(str(a.id), decision, card));
+        return b;
+      };
+      card.append(h('div', { class: 'ask-buttons' },
+        button('approved', 'Approve once', 'good'),
+        button('approved_for_session', 'Approve for session', 'good'),
+        button('denied', 'Deny', 'bad'),
+        h('span', { class: 'muted ask-status', role: 'status' })));
+      return card;
+    }
+
+    function render(snapshot) {
+      const asks = Array.isArray(snapshot.asks) ? snapshot.asks : [];
+      const workspaces = Array.isArray(snapshot.workspaces) ? snapshot.workspaces.map((w) => w.path) : [];
+      const seen = new Set();
+      for (const a of asks) {
+        const id = str(a.id);
+        seen.add(id);
+        if (cards.has(id)) continue;
+        // The asker's timeout, from when this page first saw the ask (clocks may differ).
+        const deadline = a.timeout_seconds > 0 ? Date.now() + a.timeout_seconds * 1000 : 0;
+        const el = askCard(a, workspaces);
+        cards.set(id, { el, deadline });
+        panel.append(el);
+      }
+      for (const [id, c] of cards) if (!seen.has(id)) { c.el.remove(); cards.delete(id); }
+      panel.hidden = cards.size === 0;
+      document.title = cards.size ? '(' + cards.size + ') approval needed · airlock' : 'airlock';
+      if (cards.size && !clock) clock = setInterval(countdown, 1000);
+      if (!cards.size && clock) { clearInterval(clock); clock = null; }
+      countdown();
+    }
+
+    const es = new EventSource('/api/asks/stream');
+    es.addEventListener('asks', (ev) => render(JSON.parse(ev.data)));
+  }
+
   // ---- Routing and keys ------------------------------------------------------------------
   let keyHandler = () => {};
   document.addEventListener('keydown', (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t && t.tagName === 'INPUT' && t.id !== 'search') return;
+    // Keys on an ask's card (Enter or Space on its buttons) answer it and do nothing else.
+    if (t && t.closest && t.closest('#asks')) return;
     keyHandler(e);
   });
 
@@ -705,5 +826,7 @@
     }
   }
   window.addEventListener('hashchange', route);
+  const asksPanel = document.getElementById('asks');
+  if (asksPanel && !REPORT) startAsks(asksPanel);
   route();
 })();
