@@ -29,6 +29,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kCopyChunk = 64 * 1024;  // per direction of an open tunnel
 constexpr std::size_t kMaxClientHello = 70 * 1024;
 
 std::string header_safe(std::string_view s) {
@@ -254,7 +255,7 @@ struct Proxy::Impl {
 
     static awaitable<void> copy(Conn& c, tcp::socket& from, tcp::socket& to, std::uint64_t& count,
                                 std::chrono::milliseconds idle, bool close_when_done = false) {
-        std::array<char, kReadChunk> buf;
+        std::vector<char> buf(kCopyChunk);  // on the heap: coroutine frames stay small
         while (c.open) {
             error_code ec;
             const std::size_t n = co_await from.async_read_some(
