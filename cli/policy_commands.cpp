@@ -1,4 +1,6 @@
 // `airlock policy check | lint | test | diff | floor`: see docs/POLICY.md.
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -94,11 +96,76 @@ void print_verdict(const ToolCall& call, const guard::Assessment& a, const polic
             std::cout << "    not understood: " << p << "\n";
 }
 
+// `policy check --host HOST[:PORT] [--address IP]`: the network matcher's answer, as the proxy
+// would get it (without resolving anything).
+template <class Options>
+int check_host(const Options& o, const std::string& target, const std::string& address_text) {
+    std::string host = target;
+    std::uint16_t port = 443;
+    auto split_port = [&](std::size_t colon) {
+        const std::string p = host.substr(colon + 1);
+        host = host.substr(0, colon);
+        const auto n = std::strtoul(p.c_str(), nullptr, 10);
+        if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos || n == 0 ||
+            n > 65535)
+            return false;
+        port = static_cast<std::uint16_t>(n);
+        return true;
+    };
+    bool ok = true;
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        ok = close != std::string::npos;
+        if (ok && close + 1 < host.size()) ok = host[close + 1] == ':' && split_port(close + 1);
+        if (ok) host = host.substr(1, close - 1);
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+        ok = split_port(host.find(':'));
+    }
+    if (!ok || host.empty()) {
+        std::cerr << "airlock: policy check: --host " << target
+                  << ": expected HOST, HOST:PORT or [IPV6]:PORT (port 1 to 65535)\n";
+        return kError;
+    }
+    policy::NetworkQuery q{host, port, std::nullopt, false};
+    if (!address_text.empty()) {
+        q.address = policy::IpAddress::parse(address_text);
+        if (!q.address) {
+            std::cerr << "airlock: policy check: --address " << address_text
+                      << ": not an IP address\n";
+            return kError;
+        }
+    }
+    const fs::path workspace = fs::absolute(o.workspace);
+    std::vector<fs::path> files(o.policies.begin(), o.policies.end());
+    auto stack = PolicyStack::load(policy::standard_load_options(workspace, files, !o.no_builtin));
+    if (!stack) return report_error(stack.error());
+    const auto& np = stack->sandbox().network_policy;
+    const policy::NetworkDecision d = policy::decide_network(np, q);
+    if (o.json) {
+        json out = policy::to_json(d);
+        out["host"] = host;
+        out["port"] = port;
+        if (q.address) out["address"] = q.address->str();
+        out["network"] = policy::to_json(np);
+        out["layers"] = stack->layer_names();
+        std::cout << out.dump(2) << "\n";
+    } else {
+        std::cout << host << ":" << port << (q.address ? " (" + q.address->str() + ")" : "") << ": "
+                  << policy::decision_name(d.decision) << "\n  rule: " << d.rule
+                  << (d.layer.empty() ? "" : " (" + d.layer + ")") << "\n  reason: " << d.reason
+                  << "\n";
+        if (!q.address && np.mode == policy::NetworkPolicy::Mode::proxy)
+            std::cout << "  (the resolved address is not checked here; give --address to check "
+                         "it)\n";
+    }
+    return kOk;
+}
+
 void add_check(CLI::App& policy_app, int& exit_status) {
     struct Options {
         bool json = false, no_builtin = false;
         std::vector<std::string> policies;
-        std::string workspace = ".", shell, tool, path;
+        std::string workspace = ".", shell, tool, path, host, address;
         std::vector<std::string> argv;
     };
     auto o = std::make_shared<Options>();
@@ -112,13 +179,27 @@ void add_check(CLI::App& policy_app, int& exit_status) {
     sub->add_option("-c", o->shell, "a shell command string");
     sub->add_option("--tool", o->tool, "file_write or file_read (with --path)");
     sub->add_option("--path", o->path, "path of a file call, relative to the workspace");
+    sub->add_option("--host", o->host,
+                    "a network destination HOST[:PORT] (port 443 when omitted; [v6]:PORT)");
+    sub->add_option("--address", o->address,
+                    "with --host: the address it resolves to (checked like the proxy does)");
     sub->add_option("argv", o->argv, "the command (after --)");
     sub->callback([o, &exit_status] {
         ToolCall call;
-        const int forms = !o->argv.empty() + !o->shell.empty() + !o->tool.empty();
+        const int forms =
+            !o->argv.empty() + !o->shell.empty() + !o->tool.empty() + !o->host.empty();
         if (forms != 1) {
             std::cerr << "airlock: policy check: give exactly one of -- ARGV, -c STRING, --tool T "
-                         "--path P\n";
+                         "--path P, --host HOST[:PORT]\n";
+            exit_status = kError;
+            return;
+        }
+        if (!o->host.empty()) {
+            exit_status = check_host(*o, o->host, o->address);
+            return;
+        }
+        if (!o->address.empty()) {
+            std::cerr << "airlock: policy check: --address goes with --host\n";
             exit_status = kError;
             return;
         }
@@ -344,8 +425,7 @@ void add_floor(CLI::App& policy_app) {
             json entries = json::array();
             for (const auto& e : sandbox::floor_entries())
                 entries.push_back({{"path", e.path}, {"why", e.why}});
-            std::cout << json{{"entries", entries},
-                              {"nested_scan_depth", sandbox::kFloorScanDepth}}
+            std::cout << json{{"entries", entries}, {"nested_scan_depth", sandbox::kFloorScanDepth}}
                              .dump(2)
                       << "\n";
             return;

@@ -81,6 +81,11 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
                 child_fds.data_fds.push_back(3 + static_cast<int>(spec.pass_fds.size()));
                 spec.pass_fds.push_back(fd.get());
             }
+            if (profile.network_proxy) {
+                launch->netbridge_ = true;
+                child_fds.proxy_channel_fd = 3 + static_cast<int>(spec.pass_fds.size());
+                spec.pass_fds.push_back(request.proxy_channel);
+            }
             spec.argv = sandbox::bwrap_argv(profile, request.command, child_fds);
             // As root, bwrap becomes the init of a PID namespace of airlock's: when it dies (with
             // airlock, say, before it could pass --die-with-parent on to the sandbox's own init),
@@ -160,6 +165,15 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits) {
         outcome.kind = Outcome::Kind::sandbox_failed;
         outcome.message =
             "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
+    } else if (netbridge_ && (out.exit_code == 126 || out.exit_code == 127) &&
+               out.stderr_bytes.rfind("airlock-netbridge: ", 0) == 0) {
+        // The helper failed before the command: it could not listen for the proxy (126), or
+        // the program was not there (127).
+        outcome.kind =
+            out.exit_code == 127 ? Outcome::Kind::not_found : Outcome::Kind::sandbox_failed;
+        outcome.message = out.exit_code == 127
+                              ? out.stderr_bytes
+                              : "the network proxy could not be set up: " + out.stderr_bytes;
     } else if (out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
         // The program vanished between lookup and exec (or is hidden inside the sandbox).
         outcome.kind = Outcome::Kind::not_found;

@@ -28,6 +28,7 @@ struct LaunchRequest {
     std::uint64_t memory_bytes = 0;
     std::uint64_t max_processes = 0;        // RLIMIT_NPROC; 0 = none
     sandbox::CgroupLeaf* cgroup = nullptr;  // joined first; emptied when the command ends
+    int proxy_channel = -1;  // network_proxy: the child's end of the proxy's channel (not owned)
 };
 
 // A launch ready to run. Owns the descriptors and data the child inherits or reads.
@@ -57,6 +58,7 @@ class Launch {
     bool bwrap_ = false;
     bool seatbelt_ = false;
     bool own_pid_namespace_ = false;
+    bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
     std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)
     std::optional<sandbox::SeccompLaunch> seccomp_;

@@ -21,6 +21,10 @@
 #include "policy/policy.hpp"
 #include "wal/writer.hpp"
 
+namespace airlock::netproxy {
+struct ConnectionRecord;
+}
+
 namespace airlock::exec {
 
 struct SessionOptions {
@@ -133,7 +137,8 @@ class Session {
     Stop show_plan(Call& c);
     Stop write_file(Call& c);
     Stop read_file(Call& c);
-    Result<std::unique_ptr<Launch>> prepare_launch(Call& c);
+    Result<std::unique_ptr<Launch>> prepare_launch(Call& c, int proxy_channel = -1);
+    void record_network(Call& c, const std::vector<netproxy::ConnectionRecord>& records);
     Stop start_command(Call& c);
     RunLimits run_limits(const Call& c) const;
     Stop check_sandbox_started(Call& c, Launch::Outcome& ran);

@@ -4,6 +4,7 @@
 
 #include "exec/blob_store.hpp"
 #include "exec/file_tools.hpp"
+#include "exec/network_egress.hpp"
 #include "exec/sandboxed_launch.hpp"
 #include "exec/session.hpp"
 #include "exec/session_call.hpp"
@@ -25,10 +26,18 @@ Session::Stop Session::execute(Call& c) {
         case Tool::shell_exec:
             break;
     }
-    auto launch = prepare_launch(c);
+    // A network allow list: the call's own proxy, for as long as the command runs.
+    std::unique_ptr<CallEgress> egress;
+    if (c.profile->network_proxy) {
+        auto started = CallEgress::start(policy_->sandbox().network_policy);
+        if (!started) return sandbox_denied(c, started.error().describe());
+        egress = std::move(started).value();
+    }
+    auto launch = prepare_launch(c, egress ? egress->child_channel() : -1);
     if (!launch) return sandbox_denied(c, launch.error().describe());
     if (auto stop = start_command(c)) return stop;
     auto ran = (*launch)->run(run_limits(c));
+    if (egress) record_network(c, egress->finish());
     if (!ran) {
         record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
         return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
@@ -43,8 +52,16 @@ Session::Stop Session::show_plan(Call& c) {
     json plan = {{"dry_run", true}};
     if (c.profile) {
         plan["profile"] = sandbox::to_json(*c.profile);
+        sandbox::BwrapFds fds(3, 4);
+        if (c.profile->network_proxy) {
+            // As Launch::prepare numbers it: after the status, seccomp and data descriptors.
+            int data = 0;
+            for (const auto& m : c.profile->mounts)
+                data += m.op == "ro-bind-data";
+            fds.proxy_channel_fd = 5 + data;
+        }
         plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
-                              ? sandbox::bwrap_argv(*c.profile, c.command, {3, 4, {}})
+                              ? sandbox::bwrap_argv(*c.profile, c.command, fds)
                               : c.command;
     }
     CallResult r = std::move(c.result);
@@ -93,7 +110,7 @@ Session::Stop Session::read_file(Call& c) {
     return std::nullopt;
 }
 
-Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c) {
+Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c, int proxy_channel) {
     const policy::Limits& limits = policy_->limits();
     LaunchRequest request;
     request.profile = &*c.profile;
@@ -102,7 +119,20 @@ Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c) {
     request.memory_bytes = limits.memory_bytes;
     if (c.nproc_rlimit) request.max_processes = static_cast<std::uint64_t>(limits.max_processes);
     if (c.cgroup) request.cgroup = &*c.cgroup;
+    request.proxy_channel = proxy_channel;
     return Launch::prepare(request);
+}
+
+// Every connection through the proxy is a record; the refused ones are also in the result, so
+// that the caller can tell why a download failed.
+void Session::record_network(Call& c, const std::vector<netproxy::ConnectionRecord>& records) {
+    json refused = json::array();
+    for (const auto& r : records) {
+        record("network_request", c.call.call_id, network_request_record(r));
+        if (!r.allowed && refused.size() < 20)
+            refused.push_back({{"host", r.host}, {"port", r.port}, {"reason", r.reason}});
+    }
+    if (!refused.empty()) c.result.sandbox["network_refused"] = refused;
 }
 
 // What is about to run is on disk before it runs (when it cannot be, it does not run); a call

@@ -67,6 +67,7 @@ void Session::describe_sandbox_request(Call& c) {
     request.adapter = options_.sandbox.empty() ? settings.adapter : options_.sandbox;
     request.required = settings.required;
     request.network = settings.network;
+    request.network_proxy = settings.network_policy.mode == policy::NetworkPolicy::Mode::proxy;
     request.workspace = workspace_;
     request.cwd = c.cwd;
     request.writable_roots = settings.writable_roots;
@@ -184,6 +185,8 @@ void Session::record_sandbox_prepared(Call& c) {
     const policy::Limits& limits = policy_->limits();
     json effective = sandbox::effective(*c.profile);
     effective["adapter_choice"] = c.adapter_choice;
+    if (c.profile->network_proxy)
+        effective["network_policy"] = policy::to_json(policy_->sandbox().network_policy);
     effective["limits"] = {{"timeout_ms", c.timeout_ms},
                            {"output_bytes_per_stream", limits.output_bytes},
                            {"memory_bytes", limits.memory_bytes},

@@ -486,6 +486,91 @@ std::optional<Rule> parse_rule(Validator& v, const json& r, std::size_t index) {
     return rule;
 }
 
+// "network": {"allow": [...], "deny": [...], "unknown": "ask"|"deny",
+//             "methods": "all"|"read-only", "hosts": {"name": "address"}}
+std::optional<NetworkLayerRules> parse_network(Validator& v, const json& n,
+                                               const std::string& ptr) {
+    const std::string fld = "sandbox.network";
+    v.check_keys(n, ptr, fld, {"allow", "deny", "unknown", "methods", "hosts"});
+    NetworkLayerRules rules;
+    bool good = true;
+    for (const char* list : {"allow", "deny"}) {
+        if (!n.contains(list)) continue;
+        const std::string lptr = ptr + "/" + list;
+        const std::string lfld = fld + "." + list;
+        if (!n[list].is_array()) {
+            v.error(lptr, lfld, "expected an array of host names, IP addresses or CIDRs");
+            good = false;
+            continue;
+        }
+        for (std::size_t i = 0; i < n[list].size(); ++i) {
+            const std::string iptr = lptr + "/" + std::to_string(i);
+            const std::string ifld = lfld + "[" + std::to_string(i) + "]";
+            const json& item = n[list][i];
+            if (!item.is_string()) {
+                v.error(iptr, ifld, "expected a string");
+                good = false;
+                continue;
+            }
+            auto parsed = parse_network_entry(item.get<std::string>());
+            if (!parsed.entry) {
+                v.error(iptr, ifld, in_quotes(item.get<std::string>()) + ": " + parsed.problem);
+                good = false;
+                continue;
+            }
+            (std::string_view(list) == "allow" ? rules.allow : rules.deny)
+                .push_back(std::move(*parsed.entry));
+        }
+    }
+    if (n.contains("unknown")) {
+        if (auto u = v.string_field(n["unknown"], ptr + "/unknown", fld + ".unknown")) {
+            if (*u == "ask" || *u == "deny")
+                rules.unknown_asks = *u == "ask";
+            else {
+                v.error(ptr + "/unknown", fld + ".unknown", in_quotes(*u) + " is not ask or deny");
+                good = false;
+            }
+        }
+    }
+    if (n.contains("methods")) {
+        if (auto m = v.string_field(n["methods"], ptr + "/methods", fld + ".methods")) {
+            if (*m == "all" || *m == "read-only")
+                rules.read_only = *m == "read-only";
+            else {
+                v.error(ptr + "/methods", fld + ".methods",
+                        in_quotes(*m) + " is not all or read-only");
+                good = false;
+            }
+        }
+    }
+    if (n.contains("hosts")) {
+        const std::string hptr = ptr + "/hosts";
+        if (!n["hosts"].is_object()) {
+            v.error(hptr, fld + ".hosts", "expected an object {\"name\": \"address\"}");
+            good = false;
+        } else {
+            for (const auto& [name, value] : n["hosts"].items()) {
+                const std::string iptr = hptr + "/" + Validator::escape(name);
+                const std::string ifld = fld + ".hosts." + name;
+                const std::string host = normalize_host(name);
+                auto address =
+                    value.is_string() ? IpAddress::parse(value.get<std::string>()) : std::nullopt;
+                if (host.empty() || IpAddress::parse(name)) {
+                    v.error(iptr, ifld, "not a host name");
+                    good = false;
+                } else if (!address) {
+                    v.error(iptr, ifld, "expected an IP address (a string)");
+                    good = false;
+                } else {
+                    rules.hosts[host] = *address;
+                }
+            }
+        }
+    }
+    if (!good) return std::nullopt;
+    return rules;
+}
+
 void parse_sandbox(Validator& v, const json& s, LayerSettings& out) {
     const std::string ptr = "/sandbox";
     if (!s.is_object()) return v.error(ptr, "sandbox", "expected an object");
@@ -505,12 +590,16 @@ void parse_sandbox(Validator& v, const json& s, LayerSettings& out) {
     if (s.contains("required"))
         out.required = v.bool_field(s["required"], ptr + "/required", "sandbox.required");
     if (s.contains("network")) {
-        if (auto n = v.string_field(s["network"], ptr + "/network", "sandbox.network")) {
+        if (s["network"].is_object()) {
+            out.network_rules = parse_network(v, s["network"], ptr + "/network");
+        } else if (auto n = v.string_field(s["network"], ptr + "/network", "sandbox.network")) {
             if (*n == "on" || *n == "off")
                 out.network = *n == "on";
             else
                 v.error(ptr + "/network", "sandbox.network",
-                        in_quotes(*n) + " is not \"on\" or \"off\"");
+                        in_quotes(*n) +
+                            " is not \"on\", \"off\" or an object {allow, deny, "
+                            "unknown, methods, hosts}");
         }
     }
     if (s.contains("local_sockets")) {

@@ -17,6 +17,7 @@
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
 #include "policy/findings.hpp"
+#include "policy/network.hpp"
 
 namespace airlock::policy {
 
@@ -28,7 +29,9 @@ std::optional<Decision> parse_decision(std::string_view name);
 struct SandboxSettings {
     std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
     bool required = true;          // a restricted sandbox is mandatory (none => sandbox_denied)
-    bool network = false;          // "network": "on" | "off"
+    bool network = false;          // "network": "on" (true) | "off" or an object (false)
+    // The whole network setting: off, on, or the proxy's rules (docs/POLICY.md, Network).
+    NetworkPolicy network_policy;
     std::vector<std::string> writable_roots;   // besides the workspace
     std::vector<std::string> deny_read;        // hidden inside the sandbox
     std::vector<std::string> protected_paths;  // read-only even inside writable roots

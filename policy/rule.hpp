@@ -89,7 +89,8 @@ bool argv_matches(const Rule& rule, const std::vector<std::string>& argv);
 struct LayerSettings {
     std::optional<std::string> adapter;
     std::optional<bool> required;
-    std::optional<bool> network;
+    std::optional<bool> network;                     // "on" | "off"
+    std::optional<NetworkLayerRules> network_rules;  // the object form
     std::optional<std::string> local_sockets;
     std::optional<std::vector<std::string>> toolchains;
     std::optional<std::vector<std::string>> writable_roots;

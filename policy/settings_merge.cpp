@@ -115,7 +115,23 @@ MergedSettings merge_settings(const std::vector<Layer>& layers, std::vector<Find
         if (!l.settings.network) continue;
         (*l.settings.network ? any_on : any_off) = true;
     }
-    m.sandbox.network = any_on && !any_off;
+    // "off" anywhere wins; any layer's object makes the proxy mode, where each such layer
+    // decides for itself and the strictest answer wins (policy/network.hpp).
+    std::vector<NetworkLayerRules> network_layers;
+    for (const auto& l : layers) {
+        if (!l.settings.network_rules) continue;
+        network_layers.push_back(*l.settings.network_rules);
+        network_layers.back().layer = l.name;
+    }
+    NetworkPolicy& np = m.sandbox.network_policy;
+    if (any_off)
+        np.mode = NetworkPolicy::Mode::off;
+    else if (!network_layers.empty())
+        np.mode = NetworkPolicy::Mode::proxy;
+    else if (any_on)
+        np.mode = NetworkPolicy::Mode::on;
+    if (np.mode == NetworkPolicy::Mode::proxy) np.layers = std::move(network_layers);
+    m.sandbox.network = np.mode == NetworkPolicy::Mode::on;
 
     // Local sockets: the least any layer allows (off < on < unix); "on" when none says.
     auto sockets_rank = [](const std::string& v) { return v == "off" ? 0 : v == "on" ? 1 : 2; };

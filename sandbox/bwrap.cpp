@@ -48,6 +48,13 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
         argv.push_back(std::to_string(fds.seccomp_fd));
     }
     argv.push_back("--");
+    if (profile.network_proxy) {
+        // The helper listens on the sandbox's loopback for the proxy, then execs the command.
+        argv.push_back(profile.netbridge.string());
+        argv.push_back(std::to_string(fds.proxy_channel_fd));
+        argv.push_back(std::to_string(profile.proxy_port));
+        argv.push_back("--");
+    }
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }

@@ -18,6 +18,8 @@ struct BwrapFds {
     // The profile's ro-bind-data mounts read their content from these, in order; when there are
     // fewer, the numbers after seccomp_fd are shown (--dry-run).
     std::vector<int> data_fds;
+    // network_proxy: the descriptor airlock-netbridge sends its listening socket over.
+    int proxy_channel_fd = -1;
 };
 
 // The content of the profile's ro-bind-data mounts (passwd, group), each in a memfd for bwrap.

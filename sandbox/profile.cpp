@@ -43,6 +43,18 @@ std::optional<fs::path> find_bwrap() {
     return std::nullopt;
 }
 
+std::optional<fs::path> find_netbridge() {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return std::nullopt;
+    for (const fs::path& candidate :
+         {self.parent_path() / "airlock-netbridge",
+          self.parent_path().parent_path() / "libexec" / "airlock" / "airlock-netbridge"}) {
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal();
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> bwrap_unavailable_reason() {
     if (!find_bwrap()) return "bubblewrap is not installed (fix: apt-get install bubblewrap)";
     // As root too: the sandbox then runs as an unprivileged user (sandbox/host_identity.hpp),
@@ -197,6 +209,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     Profile p;
     p.adapter = adapter;
     p.network = request.network;
+    p.network_proxy = request.network_proxy && !request.network;
     p.workspace = request.workspace;
     p.cwd = request.cwd.empty() ? request.workspace : request.cwd;
     p.env = request.env;
@@ -307,6 +320,10 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return p;
     }
 
+    if (p.network_proxy && adapter != Adapter::bwrap)
+        return make_error("sandbox", std::string("the ") + std::string(adapter_name(adapter)) +
+                                         " adapter cannot confine the network to airlock's proxy "
+                                         "(the policy's network allow list needs bwrap)");
     if (adapter == Adapter::seatbelt) {
         // sandbox-exec confines with its own profile (seatbelt.cpp): no namespaces, no seccomp.
         p.drop_capabilities = false;
@@ -358,7 +375,25 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     }
     p.namespaces = {"user", "pid", "ipc", "uts", "cgroup"};
     if (!request.network) p.namespaces.push_back("net");
-    p.local_sockets = !request.network && request.local_sockets;
+    // The proxy is reached on a loopback port of the sandbox's own namespace.
+    p.local_sockets = !request.network && (request.local_sockets || p.network_proxy);
+    if (p.network_proxy) {
+        auto bridge = find_netbridge();
+        if (!bridge)
+            return make_error("sandbox",
+                              "airlock-netbridge is not installed next to airlock (nor in "
+                              "../libexec/airlock/): the network proxy cannot be reached");
+        p.netbridge = *bridge;
+        p.proxy_port = kProxyPort;
+        // The sandbox's own loopback: not through the proxy.
+        const std::string url = "127.0.0.1:" + std::to_string(kProxyPort);
+        for (const char* key : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
+            set_env(p.env, key, "http://" + url);
+        for (const char* key : {"ALL_PROXY", "all_proxy"})
+            set_env(p.env, key, "socks5h://" + url);
+        for (const char* key : {"NO_PROXY", "no_proxy"})
+            set_env(p.env, key, "localhost,127.0.0.1,::1");
+    }
     p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
     std::vector<std::pair<fs::path, fs::path>> toolchains;
     if (could_have_home(request) && home_closed_to_sandbox_user(request)) {
@@ -464,6 +499,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return depth(a.dest) < depth(b.dest);
     });
     p.mounts.insert(p.mounts.end(), layered.begin(), layered.end());
+    if (p.network_proxy) p.mounts.push_back({"ro-bind", p.netbridge, p.netbridge});
     // Hidden directories become read-only last, once everything mounted inside them is there.
     for (const auto& h : hidden_dirs)
         p.mounts.push_back({"remount-ro", {}, h});
@@ -538,7 +574,9 @@ nlohmann::json effective(const Profile& p) {
                   {"read_only", read_only},
                   {"hidden", hidden},
                   {"floor", to_json(p.floor)}}},
-                {"network", p.network ? "on" : "off"},
+                {"network", p.network         ? "on"
+                            : p.network_proxy ? "proxy"
+                                              : "off"},
                 {"seccomp", false},
                 {"namespaces", nlohmann::json::array()},
                 {"capabilities", "inherited"},
@@ -554,7 +592,9 @@ nlohmann::json effective(const Profile& p) {
               {"floor", to_json(p.floor)},
               {"dev", "null, zero, full, random, urandom only"},
               {"tmp", "shared with the host, read-only"}}},
-            {"network", p.network ? "on" : "off"},
+            {"network", p.network         ? "on"
+                        : p.network_proxy ? "proxy"
+                                          : "off"},
             {"identity", identity_json(p)},
             {"seccomp",
              {{"filter", "airlock-default"},
@@ -579,7 +619,9 @@ nlohmann::json effective(const Profile& p) {
                                                  {"floor", to_json(p.floor)},
                                                  {"tmp", "private"}}
                                 : nlohmann::json{{"root", "unrestricted"}}},
-        {"network", p.network ? "on" : "off"},
+        {"network", p.network         ? "on"
+                    : p.network_proxy ? "proxy"
+                                      : "off"},
         {"seccomp", p.seccomp ? nlohmann::json{{"filter", "airlock-default"},
                                                {"sockets", bwrap_sockets(p)},
                                                {"foreign_arch", "killed"}}

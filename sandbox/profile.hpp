@@ -31,6 +31,9 @@ struct SandboxRequest {
     std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
     bool required = true;          // a restricted adapter is mandatory
     bool network = false;
+    // The network goes through airlock's proxy only (policy "network": {...}): bwrap keeps
+    // the empty network namespace and the command reaches the proxy on a loopback port there.
+    bool network_proxy = false;
     std::filesystem::path workspace;           // canonical, absolute
     std::filesystem::path cwd;                 // absolute, inside the workspace
     std::vector<std::string> writable_roots;   // besides the workspace (as the policy gives them)
@@ -69,6 +72,11 @@ struct MountOp {
 struct Profile {
     Adapter adapter = Adapter::none;
     bool network = false;
+    bool network_proxy = false;  // see SandboxRequest::network_proxy
+    // network_proxy: the helper that runs first inside the sandbox (bound read-only at its own
+    // path) and the loopback port it listens on there for the proxy.
+    std::filesystem::path netbridge;
+    int proxy_port = 0;
     std::filesystem::path workspace;
     std::filesystem::path cwd;
     std::vector<std::filesystem::path> writable;   // read-write inside the sandbox
@@ -100,6 +108,12 @@ struct Profile {
 // Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry
 // must not be able to replace the sandbox).
 std::optional<std::filesystem::path> find_bwrap();
+
+// airlock-netbridge: next to the running airlock binary, or in ../libexec/airlock/.
+std::optional<std::filesystem::path> find_netbridge();
+
+// The loopback port inside the sandbox's network namespace where the proxy is reached.
+inline constexpr int kProxyPort = 3128;
 
 // Why bwrap cannot work on this host, or nullopt when it can be tried.
 std::optional<std::string> bwrap_unavailable_reason();

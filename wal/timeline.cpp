@@ -184,6 +184,14 @@ void describe(const Record& r, TimelineEntry& e) {
     } else if (t == "sandbox_denied" || t == "exec_failed") {
         e.detail = text(d, "message");
         e.tone = Tone::bad;
+    } else if (t == "network_request") {
+        const bool allowed = text(d, "decision") == "allow";
+        e.detail = text(d, "protocol") + " " + text(d, "host") + ":" + text(d, "port") +
+                   (text(d, "address").empty() ? "" : " (" + text(d, "address") + ")") + ": " +
+                   (allowed ? "allowed, " + text(d, "bytes_up") + " bytes up, " +
+                                  text(d, "bytes_down") + " down"
+                            : "refused: " + text(d, "reason"));
+        e.tone = allowed ? Tone::plain : Tone::bad;
     } else if (t == "file_written") {
         e.detail = text(d, "path") + ", " + text(d, "bytes") + " bytes" +
                    (flag(d, "created") ? ", created" : ", replaced");

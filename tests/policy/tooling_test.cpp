@@ -217,3 +217,32 @@ TEST_CASE("airlock policy: exit codes and output of check, lint, test and diff")
                             home);
     CHECK(same.status == 0);
 }
+
+TEST_CASE("airlock policy check --host: the network rules' answer, bad input refused") {
+    TempDir dir;
+    const auto net =
+        dir.write("net.json",
+                  R"({"version": 1, "sandbox": {"network": {"allow": ["pypi.org", "*.npmjs.org",
+           "127.0.0.1:8080"], "deny": ["bad.npmjs.org"], "unknown": "ask"}}})");
+    const fs::path home = dir.path / "config";
+    const std::string base = "policy check --no-builtin-policy --policy '" + net.string() + "' ";
+    auto allow = run_airlock(base + "--host pypi.org", home);
+    CHECK(allow.status == 0);
+    CHECK(allow.out.find("pypi.org:443: allow") != std::string::npos);
+    auto deny = run_airlock(base + "--json --host bad.npmjs.org:443", home);
+    CHECK(deny.status == 0);
+    CHECK(deny.out.find("\"decision\": \"deny\"") != std::string::npos);
+    CHECK(deny.out.find("\"rule\": \"deny \\\"bad.npmjs.org\\\"\"") != std::string::npos);
+    CHECK(run_airlock(base + "--host example.com", home).out.find(": ask") != std::string::npos);
+    // A name allowed by name, resolving to loopback, needs the address entry (with its port).
+    auto loop = run_airlock(base + "--host registry.npmjs.org:8080 --address 127.0.0.1", home);
+    CHECK(loop.out.find(": allow") != std::string::npos);
+    loop = run_airlock(base + "--host registry.npmjs.org:443 --address 127.0.0.1", home);
+    CHECK(loop.out.find(": deny") != std::string::npos);
+    CHECK(loop.out.find("loopback") != std::string::npos);
+    // Bad input: exit 125 with a message, nothing decided.
+    for (const std::string bad :
+         {"--host 'a.org:0'", "--host 'a.org:x'", "--host '[::1'", "--host a.org --address nope",
+          "--address 1.2.3.4 -- ls", "--host a.org -- ls"})
+        CHECK_MESSAGE(run_airlock(base + bad, home).status == 125, bad);
+}

@@ -1,0 +1,686 @@
+#include "netproxy/proxy.hpp"
+
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "netproxy/parse.hpp"
+
+namespace airlock::netproxy {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kCopyChunk = 64 * 1024;  // per direction of an open tunnel
+constexpr std::size_t kMaxClientHello = 70 * 1024;
+
+std::string header_safe(std::string_view s) {
+    std::string out;
+    for (char c : s)
+        out += (c >= 0x20 && c < 0x7f) ? c : ' ';
+    return out.substr(0, 300);
+}
+
+// One client connection and, once connected, its upstream.
+struct Conn {
+    explicit Conn(tcp::socket s)
+        : client(std::move(s)),
+          upstream(client.get_executor()),
+          resolver(client.get_executor()),
+          timer(client.get_executor()),
+          started(Clock::now()) {}
+    tcp::socket client, upstream;
+    tcp::resolver resolver;
+    asio::steady_timer timer;
+    Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point started;
+    bool open = true;
+    std::string buffer;  // bytes read from the client and not yet used
+    ConnectionRecord record;
+    bool record_set = false;
+
+    void touch(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
+    void close() {
+        if (!open) return;
+        open = false;
+        error_code ec;
+        client.close(ec);
+        upstream.close(ec);
+        resolver.cancel();
+        timer.cancel();
+    }
+};
+
+// Closes the connection once its deadline has passed (slow clients, idle tunnels).
+awaitable<void> watchdog(std::shared_ptr<Conn> c) {
+    while (c->open) {
+        c->timer.expires_at(c->deadline);
+        error_code ec;
+        co_await c->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (!c->open) break;
+        if (Clock::now() >= c->deadline) c->close();
+    }
+}
+
+// Reads more client bytes into c->buffer; false at end of stream or error.
+awaitable<bool> read_more(Conn& c) {
+    std::array<char, kReadChunk> tmp;
+    error_code ec;
+    const std::size_t n = co_await c.client.async_read_some(
+        asio::buffer(tmp), asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) co_return false;
+    c.buffer.append(tmp.data(), n);
+    co_return true;
+}
+
+awaitable<bool> write_all(tcp::socket& s, std::string_view bytes) {
+    error_code ec;
+    co_await asio::async_write(s, asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(use_awaitable, ec));
+    co_return !ec;
+}
+
+std::string http_refusal(int status, std::string_view status_text, const std::string& what,
+                         const std::string& reason) {
+    const std::string body = "airlock refused " + what + ": " + header_safe(reason) + "\n";
+    return "HTTP/1.1 " + std::to_string(status) + " " + std::string(status_text) +
+           "\r\nContent-Type: text/plain; charset=utf-8\r\nX-Airlock-Refused: " +
+           header_safe(reason) +
+           "\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body;
+}
+
+std::string_view status_text(int status) {
+    switch (status) {
+        case 400:
+            return "Bad Request";
+        case 403:
+            return "Forbidden";
+        case 431:
+            return "Request Header Fields Too Large";
+        case 502:
+            return "Bad Gateway";
+        case 504:
+            return "Gateway Timeout";
+        default:
+            return "Error";
+    }
+}
+
+}  // namespace
+
+struct Proxy::Impl {
+    ProxyOptions options;
+    std::shared_ptr<Decider> decider;
+    std::function<void(const ConnectionRecord&)> record;
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    std::thread thread;
+    std::vector<asio::ip::address> own_addresses;
+    std::set<std::shared_ptr<Conn>> conns;
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+    std::vector<std::shared_ptr<asio::posix::stream_descriptor>> channels;
+    bool stopping = false;
+
+    void finish(Conn& c, const char* protocol) {
+        if (!c.record_set) return;
+        c.record.protocol = protocol;
+        c.record.duration_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.started)
+                .count());
+        if (record) record(c.record);
+        c.record_set = false;
+    }
+
+    void refuse_record(Conn& c, std::string host, std::uint16_t port, std::string rule,
+                       std::string reason) {
+        c.record.host = std::move(host);
+        c.record.port = port;
+        c.record.allowed = false;
+        c.record.rule = std::move(rule);
+        c.record.reason = std::move(reason);
+        c.record_set = true;
+    }
+
+    bool is_own(const asio::ip::address& a) const {
+        for (const auto& o : own_addresses)
+            if (o == a) return true;
+        return false;
+    }
+
+    // The policy on the name, then on every address it resolves to; the addresses to connect
+    // to, or empty with the refusal filled in (`unreachable` when the name does not resolve).
+    awaitable<std::vector<asio::ip::address>> resolve_and_decide(Conn& c, const std::string& host,
+                                                                 std::uint16_t port,
+                                                                 bool& unreachable) {
+        unreachable = false;
+        c.record.host = host;
+        c.record.port = port;
+        c.record_set = true;
+        error_code ec;
+        const auto literal = asio::ip::make_address(host, ec);
+        std::vector<asio::ip::address> addresses;
+        if (!ec) {
+            addresses.push_back(literal.is_v6() && literal.to_v6().is_v4_mapped()
+                                    ? asio::ip::address(asio::ip::make_address_v4(
+                                          asio::ip::v4_mapped, literal.to_v6()))
+                                    : literal);
+        } else {
+            // Asked first by name: a denied name is never looked up (no DNS exfiltration).
+            Answer by_name = decider->decide({host, port, "", false});
+            if (!by_name.allow) {
+                c.record.rule = by_name.rule;
+                c.record.reason = by_name.reason;
+                co_return std::vector<asio::ip::address>{};
+            }
+            auto pinned = options.hosts.find(host);
+            if (pinned != options.hosts.end()) {
+                auto a = asio::ip::make_address(pinned->second, ec);
+                if (pinned->second.empty() || ec) {
+                    c.record.rule = "hosts";
+                    c.record.reason = "the policy's hosts entries for this name disagree";
+                    co_return std::vector<asio::ip::address>{};
+                }
+                addresses.push_back(a);
+            } else {
+                c.touch(options.connect_timeout);
+                auto results = co_await c.resolver.async_resolve(
+                    host, std::to_string(port), asio::redirect_error(use_awaitable, ec));
+                if (ec || results.empty()) {
+                    unreachable = true;
+                    c.record.rule = "resolve";
+                    c.record.reason = "the name does not resolve";
+                    co_return std::vector<asio::ip::address>{};
+                }
+                for (const auto& r : results) {
+                    auto a = r.endpoint().address();
+                    if (a.is_v6() && a.to_v6().is_v4_mapped())
+                        a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+                    bool seen = false;
+                    for (const auto& x : addresses)
+                        seen = seen || x == a;
+                    if (!seen) addresses.push_back(a);
+                }
+            }
+        }
+        // Every address must pass: one refused address refuses the name.
+        for (const auto& a : addresses) {
+            Answer ans = decider->decide({host, port, a.to_string(), is_own(a)});
+            c.record.rule = ans.rule;
+            if (!ans.allow) {
+                c.record.address = a.to_string();
+                c.record.reason = ans.reason;
+                co_return std::vector<asio::ip::address>{};
+            }
+        }
+        co_return addresses;
+    }
+
+    awaitable<bool> connect_upstream(Conn& c, const std::vector<asio::ip::address>& addresses,
+                                     std::uint16_t port) {
+        for (const auto& a : addresses) {
+            error_code ec;
+            c.touch(options.connect_timeout);
+            c.upstream = tcp::socket(c.client.get_executor());
+            co_await c.upstream.async_connect(tcp::endpoint(a, port),
+                                              asio::redirect_error(use_awaitable, ec));
+            if (!c.open) co_return false;
+            if (!ec) {
+                c.record.address = a.to_string();
+                c.upstream.set_option(tcp::no_delay(true), ec);
+                co_return true;
+            }
+        }
+        c.record.reason = "the destination did not accept the connection";
+        co_return false;
+    }
+
+    // One direction, socket to socket through a pipe with splice(2): the bytes never enter
+    // this process's memory, and a tunnel costs two pipes, not buffers.
+    static awaitable<void> copy(Conn& c, tcp::socket& from, tcp::socket& to, std::uint64_t& count,
+                                std::chrono::milliseconds idle, bool close_when_done = false) {
+        int fds[2];
+        if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+            c.close();
+            co_return;
+        }
+        UniqueFd pipe_read(fds[0]), pipe_write(fds[1]);
+        error_code ec;
+        from.native_non_blocking(true, ec);
+        to.native_non_blocking(true, ec);
+        constexpr std::size_t kMost = 1 << 20;
+        bool eof = false;
+        while (c.open) {
+            const ssize_t n = ::splice(from.native_handle(), nullptr, pipe_write.get(), nullptr,
+                                       kMost, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n == 0) {
+                eof = true;
+                break;
+            }
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN) break;
+                co_await from.async_wait(tcp::socket::wait_read,
+                                         asio::redirect_error(use_awaitable, ec));
+                if (ec) break;
+                continue;
+            }
+            c.touch(idle);
+            std::size_t in_pipe = static_cast<std::size_t>(n);
+            while (in_pipe > 0 && c.open) {
+                const ssize_t m = ::splice(pipe_read.get(), nullptr, to.native_handle(), nullptr,
+                                           in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                if (m < 0) {
+                    if (errno == EINTR) continue;
+                    if (errno != EAGAIN) break;
+                    co_await to.async_wait(tcp::socket::wait_write,
+                                           asio::redirect_error(use_awaitable, ec));
+                    if (ec) break;
+                    continue;
+                }
+                in_pipe -= static_cast<std::size_t>(m);
+                count += static_cast<std::uint64_t>(m);
+                c.touch(idle);
+            }
+            if (in_pipe > 0) {
+                c.close();
+                co_return;
+            }
+        }
+        if (!eof) {  // an error, or closed under us
+            c.close();
+            co_return;
+        }
+        error_code ignored;
+        to.shutdown(tcp::socket::shutdown_send, ignored);
+        if (close_when_done) c.close();
+    }
+
+    // Both ways until both ends closed; for plain HTTP (one request, "Connection: close") the
+    // connection ends with the response.
+    awaitable<void> pipe(Conn& c, bool end_with_response = false) {
+        c.touch(options.idle_timeout);
+        co_await (copy(c, c.client, c.upstream, c.record.bytes_up, options.idle_timeout) &&
+                  copy(c, c.upstream, c.client, c.record.bytes_down, options.idle_timeout,
+                       end_with_response));
+    }
+
+    // After a tunnel opened: a TLS ClientHello must name the tunnel's host. A server that
+    // speaks first (ssh) gets its tunnel unchecked: there is no hello to read.
+    awaitable<void> tunnel(Conn& c, const std::string& host) {
+        if (c.buffer.empty()) {
+            c.touch(options.head_timeout);
+            auto first = co_await (c.client.async_wait(tcp::socket::wait_read, use_awaitable) ||
+                                   c.upstream.async_wait(tcp::socket::wait_read, use_awaitable));
+            if (first.index() == 1) {
+                co_await pipe(c);
+                co_return;
+            }
+        }
+        error_code ec;
+        const bool host_is_name = (asio::ip::make_address(host, ec), static_cast<bool>(ec));
+        while (true) {
+            const ClientHelloSni hello = parse_client_hello_sni(c.buffer);
+            if (hello.state == ParseState::complete) {
+                if (hello.is_tls && hello.sni && (!host_is_name || *hello.sni != host)) {
+                    c.record.allowed = false;
+                    c.record.rule = "sni";
+                    c.record.reason = "the TLS server name differs from the tunnel's host";
+                    c.close();
+                    co_return;
+                }
+                break;
+            }
+            if (hello.state == ParseState::malformed) {
+                c.record.allowed = false;
+                c.record.rule = "sni";
+                c.record.reason = "malformed TLS ClientHello: " + hello.problem;
+                c.close();
+                co_return;
+            }
+            if (c.buffer.size() > kMaxClientHello || !co_await read_more(c)) {
+                c.record.allowed = false;
+                c.record.rule = "sni";
+                c.record.reason = "no complete TLS ClientHello";
+                c.close();
+                co_return;
+            }
+        }
+        if (!co_await write_all(c.upstream, c.buffer)) co_return;
+        c.record.bytes_up += c.buffer.size();
+        c.buffer.clear();
+        co_await pipe(c);
+    }
+
+    awaitable<void> http(std::shared_ptr<Conn> cp) {
+        Conn& c = *cp;
+        HttpParse p;
+        while ((p = parse_http_request(c.buffer, options.max_head_bytes)).state ==
+               ParseState::incomplete) {
+            if (!co_await read_more(c)) {
+                refuse_record(c, "", 0, "malformed", "the client closed before a request head");
+                co_return;
+            }
+        }
+        if (p.state == ParseState::malformed) {
+            refuse_record(c, p.head.host, p.head.port, "malformed", p.problem);
+            const std::string answer =
+                http_refusal(p.status, status_text(p.status), "the request", p.problem);
+            co_await write_all(c.client, answer);
+            co_return;
+        }
+        const HttpRequestHead& h = p.head;
+        const bool tunnel_request = h.method == "CONNECT";
+        const std::string what = h.host + ":" + std::to_string(h.port);
+        if (options.read_only && (tunnel_request || !is_read_only_method(h.method))) {
+            refuse_record(c, h.host, h.port, "methods",
+                          tunnel_request ? "the network is read-only: tunnels cannot be checked"
+                                         : "the network is read-only: GET, HEAD and OPTIONS only");
+            const std::string answer = http_refusal(403, "Forbidden", what, c.record.reason);
+            co_await write_all(c.client, answer);
+            co_return;
+        }
+        bool unreachable = false;
+        auto addresses = co_await resolve_and_decide(c, h.host, h.port, unreachable);
+        if (addresses.empty()) {
+            c.record.allowed = false;
+            // (Named first: GCC 12 mishandles temporaries of a conditional inside co_await.)
+            const std::string answer = unreachable
+                                           ? http_refusal(502, "Bad Gateway", what, c.record.reason)
+                                           : http_refusal(403, "Forbidden", what, c.record.reason);
+            co_await write_all(c.client, answer);
+            co_return;
+        }
+        c.record.allowed = true;
+        if (!co_await connect_upstream(c, addresses, h.port)) {
+            const std::string answer = http_refusal(502, "Bad Gateway", what, c.record.reason);
+            co_await write_all(c.client, answer);
+            co_return;
+        }
+        c.buffer.erase(0, h.head_bytes);
+        if (tunnel_request) {
+            static constexpr std::string_view kEstablished =
+                "HTTP/1.1 200 Connection established\r\n\r\n";
+            if (!co_await write_all(c.client, kEstablished)) co_return;
+            co_await tunnel(c, h.host);
+            co_return;
+        }
+        const std::string head = origin_request_head(h);
+        if (!co_await write_all(c.upstream, head)) co_return;
+        c.record.bytes_up += head.size();
+        if (options.read_only) {
+            // Nothing after a read-only request's head goes upstream (no body, no second
+            // request on the same connection).
+            c.buffer.clear();
+            error_code ec;
+            c.upstream.shutdown(tcp::socket::shutdown_send, ec);
+            c.touch(options.idle_timeout);
+            co_await copy(c, c.upstream, c.client, c.record.bytes_down, options.idle_timeout, true);
+            co_return;
+        }
+        if (!c.buffer.empty()) {
+            if (!co_await write_all(c.upstream, c.buffer)) co_return;
+            c.record.bytes_up += c.buffer.size();
+            c.buffer.clear();
+        }
+        co_await pipe(c, true);
+    }
+
+    awaitable<void> socks5(std::shared_ptr<Conn> cp) {
+        Conn& c = *cp;
+        Socks5Greeting g;
+        while ((g = parse_socks5_greeting(c.buffer)).state == ParseState::incomplete)
+            if (!co_await read_more(c)) co_return;
+        if (g.state == ParseState::malformed || !g.no_auth_offered) {
+            refuse_record(c, "", 0, "malformed", "a SOCKS5 greeting without \"no authentication\"");
+            static constexpr std::string_view kNoMethod("\x05\xff", 2);
+            co_await write_all(c.client, kNoMethod);
+            co_return;
+        }
+        c.buffer.erase(0, g.bytes);
+        static constexpr std::string_view kNoAuth("\x05\x00", 2);
+        if (!co_await write_all(c.client, kNoAuth)) co_return;
+        Socks5Request r;
+        while ((r = parse_socks5_request(c.buffer)).state == ParseState::incomplete)
+            if (!co_await read_more(c)) co_return;
+        if (r.state == ParseState::malformed) {
+            refuse_record(c, r.host, r.port, "malformed", "an unsupported SOCKS5 request");
+            {
+                const std::string reply = socks5_reply(r.reply_on_error);
+                co_await write_all(c.client, reply);
+            }
+            co_return;
+        }
+        c.buffer.erase(0, r.bytes);
+        if (options.read_only) {
+            refuse_record(c, r.host, r.port, "methods",
+                          "the network is read-only: tunnels cannot be checked");
+            {
+                const std::string reply = socks5_reply(0x02);
+                co_await write_all(c.client, reply);
+            }
+            co_return;
+        }
+        bool unreachable = false;
+        auto addresses = co_await resolve_and_decide(c, r.host, r.port, unreachable);
+        if (addresses.empty()) {
+            c.record.allowed = false;
+            {
+                const std::string reply = socks5_reply(unreachable ? 0x04 : 0x02);
+                co_await write_all(c.client, reply);
+            }
+            co_return;
+        }
+        c.record.allowed = true;
+        if (!co_await connect_upstream(c, addresses, r.port)) {
+            {
+                const std::string reply = socks5_reply(0x05);
+                co_await write_all(c.client, reply);
+            }
+            co_return;
+        }
+        {
+            const std::string reply = socks5_reply(0x00);
+            if (!co_await write_all(c.client, reply)) co_return;
+        }
+        co_await tunnel(c, r.host);
+    }
+
+    awaitable<void> handle(std::shared_ptr<Conn> c) {
+        c->touch(options.head_timeout);
+        asio::co_spawn(io, watchdog(c), asio::detached);
+        const char* protocol = "http";
+        try {
+            if (co_await read_more(*c)) {
+                if (static_cast<unsigned char>(c->buffer[0]) == 0x05) {
+                    protocol = "socks5";
+                    co_await socks5(c);
+                } else {
+                    if (c->buffer.starts_with("CONNECT ")) protocol = "connect";
+                    co_await http(c);
+                }
+            }
+        } catch (const std::exception&) {
+            // A connection closed under an operation (its deadline, or the proxy stopping):
+            // it is still recorded and its place freed.
+            if (c->record_set && !c->record.allowed && c->record.reason.empty())
+                c->record.reason = "the connection was closed (timeout or shutdown)";
+        }
+        finish(*c, protocol);
+        c->close();
+        conns.erase(c);
+    }
+
+    awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+        while (!stopping) {
+            error_code ec;
+            tcp::socket s =
+                co_await acceptor->async_accept(asio::redirect_error(use_awaitable, ec));
+            if (ec) {
+                if (ec == asio::error::operation_aborted || stopping) co_return;
+                if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+                    // Out of descriptors: wait for some to be freed rather than spin.
+                    asio::steady_timer t(io, std::chrono::milliseconds(50));
+                    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+                }
+                continue;
+            }
+            if (conns.size() >= options.max_connections) continue;  // closed: over the bound
+            s.set_option(tcp::no_delay(true), ec);
+            auto c = std::make_shared<Conn>(std::move(s));
+            conns.insert(c);
+            asio::co_spawn(io, handle(c), asio::detached);
+        }
+    }
+
+    void serve_on_thread(UniqueFd listening) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getsockname(listening.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+        auto acceptor = std::make_shared<tcp::acceptor>(io);
+        error_code ec;
+        acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening.release(), ec);
+        if (ec) return;
+        acceptors.push_back(acceptor);
+        asio::co_spawn(io, accept_loop(acceptor), asio::detached);
+    }
+};
+
+Result<std::unique_ptr<Proxy>> Proxy::start(ProxyOptions options, std::shared_ptr<Decider> decider,
+                                            std::function<void(const ConnectionRecord&)> record) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = std::move(options);
+    impl->decider = std::move(decider);
+    impl->record = std::move(record);
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0)
+        return sys_error("network", "cannot list this machine's addresses", "getifaddrs");
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            const auto* a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            impl->own_addresses.push_back(asio::ip::address_v4(ntohl(a->sin_addr.s_addr)));
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const auto* a = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), a->sin6_addr.s6_addr, 16);
+            impl->own_addresses.push_back(asio::ip::address_v6(b));
+        }
+    }
+    ::freeifaddrs(list);
+    Impl* raw = impl.get();
+    impl->thread = std::thread([raw] { raw->io.run(); });
+    return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
+}
+
+Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+void Proxy::serve(UniqueFd listening) {
+    auto fd = std::make_shared<UniqueFd>(std::move(listening));
+    asio::post(impl_->io, [impl = impl_.get(), fd] { impl->serve_on_thread(std::move(*fd)); });
+}
+
+void Proxy::serve_from(UniqueFd channel) {
+    auto fd = std::make_shared<UniqueFd>(std::move(channel));
+    asio::post(impl_->io, [impl = impl_.get(), fd] {
+        auto d = std::make_shared<asio::posix::stream_descriptor>(impl->io, fd->release());
+        impl->channels.push_back(d);
+        d->async_wait(asio::posix::stream_descriptor::wait_read, [impl, d](error_code ec) {
+            if (ec) return;
+            const int got = receive_fd(d->native_handle());
+            error_code ignored;
+            d->close(ignored);
+            if (got >= 0) impl->serve_on_thread(UniqueFd(got));
+        });
+    });
+}
+
+void Proxy::stop() {
+    if (!impl_ || !impl_->thread.joinable()) return;
+    asio::post(impl_->io, [impl = impl_.get()] {
+        impl->stopping = true;
+        error_code ec;
+        for (auto& a : impl->acceptors)
+            a->close(ec);
+        for (auto& d : impl->channels)
+            d->close(ec);
+        // Closing ends each connection's coroutine, which records it.
+        auto open = impl->conns;
+        for (auto& c : open)
+            c->close();
+        impl->work.reset();
+    });
+    impl_->thread.join();
+}
+
+Proxy::~Proxy() {
+    stop();
+}
+
+int receive_fd(int channel) {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do {
+        n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int))) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            return fd;
+        }
+    }
+    errno = EBADMSG;
+    return -1;
+}
+
+bool send_fd(int channel, int fd) {
+    char byte = 'L';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    ssize_t n;
+    do {
+        n = ::sendmsg(channel, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+}  // namespace airlock::netproxy

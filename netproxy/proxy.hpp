@@ -1,0 +1,96 @@
+// airlock's egress proxy: HTTP (CONNECT, absolute-form http://) and SOCKS5 (CONNECT) on one
+// listening socket, told apart by the first byte. It knows nothing of policies or runs: every
+// destination is put to a Decider, and every connection is reported to a Recorder.
+//
+// It resolves names itself (or takes them from `hosts`), asks about every resolved address,
+// and connects to the address it asked about (no second lookup). After CONNECT, a TLS
+// ClientHello whose SNI names another host than the CONNECT target closes the tunnel before
+// any of it reaches the target.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "platform/result.hpp"
+#include "platform/unique_fd.hpp"
+
+namespace airlock::netproxy {
+
+// What the proxy asks about: one destination, after resolution.
+struct Destination {
+    std::string host;  // as the client named it (a name or an IP literal), lower case
+    std::uint16_t port = 0;
+    std::string address;               // the resolved address it would connect to
+    bool address_is_host_own = false;  // one of this machine's interface addresses
+};
+
+struct Answer {
+    bool allow = false;
+    std::string rule;
+    std::string reason;
+};
+
+class Decider {
+  public:
+    virtual ~Decider() = default;
+    // Called on the proxy's thread; must not block for long.
+    virtual Answer decide(const Destination& destination) = 0;
+};
+
+// One connection, when it ends. Never holds paths, queries, headers or bodies.
+struct ConnectionRecord {
+    std::string protocol;  // "http", "connect", "socks5"
+    std::string host;
+    std::uint16_t port = 0;
+    std::string address;  // the address connected to (or refused); empty before resolution
+    bool allowed = false;
+    std::string rule;
+    std::string reason;  // why it was refused; empty when allowed
+    std::uint64_t bytes_up = 0, bytes_down = 0;
+    std::uint64_t duration_ms = 0;
+};
+
+struct ProxyOptions {
+    std::size_t max_connections = 256;
+    std::size_t max_head_bytes = 16 * 1024;
+    std::chrono::milliseconds head_timeout{10000};  // a slow client's request head
+    std::chrono::milliseconds connect_timeout{10000};
+    std::chrono::milliseconds idle_timeout{300000};  // a tunnel with no bytes either way
+    // Names the proxy does not resolve: name -> address. An empty address refuses the name.
+    std::map<std::string, std::string> hosts;
+    bool read_only = false;  // only GET, HEAD, OPTIONS over plain HTTP; no tunnels
+};
+
+class Proxy {
+  public:
+    // Starts the proxy's thread; it serves nothing until given a listening socket.
+    static Result<std::unique_ptr<Proxy>> start(
+        ProxyOptions options, std::shared_ptr<Decider> decider,
+        std::function<void(const ConnectionRecord&)> record);
+    // Serves a listening stream socket (any address family; it may live in another network
+    // namespace).
+    void serve(UniqueFd listening);
+    // Waits, without blocking, for a listening socket sent over `channel` (SCM_RIGHTS), then
+    // serves it. The channel closing first is not an error: nothing is served.
+    void serve_from(UniqueFd channel);
+    // Stops accepting, closes every connection and joins the thread. Called by the destructor.
+    void stop();
+    ~Proxy();
+
+    struct Impl;
+
+  private:
+    explicit Proxy(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Receives one descriptor sent with SCM_RIGHTS; -1 with errno on failure or end of stream.
+int receive_fd(int channel);
+// Sends one descriptor with SCM_RIGHTS. Async-signal-safe.
+bool send_fd(int channel, int fd);
+
+}  // namespace airlock::netproxy

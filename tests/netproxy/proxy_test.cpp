@@ -1,0 +1,278 @@
+// The proxy in this process, against a target server the test runs on loopback: what gets
+// through, what is refused, and what the target sees of a refused request (nothing).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "netproxy/proxy.hpp"
+
+using namespace airlock;
+using namespace airlock::netproxy;
+
+namespace {
+
+UniqueFd listen_loopback(std::uint16_t& port) {
+    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(s.get(), 64) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    return s;
+}
+
+UniqueFd connect_loopback(std::uint16_t port) {
+    UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    REQUIRE(::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return s;
+}
+
+void send_all(int fd, const std::string& s) {
+    REQUIRE(::send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()));
+}
+
+std::string read_to_end(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<std::size_t>(n));
+    return out;
+}
+
+// Allows the names in `allowed` and 127.0.0.1 only for them; records what it was asked.
+struct TestDecider : Decider {
+    std::set<std::string> allowed;
+    Answer decide(const Destination& d) override {
+        if (allowed.count(d.host)) return {true, "allow", ""};
+        return {false, "deny", "not on the test's list"};
+    }
+};
+
+struct Records {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<ConnectionRecord> list;
+    void add(const ConnectionRecord& r) {
+        std::lock_guard<std::mutex> lock(m);
+        list.push_back(r);
+        cv.notify_all();
+    }
+    ConnectionRecord wait(std::size_t n) {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return list.size() >= n; });
+        return list[n - 1];
+    }
+};
+
+// A target that answers one HTTP request per connection with "hello", and keeps what it got.
+struct Target {
+    UniqueFd listener;
+    std::uint16_t port = 0;
+    explicit Target() { listener = listen_loopback(port); }
+    // True when a connection is waiting to be accepted (the proxy reached the target).
+    bool has_pending() const {
+        pollfd p{listener.get(), POLLIN, 0};
+        return ::poll(&p, 1, 0) == 1;
+    }
+    std::string serve_one() {
+        UniqueFd c(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        std::string got;
+        char buf[4096];
+        while (got.find("\r\n\r\n") == std::string::npos) {
+            const ssize_t n = ::read(c.get(), buf, sizeof buf);
+            if (n <= 0) return got;
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        send_all(c.get(), "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        return got;
+    }
+};
+
+struct Fixture {
+    std::shared_ptr<TestDecider> decider = std::make_shared<TestDecider>();
+    Records records;
+    std::unique_ptr<Proxy> proxy;
+    std::uint16_t port = 0;
+    Target target;
+    explicit Fixture(ProxyOptions o = {}) {
+        o.hosts["good.test"] = "127.0.0.1";
+        o.hosts["other.test"] = "127.0.0.1";
+        decider->allowed = {"good.test"};
+        auto p = Proxy::start(o, decider, [this](const ConnectionRecord& r) { records.add(r); });
+        REQUIRE(p);
+        proxy = std::move(p).value();
+        proxy->serve(listen_loopback(port));
+    }
+    std::string url(const char* host) {
+        return std::string("http://") + host + ":" + std::to_string(target.port) + "/x?secret=1";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("HTTP: an allowed request reaches the target in origin form; a denied one does not") {
+    Fixture f;
+    {
+        UniqueFd c = connect_loopback(f.port);
+        send_all(c.get(), "GET " + f.url("good.test") +
+                              " HTTP/1.1\r\nHost: good.test:" + std::to_string(f.target.port) +
+                              "\r\nProxy-Connection: keep-alive\r\n\r\n");
+        const std::string got = f.target.serve_one();
+        CHECK(got.starts_with("GET /x?secret=1 HTTP/1.1\r\n"));
+        CHECK(got.find("Proxy-") == std::string::npos);
+        CHECK(read_to_end(c.get()).ends_with("hello"));
+        const auto r = f.records.wait(1);
+        CHECK(r.allowed);
+        CHECK(r.protocol == "http");
+        CHECK(r.host == "good.test");
+        CHECK(r.address == "127.0.0.1");
+        CHECK(r.bytes_down > 5);
+    }
+    {
+        UniqueFd c = connect_loopback(f.port);
+        send_all(c.get(), "GET " + f.url("other.test") + " HTTP/1.1\r\n\r\n");
+        const std::string answer = read_to_end(c.get());
+        CHECK(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+        CHECK(answer.find("X-Airlock-Refused: not on the test's list\r\n") != std::string::npos);
+        const auto r = f.records.wait(2);
+        CHECK_FALSE(r.allowed);
+        CHECK(r.reason == "not on the test's list");
+        CHECK(r.address.empty());  // refused by name, never resolved
+        CHECK_FALSE(f.target.has_pending());
+    }
+}
+
+TEST_CASE("malformed and oversized requests are refused and the proxy keeps serving") {
+    ProxyOptions o;
+    o.max_head_bytes = 2048;
+    Fixture f(o);
+    for (const std::string& bad :
+         {std::string("GET http://good.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n"),
+          std::string("NONSENSE\r\n\r\n"),
+          "GET http://good.test/ HTTP/1.1\r\nX: " + std::string(4096, 'a') + "\r\n\r\n"}) {
+        UniqueFd c = connect_loopback(f.port);
+        send_all(c.get(), bad);
+        const std::string answer = read_to_end(c.get());
+        CHECK_MESSAGE((answer.starts_with("HTTP/1.1 400") || answer.starts_with("HTTP/1.1 431")),
+                      answer);
+    }
+    CHECK_FALSE(f.target.has_pending());
+    // Positive control: a good request after them.
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
+
+TEST_CASE("SOCKS5: allowed names connect, refused ones get 0x02") {
+    Fixture f;
+    auto request = [&](const std::string& host) {
+        std::string r("\x05\x01\x00\x03", 4);
+        r += static_cast<char>(host.size());
+        r += host;
+        r += static_cast<char>(f.target.port >> 8);
+        r += static_cast<char>(f.target.port & 0xff);
+        return r;
+    };
+    {
+        UniqueFd c = connect_loopback(f.port);
+        send_all(c.get(), std::string("\x05\x01\x00", 3) + request("other.test"));
+        const std::string answer = read_to_end(c.get());
+        REQUIRE(answer.size() == 12);
+        CHECK(answer.substr(0, 2) == std::string("\x05\x00", 2));
+        CHECK(answer[3] == 0x02);
+        CHECK_FALSE(f.target.has_pending());
+    }
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), std::string("\x05\x01\x00", 3) + request("good.test"));
+    char reply[12];
+    REQUIRE(::recv(c.get(), reply, sizeof reply, MSG_WAITALL) == 12);
+    CHECK(reply[3] == 0x00);
+    send_all(c.get(), "GET / HTTP/1.0\r\n\r\n");
+    CHECK(f.target.serve_one() == "GET / HTTP/1.0\r\n\r\n");
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
+
+TEST_CASE("the connection bound: beyond it, connections are closed and others still served") {
+    ProxyOptions o;
+    o.max_connections = 2;
+    Fixture f(o);
+    // Two connections that never finish their heads hold both places.
+    UniqueFd a = connect_loopback(f.port), b = connect_loopback(f.port);
+    send_all(a.get(), "GET ");
+    send_all(b.get(), "GET ");
+    // The proxy accepts in order, so the third is accepted after both: it is closed unanswered.
+    UniqueFd third = connect_loopback(f.port);
+    send_all(third.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    CHECK(read_to_end(third.get()).empty());
+    a.reset();
+    b.reset();
+    f.records.wait(2);  // both ended (recorded as malformed)
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
+
+TEST_CASE("a slow client is closed at its head deadline; the proxy keeps serving") {
+    ProxyOptions o;
+    o.head_timeout = std::chrono::milliseconds(300);
+    Fixture f(o);
+    UniqueFd slow = connect_loopback(f.port);
+    send_all(slow.get(), "GET http://good.test/ HTTP/1.1\r\n");  // never finished
+    CHECK(read_to_end(slow.get()).empty());                      // closed by the proxy
+    const auto r = f.records.wait(1);
+    CHECK_FALSE(r.allowed);
+    // Positive control: a prompt client is served.
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
+
+TEST_CASE("a trailing dot names the same host") {
+    Fixture f;
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(),
+             "GET http://good.test.:" + std::to_string(f.target.port) + "/ HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+    CHECK(f.records.wait(1).host == "good.test");
+}
+
+TEST_CASE("many idle connections: those over the bound are closed, the rest still served") {
+    ProxyOptions o;
+    o.max_connections = 64;
+    Fixture f(o);
+    std::vector<UniqueFd> idle;
+    for (int i = 0; i < 200; ++i) {
+        idle.push_back(connect_loopback(f.port));
+        send_all(idle.back().get(), "G");
+    }
+    // Connections are accepted in order: the last one is over the bound and closed unanswered.
+    CHECK(read_to_end(idle.back().get()).empty());
+    idle.clear();
+    f.records.wait(64);  // the 64 held ones ended and were recorded
+    UniqueFd c = connect_loopback(f.port);
+    send_all(c.get(), "GET " + f.url("good.test") + " HTTP/1.1\r\n\r\n");
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
