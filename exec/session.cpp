@@ -168,10 +168,14 @@ void Session::start() {
     call_prefix_ = options_.call_id_prefix;
     if (call_prefix_.empty()) call_prefix_ = shared ? random_prefix() + "-c" : "c";
     if (!options_.dry_run) {
-        if (shared) grants_ = std::make_shared<RunGrants>();
-        auto writer = shared ? wal::Writer::open_shared(
-                                   workspace_, run_id_,
-                                   [grants = grants_](const wal::Record& r) { grants->observe(r); })
+        // Only a process redeeming a grant needs the run's history (the grants issued and
+        // redeemed in it); the others continue the log from its verified tail.
+        std::function<void(const wal::Record&)> observe;
+        if (shared && !options_.grant.empty()) {
+            grants_ = std::make_shared<RunGrants>();
+            observe = [grants = grants_](const wal::Record& r) { grants->observe(r); };
+        }
+        auto writer = shared ? wal::Writer::open_shared(workspace_, run_id_, std::move(observe))
                              : wal::Writer::create(workspace_, run_id_);
         if (!writer) {
             startup_error_ = writer.error();

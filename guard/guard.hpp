@@ -45,6 +45,7 @@ struct RuleInfo {
     std::string source = "builtin";             // "builtin" or "policy" (a guard extension)
     std::vector<std::string> trigger_examples;  // shell commands that must match it
     std::vector<std::string> pass_examples;     // shell commands that must not
+    bool operator==(const RuleInfo&) const = default;
 };
 
 namespace detail {

@@ -23,6 +23,7 @@ struct NameSet {
     std::vector<std::string> prefixes;
     bool contains(const std::string& name) const;
     bool empty() const { return exact.empty() && prefixes.empty(); }
+    bool operator==(const NameSet&) const = default;
 };
 
 // A word pattern: a glob ("--upload-file=*"), or a literal prefix plus a path class
@@ -31,6 +32,7 @@ struct Pattern {
     std::string glob;
     std::string prefix;
     std::optional<PathClass> cls;
+    bool operator==(const Pattern&) const = default;
 };
 
 // One alternative of a rule: every condition present must hold.
@@ -56,6 +58,7 @@ struct Matcher {
     std::vector<Pattern> path;
     std::uint64_t min_bytes = 0;
     std::vector<std::string> content_prefix;
+    bool operator==(const Matcher&) const = default;
 };
 
 struct CompiledRule {
@@ -63,6 +66,7 @@ struct CompiledRule {
     Tool tool = Tool::shell_exec;
     std::vector<Matcher> any;
     std::vector<std::string> trigger_examples, pass_examples;
+    bool operator==(const CompiledRule&) const = default;
 };
 
 // One alternative of one rule, as the index refers to it; ordered like the catalog.
@@ -86,6 +90,7 @@ struct Catalog {
     std::vector<AltRef> generic;
 
     void build_index();
+    bool operator==(const Catalog&) const = default;
 };
 
 }  // namespace airlock::guard::detail

@@ -9,8 +9,6 @@
 
 namespace airlock::guard::detail {
 
-extern const std::string_view kBuiltinCatalog;
-
 namespace {
 
 using nlohmann::json;
@@ -473,9 +471,9 @@ void Catalog::build_index() {
     }
 }
 
-Result<Catalog> load_builtin_catalog() {
-    json j = json::parse(kBuiltinCatalog, nullptr, false, /*ignore_comments=*/true);
-    if (j.is_discarded()) return make_error("guard", "built-in rule catalog: invalid JSON");
+Result<Catalog> load_catalog_json(std::string_view text) {
+    json j = json::parse(text, nullptr, false, /*ignore_comments=*/true);
+    if (j.is_discarded()) return make_error("guard", "rule catalog: invalid JSON");
     Catalog catalog;
     Loader loader(catalog, "guard");
     if (auto ok = loader.builtin(j); !ok) return ok.error();

@@ -12,8 +12,12 @@
 
 namespace airlock::guard::detail {
 
-// The compiled-in catalog (guard/catalog/rules.json).
+// The built-in catalog: guard/catalog/rules.json, read and checked at build time by
+// guard/catalog_codegen.cpp, which writes the code that builds this Catalog.
 Result<Catalog> load_builtin_catalog();
+
+// A whole catalog in the form of guard/catalog/rules.json (what the build reads).
+Result<Catalog> load_catalog_json(std::string_view text);
 
 // Adds a policy's `guard` section: {"rules": [...], "known_programs": [...]}.
 Result<void> add_extensions(Catalog& catalog, const nlohmann::json& section);

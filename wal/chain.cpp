@@ -38,4 +38,14 @@ std::optional<ChainBreak> ChainChecker::add(const Record& r) {
     return std::nullopt;
 }
 
+bool ChainChecker::resume_after(const Record& r) {
+    if (expected_run_id_ && r.run_id != *expected_run_id_) return false;
+    run_id_ = r.run_id;
+    last_hash_ = r.hash;
+    records_ = r.seq;
+    ended_ = is_final_type(r.type);
+    final_type_ = ended_ ? r.type : std::string();
+    return true;
+}
+
 }  // namespace airlock::wal

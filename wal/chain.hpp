@@ -26,6 +26,11 @@ class ChainChecker {
     // Checks the next record against the ones before; nullopt when it links correctly.
     std::optional<ChainBreak> add(const Record& record);
 
+    // Takes `record` as the last verified one without checking what came before it: a writer
+    // continuing a log from its tail (LogReader::open_at_tail). False when its run id is not
+    // the expected one.
+    bool resume_after(const Record& record);
+
     std::uint64_t records() const { return records_; }
     bool ended() const { return ended_; }                          // the final record has been seen
     const std::string& final_type() const { return final_type_; }  // run_finished / run_aborted

@@ -1,6 +1,7 @@
 #include "wal/reader.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +22,69 @@ Result<LogReader> LogReader::open(const fs::path& file, std::optional<std::strin
     if (!fs::is_regular_file(file, ec))
         return make_error("wal", file.string() + " is not a regular file");
     return LogReader(std::move(owned), file, std::move(run_id));
+}
+
+namespace {
+
+// The last `want` bytes of the file (fewer when it is shorter), read without moving its offset.
+Result<std::string> read_end(int fd, const fs::path& path, off_t size, off_t want) {
+    const off_t start = size > want ? size - want : 0;
+    std::string bytes(static_cast<std::size_t>(size - start), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t n =
+            ::pread(fd, bytes.data() + got, bytes.size() - got, start + static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return sys_error("wal", "cannot read the WAL " + path.string(), "pread");
+        if (n == 0) break;  // shrunk meanwhile: the caller finds no whole tail and reads it all
+        got += static_cast<std::size_t>(n);
+    }
+    bytes.resize(got);
+    return bytes;
+}
+
+}  // namespace
+
+Result<LogReader> LogReader::open_at_tail(const fs::path& file, std::optional<std::string> run_id) {
+    auto opened = open(file, run_id);
+    if (!opened) return opened.error();
+    LogReader reader = std::move(opened).value();
+    struct stat st {};
+    if (::fstat(reader.fd(), &st) != 0)
+        return sys_error("wal", "cannot read the WAL " + file.string(), "fstat");
+    // The last two lines: grow the window until it holds the newline before them, or the
+    // whole file (then the log has at most two lines, and reading it all costs nothing).
+    std::string tail;
+    std::size_t before_last = std::string::npos, before_prev = std::string::npos;
+    for (off_t want = 8192;; want *= 4) {
+        auto bytes = read_end(reader.fd(), file, st.st_size, want);
+        if (!bytes) return bytes.error();
+        tail = std::move(bytes).value();
+        if (tail.size() < 2 || tail.back() != '\n') return reader;  // empty, or a torn end
+        before_last = tail.rfind('\n', tail.size() - 2);
+        if (before_last != std::string::npos && before_last > 0)
+            before_prev = tail.rfind('\n', before_last - 1);
+        if (before_prev != std::string::npos) break;
+        if (static_cast<off_t>(tail.size()) >= st.st_size) return reader;
+    }
+    auto prev =
+        parse_record(std::string_view(tail).substr(before_prev + 1, before_last - before_prev - 1));
+    auto last =
+        parse_record(std::string_view(tail).substr(before_last + 1, tail.size() - before_last - 2));
+    if (!std::holds_alternative<Record>(prev) || !std::holds_alternative<Record>(last))
+        return reader;
+    Record& p = std::get<Record>(prev);
+    Record& l = std::get<Record>(last);
+    // In an intact log, line n holds seq n; the line numbers only name places in messages.
+    p.line = p.seq;
+    l.line = p.seq + 1;
+    ChainChecker chain(run_id);
+    if (p.seq < 2 || !chain.resume_after(p) || chain.add(l)) return reader;
+    if (::lseek(reader.fd(), st.st_size, SEEK_SET) < 0)
+        return sys_error("wal", "cannot read the WAL " + file.string(), "lseek");
+    reader.chain_ = std::move(chain);
+    reader.lines_ = l.seq;
+    return reader;
 }
 
 void LogReader::take_line(std::string line, std::vector<Record>& out) {

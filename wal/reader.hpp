@@ -29,6 +29,16 @@ class LogReader {
     static Result<LogReader> open(const std::filesystem::path& file,
                                   std::optional<std::string> expected_run_id = std::nullopt);
 
+    // Opens a log to continue it without reading it all. When the file ends with two complete
+    // lines that are records linking to each other (seq, run id, prev, nothing but run_resumed
+    // after a final record), the reader starts after them, as if every record up to the last
+    // had been verified: earlier lines are not read, so a fault there is found only by a full
+    // read (read_log, airlock wal verify). Anything else at the end (a torn line, a line that
+    // is not a record, a break between the two, a log of fewer than three lines) and the
+    // reader starts at the beginning, as open() does, and read_more() reads the whole log.
+    static Result<LogReader> open_at_tail(const std::filesystem::path& file,
+                                          std::optional<std::string> expected_run_id);
+
     // Reads what was appended since the last call and returns the records that became
     // complete and verified. Stops for good at the first break in the chain. With max_bytes,
     // stops after about that many bytes (whole 64 KiB reads), so a follower of a fast log holds

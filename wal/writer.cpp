@@ -164,14 +164,17 @@ Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string&
         ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return sys_error("wal", "cannot open " + file.string(), "open");
     Writer w(UniqueFd(fd), file, run_id);
-    auto reader = LogReader::open(file, run_id);
-    if (!reader) return reader.error();
-    w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
     w.observe_ = std::move(observe);
     {
         std::lock_guard lock(w.mutex_);
         FileLock file_lock(w.fd_.get());
         if (auto e = file_lock.error()) return *e;
+        // Under the lock, so that the tail is not a line another process is writing. Without
+        // an observer nothing needs the earlier records: only the tail is read and checked.
+        auto reader =
+            w.observe_ ? LogReader::open(file, run_id) : LogReader::open_at_tail(file, run_id);
+        if (!reader) return reader.error();
+        w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
         if (auto r = w.catch_up(); !r) return r.error();
     }
     return w;

@@ -40,12 +40,15 @@ class Writer {
     // Creates <runs_dir>/<run_id>/events.jsonl; fails if it exists already.
     static Result<Writer> create(const std::filesystem::path& workspace, const std::string& run_id);
 
-    // A shared run: <runs_dir>/<run_id>/events.jsonl is created when missing; otherwise its chain
-    // is verified and continued. Every append then takes an exclusive lock on the file (flock),
-    // reads and verifies what other airlock processes appended since, and links to their last
-    // record, so the chain stays one. A log that is tampered or ends in a torn line is refused:
-    // continuing it would bury the damage. `observe` sees every verified record, the process's
-    // own included, in order, under the lock (grants are looked up this way).
+    // A shared run: <runs_dir>/<run_id>/events.jsonl is created when missing; otherwise it is
+    // continued. With `observe`, its whole chain is verified first, and `observe` sees every
+    // verified record, the process's own included, in order, under the lock (grants are looked
+    // up this way). Without it, only the tail is read: the last record must link to the one
+    // before it (LogReader::open_at_tail), and earlier records are left to `airlock wal verify`,
+    // so that a call costs the same however long the run is. Every append then takes an
+    // exclusive lock on the file (flock), reads and verifies what other airlock processes
+    // appended since, and links to their last record, so the chain stays one. A log whose tail
+    // is torn or broken is refused: continuing it would bury the damage.
     static Result<Writer> open_shared(const std::filesystem::path& workspace,
                                       const std::string& run_id,
                                       std::function<void(const Record&)> observe = {});

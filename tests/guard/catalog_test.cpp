@@ -1,13 +1,42 @@
 // The rule catalog: its own examples, file rules and the policy extension format.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
+#include "guard/rule_loader.hpp"
 #include "test_support.hpp"
 
 using namespace airlock::guard;
 using airlock::Tool;
 using airlock::ToolCall;
+
+TEST_CASE("the catalog compiled into airlock is the one its JSON describes") {
+    std::ifstream in(AIRLOCK_GUARD_CATALOG_JSON, std::ios::binary);
+    REQUIRE(in.good());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto from_json = detail::load_catalog_json(text.str());
+    REQUIRE_MESSAGE(from_json.ok(), (from_json.ok() ? "" : from_json.error().describe()));
+    auto compiled = detail::load_builtin_catalog();
+    REQUIRE(compiled.ok());
+    // Field by field (every field of every rule, matcher, kind and class, and the index).
+    REQUIRE(compiled->rules.size() == from_json->rules.size());
+    for (std::size_t i = 0; i < compiled->rules.size(); ++i)
+        CHECK_MESSAGE(compiled->rules[i] == from_json->rules[i], from_json->rules[i].info.id);
+    CHECK(compiled->kinds == from_json->kinds);
+    CHECK(compiled->kind_ids == from_json->kind_ids);
+    CHECK(compiled->classes == from_json->classes);
+    CHECK(compiled->known == from_json->known);
+    CHECK(*compiled == *from_json);
+    // Positive control: a difference in one matcher's field is seen.
+    REQUIRE_FALSE(from_json->rules.empty());
+    REQUIRE_FALSE(from_json->rules[0].any.empty());
+    from_json->rules[0].any[0].min_args += 1;
+    CHECK_FALSE(*compiled == *from_json);
+}
 
 TEST_CASE("every catalog example triggers (or does not trigger) its rule") {
     const auto& guard = test::builtin_guard();

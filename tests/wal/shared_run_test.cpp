@@ -3,6 +3,7 @@
 // a damaged log is never continued.
 #include <doctest/doctest.h>
 
+#include "platform/sha256.hpp"
 #include "wal/verify.hpp"
 #include "wal/writer.hpp"
 #include "wal_files.hpp"
@@ -111,6 +112,99 @@ TEST_CASE("a damaged shared run is never continued") {
     auto tampered = wal::Writer::open_shared(dir.path(), "agent-run");
     REQUIRE_FALSE(tampered.ok());
     CHECK(tampered.error().message.find("broken") != std::string::npos);
+
+    // Positive control: the intact log is continued.
+    write_text(file, text);
+    CHECK(wal::Writer::open_shared(dir.path(), "agent-run").ok());
+}
+
+// A log of `calls` calls written by one process after another, as an agent's hooks do.
+fs::path shared_calls(const fs::path& ws, int calls) {
+    {
+        wal::Writer w = shared(ws);
+        REQUIRE(w.append_opening({{"pid", 1}}).ok());
+    }
+    for (int i = 1; i <= calls; ++i) {
+        auto w = wal::Writer::open_shared(ws, "agent-run");
+        REQUIRE(w.ok());
+        REQUIRE(w->append_opening({{"pid", 1 + i}}).ok());
+        REQUIRE(w->append("call_received", "c" + std::to_string(i), {{"tool", "shell_exec"}}).ok());
+    }
+    return ws / ".airlock/runs/agent-run/events.jsonl";
+}
+
+TEST_CASE("a process continuing a shared run checks its tail; wal verify still checks it all") {
+    TempDir dir;
+    const fs::path file = shared_calls(dir.path(), 3);  // 7 lines
+    auto lines = lines_of(file);
+    REQUIRE(lines.size() == 7);
+    // An earlier record altered: its line still parses, and the tail still links.
+    REQUIRE(lines[2].find("\"shell_exec\"") != std::string::npos);
+    lines[2].replace(lines[2].find("\"shell_exec\""), 12, "\"file_write\"");
+    write_lines(file, lines);
+
+    // A process that needs no history (an agent's hook) continues from the verified tail:
+    // the fault is not looked for at append time...
+    auto w = wal::Writer::open_shared(dir.path(), "agent-run");
+    REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.error().describe()));
+    CHECK(w->records() == 7);
+    CHECK(w->append_opening({{"pid", 9}}).value() == "run_resumed");
+    REQUIRE(w->append("call_received", "c9", {{"tool", "shell_exec"}}).ok());
+    // ...and the new records link to the old tail, so the chain from line 4 on is unbroken...
+    const auto after = lines_of(file);
+    REQUIRE(after.size() == 9);
+    CHECK(after[8].find("\"seq\":9,") != std::string::npos);
+    CHECK(after[7].find("\"prev\":\"" + airlock::sha256_hex(after[6]) + "\"") != std::string::npos);
+    CHECK(after[8].find("\"prev\":\"" + airlock::sha256_hex(after[7]) + "\"") != std::string::npos);
+    // ...while a full verification still finds the altered record, at the line after it.
+    const auto log = verified(file);
+    CHECK(log.verification.verdict == wal::Verdict::tampered);
+    REQUIRE(log.verification.broken.has_value());
+    CHECK(log.verification.broken->line == 4);
+    // A process that reads the whole history (one redeeming a grant) refuses it.
+    auto observing = wal::Writer::open_shared(dir.path(), "agent-run", [](const wal::Record&) {});
+    REQUIRE_FALSE(observing.ok());
+    CHECK(observing.error().message.find("broken at line 4") != std::string::npos);
+
+    // Positive control: the same appends to an untouched log verify.
+    TempDir clean;
+    const fs::path clean_file = shared_calls(clean.path(), 3);
+    auto c = wal::Writer::open_shared(clean.path(), "agent-run");
+    REQUIRE(c.ok());
+    REQUIRE(c->append_opening({{"pid", 9}}).ok());
+    CHECK(verified(clean_file).verification.verdict == wal::Verdict::incomplete);
+    CHECK(verified(clean_file).records.size() == 8);
+}
+
+TEST_CASE("a long shared run whose tail is torn or broken is not continued") {
+    TempDir dir;
+    const fs::path file = shared_calls(dir.path(), 3);
+    const std::string text = read_text(file);
+    const auto lines = lines_of(file);
+
+    // A torn last line (no newline), and a complete last line that is not JSON.
+    for (const std::string& torn :
+         {std::string("{\"v\":1,\"seq\":8"), std::string("{\"v\":1,\n")}) {
+        write_text(file, text + torn);
+        auto w = wal::Writer::open_shared(dir.path(), "agent-run");
+        REQUIRE_FALSE(w.ok());
+        CHECK(w.error().message.find("torn line 8") != std::string::npos);
+        CHECK(read_text(file) == text + torn);  // nothing appended, nothing repaired
+    }
+
+    // The record before the last altered: the last one's prev no longer matches it.
+    auto altered = lines;
+    altered[5].replace(altered[5].find("\"pid\":4"), 7, "\"pid\":5");
+    write_lines(file, altered);
+    auto broken = wal::Writer::open_shared(dir.path(), "agent-run");
+    REQUIRE_FALSE(broken.ok());
+    CHECK(broken.error().message.find("broken at line 7") != std::string::npos);
+
+    // The last line replaced by another run's record.
+    auto foreign = lines;
+    foreign[6].replace(foreign[6].find("\"agent-run\""), 11, "\"other-run\"");
+    write_lines(file, foreign);
+    CHECK_FALSE(wal::Writer::open_shared(dir.path(), "agent-run").ok());
 
     // Positive control: the intact log is continued.
     write_text(file, text);
