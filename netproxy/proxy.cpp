@@ -30,7 +30,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr std::size_t kCopyChunk = 64 * 1024;  // per direction of an open tunnel
 constexpr std::size_t kMaxClientHello = 70 * 1024;
 
 std::string header_safe(std::string_view s) {

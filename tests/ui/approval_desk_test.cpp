@@ -68,7 +68,7 @@ TEST_CASE("web approvals: the page's answer is the provider's, with provider web
         auto answer =
             std::async(std::launch::async, [&] { return (*provider)->ask(touch_request()); });
         auto asks = wait_for_asks(desk, 1);
-        CHECK(asks[0]["ask"]["request"]["argv"] == nlohmann::json({"touch", "x"}));
+        CHECK(asks[0]["ask"]["request"]["argv"] == nlohmann::ordered_json({"touch", "x"}));
         CHECK(asks[0]["ask"]["key"] == touch_request().key);
         CHECK(asks[0]["timeout_seconds"] == 30);
         const std::string id = asks[0]["id"];
