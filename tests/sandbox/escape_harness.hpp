@@ -62,16 +62,17 @@ class Scenario {
         write_text(policy, allow_all_policy(fields));
         std::vector<std::string> args = {"exec", "--json", "--no-builtin-policy", "--policy",
                                          policy.string()};
-        if (fields.find("\"adapter\"") == std::string::npos) {
+        const bool names_adapter = fields.find("\"adapter\"") != std::string::npos;
+        if (!names_adapter) {
             args.push_back("--sandbox");
             args.push_back(adapter_under_test());
-            // The seccomp adapter cannot enforce the protection floor and refuses calls under
-            // it (floor_test.cpp proves that); its other protections are attacked with the floor
-            // lifted.
-            if (under_seccomp())
-                for (const auto& a : test::unprotect_floor_args())
-                    args.push_back(a);
         }
+        // The seccomp adapter cannot enforce the protection floor and refuses calls under it
+        // (floor_test.cpp proves that); its other protections are attacked with the floor lifted.
+        if (names_adapter ? fields.find("\"adapter\": \"seccomp\"") != std::string::npos
+                          : under_seccomp())
+            for (const auto& a : test::unprotect_floor_args())
+                args.push_back(a);
         args.push_back("--");
         args.insert(args.end(), argv.begin(), argv.end());
         return ws_.airlock(args, "", extra_env);
