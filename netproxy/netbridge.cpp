@@ -15,32 +15,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "netproxy/fd_passing.hpp"
+
 namespace {
 
 [[noreturn]] void fail(const char* what) {
     std::fprintf(stderr, "airlock-netbridge: %s: %s\n", what, std::strerror(errno));
     std::_Exit(126);
-}
-
-bool send_fd(int channel, int fd) {
-    char byte = 'L';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t n;
-    do {
-        n = ::sendmsg(channel, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == 1;
 }
 
 }  // namespace
@@ -66,7 +47,7 @@ int main(int argc, char** argv) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("bind");
     if (::listen(s, 512) != 0) fail("listen");
-    if (!send_fd(channel, s)) fail("sendmsg");
+    if (!airlock::netproxy::send_fd(channel, s)) fail("sendmsg");
     ::close(s);
     ::close(channel);
     ::execvp(argv[4], argv + 4);

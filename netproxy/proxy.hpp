@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "netproxy/fd_passing.hpp"
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
 
@@ -87,10 +88,5 @@ class Proxy {
     explicit Proxy(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
-
-// Receives one descriptor sent with SCM_RIGHTS; -1 with errno on failure or end of stream.
-int receive_fd(int channel);
-// Sends one descriptor with SCM_RIGHTS. Async-signal-safe.
-bool send_fd(int channel, int fd);
 
 }  // namespace airlock::netproxy
