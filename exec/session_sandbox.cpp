@@ -97,8 +97,12 @@ Session::Stop Session::prepare_home(Call& c) {
         c.adapter == sandbox::Adapter::bwrap || c.adapter == sandbox::Adapter::seccomp;
     if (!has_home) c.sandbox_request.home_dir.clear();
     if (!has_home || options_.dry_run || c.sandbox_request.home_dir.empty()) return std::nullopt;
-    if (auto made = sandbox::ensure_workspace_home(c.sandbox_request.home_dir); !made)
-        return sandbox_denied(c, made.error().describe());
+    // A HOME this user cannot write (sudo -u without -H keeps root's): the command runs
+    // without a persistent home, as when the home cannot be shown, and `effective` says why.
+    if (auto made = sandbox::ensure_workspace_home(c.sandbox_request.home_dir); !made) {
+        c.sandbox_request.home_dir.clear();
+        c.sandbox_request.home_unavailable = made.error().describe();
+    }
     return std::nullopt;
 }
 

@@ -354,6 +354,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         }
         p.landlock_abi = probe_landlock().abi;
         p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
+        p.home_unavailable = request.home_unavailable;
         if (wants_home(request)) {
             // No mount namespace: the home is seen at its host path, writable through Landlock;
             // toolchains found through HOME are pointed back at the real home's (read-only).
@@ -396,7 +397,9 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     }
     p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
     std::vector<std::pair<fs::path, fs::path>> toolchains;
-    if (could_have_home(request) && home_closed_to_sandbox_user(request)) {
+    if (!request.home_unavailable.empty()) {
+        p.home_unavailable = request.home_unavailable;
+    } else if (could_have_home(request) && home_closed_to_sandbox_user(request)) {
         p.home_unavailable = "a directory above " + request.home.string() +
                              " is closed to other users, so the sandbox home cannot be shown there";
     } else if (wants_home(request)) {

@@ -46,6 +46,8 @@ struct SandboxRequest {
     bool airlock_is_root = ::geteuid() == 0;
     // The sandbox's persistent home on the host (sandbox/home.hpp); empty: no home of its own.
     std::filesystem::path home_dir;
+    // Why there is no home_dir although HOME is set (it could not be created), for `effective`.
+    std::string home_unavailable;
     // With the network off, sockets among the sandbox's own processes: loopback IP, and with
     // local_unix_sockets AF_UNIX too (policy "local_sockets": "on" | "unix" | "off").
     bool local_sockets = true;
