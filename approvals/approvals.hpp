@@ -59,8 +59,8 @@ struct ProviderOptions {
     std::filesystem::path workspace{};
 };
 
-// "tty", "deny", "allow", "exec:PROGRAM", "web". A provider that cannot work here (no terminal, missing
-// program, unknown name) is an Error with stage "config" — never a silent fallback.
+// "tty", "deny", "allow", "exec:PROGRAM", "web". A provider that cannot work here (no terminal,
+// missing program, unknown name) is an Error with stage "config" — never a silent fallback.
 Result<std::unique_ptr<Provider>> make_provider(std::string_view spec,
                                                 const ProviderOptions& options);
 
