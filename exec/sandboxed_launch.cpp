@@ -75,15 +75,13 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             launch->data_fds_ = std::move(data).value();
             launch->bwrap_ = true;
             spec.program = sandbox::find_bwrap()->string();
-            sandbox::BwrapFds child_fds(3, 4);
+            // Passed in the order of bwrap_child_fds: the child sees them from fd 3 on.
+            const sandbox::BwrapFds child_fds = sandbox::bwrap_child_fds(profile);
             spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
-            for (const auto& fd : launch->data_fds_) {
-                child_fds.data_fds.push_back(3 + static_cast<int>(spec.pass_fds.size()));
+            for (const auto& fd : launch->data_fds_)
                 spec.pass_fds.push_back(fd.get());
-            }
             if (profile.network_proxy) {
                 launch->netbridge_ = true;
-                child_fds.proxy_channel_fd = 3 + static_cast<int>(spec.pass_fds.size());
                 spec.pass_fds.push_back(request.proxy_channel);
             }
             spec.argv = sandbox::bwrap_argv(profile, request.command, child_fds);

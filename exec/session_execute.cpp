@@ -52,17 +52,10 @@ Session::Stop Session::show_plan(Call& c) {
     json plan = {{"dry_run", true}};
     if (c.profile) {
         plan["profile"] = sandbox::to_json(*c.profile);
-        sandbox::BwrapFds fds(3, 4);
-        if (c.profile->network_proxy) {
-            // As Launch::prepare numbers it: after the status, seccomp and data descriptors.
-            int data = 0;
-            for (const auto& m : c.profile->mounts)
-                data += m.op == "ro-bind-data";
-            fds.proxy_channel_fd = 5 + data;
-        }
-        plan["command"] = c.profile->adapter == sandbox::Adapter::bwrap
-                              ? sandbox::bwrap_argv(*c.profile, c.command, fds)
-                              : c.command;
+        plan["command"] =
+            c.profile->adapter == sandbox::Adapter::bwrap
+                ? sandbox::bwrap_argv(*c.profile, c.command, sandbox::bwrap_child_fds(*c.profile))
+                : c.command;
     }
     CallResult r = std::move(c.result);
     r.status = Status::ok;

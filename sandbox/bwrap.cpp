@@ -26,11 +26,7 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
     for (const auto& m : profile.mounts) {
         argv.push_back("--" + m.op);
         if (m.op == "ro-bind-data") {
-            const int fd = data_index < fds.data_fds.size()
-                               ? fds.data_fds[data_index]
-                               : fds.seccomp_fd + 1 + static_cast<int>(data_index);
-            ++data_index;
-            argv.push_back(std::to_string(fd));
+            argv.push_back(std::to_string(fds.data_fds.at(data_index++)));
         }
         if (!m.source.empty()) argv.push_back(m.source.string());
         argv.push_back(m.dest.string());
@@ -84,6 +80,15 @@ Result<UniqueFd> memfd_with(const char* name, const std::string& bytes) {
 }
 
 }  // namespace
+
+BwrapFds bwrap_child_fds(const Profile& profile) {
+    BwrapFds fds(3, 4);
+    int next = 5;
+    for (const auto& m : profile.mounts)
+        if (m.op == "ro-bind-data") fds.data_fds.push_back(next++);
+    if (profile.network_proxy) fds.proxy_channel_fd = next;
+    return fds;
+}
 
 Result<std::vector<UniqueFd>> bwrap_data_fds(const Profile& profile) {
     std::vector<UniqueFd> out;

@@ -15,12 +15,16 @@ struct BwrapFds {
         : json_status_fd(status), seccomp_fd(seccomp), data_fds(std::move(data)) {}
     int json_status_fd = -1;  // fd number as the bwrap process will see it
     int seccomp_fd = -1;
-    // The profile's ro-bind-data mounts read their content from these, in order; when there are
-    // fewer, the numbers after seccomp_fd are shown (--dry-run).
+    // The profile's ro-bind-data mounts read their content from these, in order.
     std::vector<int> data_fds;
     // network_proxy: the descriptor airlock-netbridge sends its listening socket over.
     int proxy_channel_fd = -1;
 };
+
+// The descriptor numbers bwrap gets for `profile`, the one layout a launch passes and a dry run
+// shows: 3 its status, 4 the seccomp filter, then one per ro-bind-data mount in order, then
+// (network_proxy) the proxy's channel.
+BwrapFds bwrap_child_fds(const Profile& profile);
 
 // The content of the profile's ro-bind-data mounts (passwd, group), each in a memfd for bwrap.
 Result<std::vector<UniqueFd>> bwrap_data_fds(const Profile& profile);

@@ -35,7 +35,7 @@ SandboxRequest request() {
 TEST_CASE("the bwrap profile is read-only root, writable workspace, no network") {
     auto p = build_profile(request(), Adapter::bwrap);
     REQUIRE(p.ok());
-    const auto argv = bwrap_argv(*p, {"make", "test"}, {3, 4});
+    const auto argv = bwrap_argv(*p, {"make", "test"}, bwrap_child_fds(*p));
     // clang-format off
     const std::vector<std::string> expected{
         "bwrap", "--new-session", "--die-with-parent",
@@ -54,7 +54,7 @@ TEST_CASE("network on drops only the network namespace") {
     req.network = true;
     auto p = build_profile(req, Adapter::bwrap);
     REQUIRE(p.ok());
-    const auto argv = bwrap_argv(*p, {"true"}, {});
+    const auto argv = bwrap_argv(*p, {"true"}, bwrap_child_fds(*p));
     CHECK(std::find(argv.begin(), argv.end(), "--unshare-net") == argv.end());
     CHECK(std::find(argv.begin(), argv.end(), "--unshare-pid") != argv.end());
 }
@@ -62,7 +62,7 @@ TEST_CASE("network on drops only the network namespace") {
 TEST_CASE("command tokens after -- are never read as bwrap options") {
     auto p = build_profile(request(), Adapter::bwrap);
     REQUIRE(p.ok());
-    const auto argv = bwrap_argv(*p, {"--bind", "/", "/"}, {});
+    const auto argv = bwrap_argv(*p, {"--bind", "/", "/"}, bwrap_child_fds(*p));
     auto dashdash = std::find(argv.begin(), argv.end(), "--");
     REQUIRE(dashdash != argv.end());
     CHECK(std::vector<std::string>(dashdash + 1, argv.end()) ==
