@@ -5,14 +5,17 @@
 
 Makes its fixtures in DIR (a test CA and a server certificate for the names pkgs.test and
 blocked.test, a file, a PEP 503 simple index with a tiny wheel, an npm package, a bare git
-repository), then serves DIR over HTTP and over HTTPS on two ephemeral ports and prints
-{"http": PORT, "https": PORT} as one line on stdout. It serves until its stdin closes.
+repository), then serves DIR over HTTP and over HTTPS, and the git repository over git's own
+protocol (`git daemon --inetd` per connection), on three ephemeral ports, and prints
+{"http": PORT, "https": PORT, "git": PORT} as one line on stdout. It serves until its stdin
+closes.
 
   /files/hello.txt                  a static file
   /simple/tinywheel/                the simple index page of the wheel (pip --index-url .../simple/)
   /npm/tinynpm                      npm registry metadata (tarball URL from the Host header)
   /npm/tinynpm/-/tinynpm-1.0.0.tgz  the package tarball
   /git/repo.git/...                 git's smart HTTP protocol through `git http-backend`
+  git://HOST:GITPORT/repo.git       the same repository through `git daemon`
 """
 import base64
 import hashlib
@@ -20,6 +23,7 @@ import http.server
 import io
 import json
 import os
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -188,6 +192,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_body(status, headers, payload)
 
 
+class GitDaemon(socketserver.BaseRequestHandler):
+    """One connection: `git daemon --inetd` speaks on it."""
+
+    def handle(self):
+        fd = self.request.fileno()
+        subprocess.run(["git", "daemon", "--inetd", "--export-all",
+                        "--base-path=" + os.path.join(ROOT, "git")],
+                       stdin=fd, stdout=fd, stderr=subprocess.DEVNULL)
+
+
 def serve(server):
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -204,7 +218,10 @@ context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(os.path.join(ROOT, "tls", "server.pem"),
                         os.path.join(ROOT, "tls", "server.key"))
 tls.socket = context.wrap_socket(tls.socket, server_side=True)
+git = socketserver.ThreadingTCPServer(("127.0.0.1", 0), GitDaemon)
 serve(plain)
 serve(tls)
-print(json.dumps({"http": plain.server_address[1], "https": tls.server_address[1]}), flush=True)
+serve(git)
+print(json.dumps({"http": plain.server_address[1], "https": tls.server_address[1],
+                  "git": git.server_address[1]}), flush=True)
 sys.stdin.read()

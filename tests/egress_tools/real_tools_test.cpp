@@ -1,6 +1,7 @@
 // Real clients through `airlock exec` and its egress proxy, against package servers this test
 // starts on 127.0.0.1 (local_servers.py): curl and wget over HTTP and HTTPS, pip from a PEP 503
-// index, npm from a registry-like server, git clone over HTTPS (git http-backend). No internet.
+// index, npm from a registry-like server, git clone over HTTPS (git http-backend) and over git's
+// own protocol through SOCKS5 (nc -X 5, as an ssh ProxyCommand would). No internet.
 //
 // The policy allows pkgs.test (mapped to 127.0.0.1 by the policy's "hosts") and the servers'
 // two loopback ports explicitly; blocked.test maps to the same address and is on the deny list.
@@ -60,6 +61,7 @@ class LocalServers {
         REQUIRE(ports.is_object());
         http = std::to_string(ports["http"].get<int>());
         https = std::to_string(ports["https"].get<int>());
+        git = std::to_string(ports["git"].get<int>());
         ca = dir / "tls" / "ca.pem";
     }
     ~LocalServers() {
@@ -67,7 +69,7 @@ class LocalServers {
         int status = 0;
         ::waitpid(pid_, &status, 0);
     }
-    std::string http, https;
+    std::string http, https, git;
     fs::path ca;
 
   private:
@@ -82,7 +84,7 @@ struct Fixture {
 
     std::string policy() const {
         return R"("sandbox": {"network": {"allow": ["pkgs.test", "127.0.0.1:)" + servers.http +
-               R"(", "127.0.0.1:)" + servers.https +
+               R"(", "127.0.0.1:)" + servers.https + R"(", "127.0.0.1:)" + servers.git +
                R"("], "deny": ["blocked.test"], "hosts": {"pkgs.test": "127.0.0.1", )"
                R"("blocked.test": "127.0.0.1"}}})";
     }
@@ -231,4 +233,20 @@ TEST_CASE("egress tools: git clone over HTTPS (git http-backend)") {
     f.require_fetched(git + f.https("pkgs.test") + "/git/repo.git cloned", "cloned/README.txt",
                       "cloned through the proxy\n");
     f.require_refused(git + f.https("blocked.test") + "/git/repo.git no", "no/README.txt");
+}
+
+TEST_CASE("egress tools: git clone over git:// through SOCKS5 (nc -X 5 as the connect command)") {
+    if (not_here({"python3", "openssl", "git", "nc.openbsd"})) return;
+    Fixture f;
+    // git (like ssh) does not read ALL_PROXY for this protocol: it is given a command that
+    // reaches the host through the proxy's SOCKS5 side, as ssh's ProxyCommand would be.
+    write_text(f.s.ws() / "socks5",
+               "#!/bin/sh\nexec nc.openbsd -X 5 -x 127.0.0.1:3128 \"$1\" \"$2\"\n");
+    fs::permissions(f.s.ws() / "socks5", fs::perms::owner_all | fs::perms::group_read |
+                                             fs::perms::group_exec | fs::perms::others_read |
+                                             fs::perms::others_exec);
+    const std::string git = "git -c core.gitProxy=./socks5 clone -q git://";
+    f.require_fetched(git + "pkgs.test:" + f.servers.git + "/repo.git cloned", "cloned/README.txt",
+                      "cloned through the proxy\n");
+    f.require_refused(git + "blocked.test:" + f.servers.git + "/repo.git no", "no/README.txt");
 }
