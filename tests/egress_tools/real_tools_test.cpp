@@ -14,6 +14,7 @@
 
 #include "escape_harness.hpp"
 #include "platform/unique_fd.hpp"
+#include "tests/support/host_facts.hpp"
 #include "tests/support/not_applicable.hpp"
 
 extern char** environ;
@@ -144,12 +145,17 @@ struct Fixture {
 
 const std::string kHello = "hello from the local server\n";
 
-// Real tools need bwrap (the seccomp adapter refuses a proxy policy: egress_test.cpp), the
-// clients themselves and python3 for the servers.
+// Real tools need bwrap (the seccomp adapter refuses a proxy policy: egress_test.cpp) and so
+// user namespaces, the clients themselves and python3 for the servers.
 bool not_here(const std::vector<const char*>& programs) {
     if (under_seccomp()) {
         airlock::test::not_applicable("real clients through the egress proxy",
                                       "needs bwrap; the seccomp adapter refuses a proxy policy");
+        return true;
+    }
+    if (const std::string why = airlock::test::user_namespaces_refused_by_host(); !why.empty()) {
+        airlock::test::not_applicable("real clients through the egress proxy",
+                                      "bwrap needs user namespaces: " + why);
         return true;
     }
     for (const char* p : programs)
