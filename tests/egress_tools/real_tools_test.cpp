@@ -222,13 +222,14 @@ TEST_CASE("egress tools: pip download and pip install --target from a local simp
 TEST_CASE("egress tools: npm install from a local registry over HTTPS") {
     if (not_here({"python3", "openssl", "git", "npm"})) return;
     Fixture f;
-    // npm takes the proxy from HTTPS_PROXY; the registry and its CA are npm's own options.
+    // npm takes the proxy from HTTPS_PROXY; the registry and its CA are npm's own options. Each
+    // project has its package.json (npm installs into the nearest one above it otherwise).
     const std::string npm =
-        "npm install --no-audit --no-fund --no-update-notifier --fetch-retries 0 --cache ./npm-"
-        "cache --cafile ../ca.pem --registry ";
-    f.require_fetched("mkdir a && cd a && " + npm + f.https("pkgs.test") + "/npm/ tinynpm",
+        " && echo {} >package.json && npm install --no-audit --no-fund --no-update-notifier "
+        "--fetch-retries 0 --cache ./npm-cache --cafile ../ca.pem --registry ";
+    f.require_fetched("mkdir a && cd a" + npm + f.https("pkgs.test") + "/npm/ tinynpm",
                       "a/node_modules/tinynpm/index.js", "module.exports = 'tinynpm installed';\n");
-    f.require_refused("mkdir b && cd b && " + npm + f.https("blocked.test") + "/npm/ tinynpm",
+    f.require_refused("mkdir b && cd b" + npm + f.https("blocked.test") + "/npm/ tinynpm",
                       "b/node_modules/tinynpm/index.js");
 }
 
