@@ -5,10 +5,11 @@
 
 Makes its fixtures in DIR (a test CA and a server certificate for the names pkgs.test and
 blocked.test, a file, a PEP 503 simple index with a tiny wheel, an npm package, a bare git
-repository), then serves DIR over HTTP and over HTTPS, and the git repository over git's own
-protocol (`git daemon --inetd` per connection), on three ephemeral ports, and prints
-{"http": PORT, "https": PORT, "git": PORT} as one line on stdout. It serves until its stdin
-closes.
+repository, ssh keys), then serves DIR over HTTP and over HTTPS, the git repository over git's
+own protocol (`git daemon --inetd` per connection) and, where /usr/sbin/sshd exists, over ssh
+(`sshd -i` per connection, logging in this user with the key in DIR/ssh), on ephemeral ports,
+and prints {"http": PORT, "https": PORT, "git": PORT, "ssh": PORT or null} as one line on
+stdout. It serves until its stdin closes.
 
   /files/hello.txt                  a static file
   /simple/tinywheel/                the simple index page of the wheel (pip --index-url .../simple/)
@@ -16,6 +17,7 @@ closes.
   /npm/tinynpm/-/tinynpm-1.0.0.tgz  the package tarball
   /git/repo.git/...                 git's smart HTTP protocol through `git http-backend`
   git://HOST:GITPORT/repo.git       the same repository through `git daemon`
+  ssh://USER@HOST:SSHPORT/DIR/git/repo.git   the same repository through sshd
 """
 import base64
 import hashlib
@@ -192,6 +194,39 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_body(status, headers, payload)
 
 
+SSHD = "/usr/sbin/sshd"
+
+
+def make_ssh_keys():
+    """A host key, a client key this user logs in with, and sshd's configuration."""
+    d = os.path.join(ROOT, "ssh")
+    os.makedirs(d, exist_ok=True)
+    for name in ("host_key", "id_ed25519"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, name)],
+                       check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "id_ed25519.pub"), "rb") as f:
+        write(os.path.join(d, "authorized_keys"), f.read())
+    write(os.path.join(d, "sshd_config"), (
+        f"HostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        "StrictModes no\nPermitRootLogin prohibit-password\nLogLevel ERROR\n").encode())
+
+
+class Sshd(socketserver.BaseRequestHandler):
+    """One connection: `sshd -i` speaks on it. As root, sshd needs its privilege separation
+    directory /run/sshd: it gets one on a tmpfs in a mount namespace of its own, so that
+    nothing of the host changes."""
+
+    def handle(self):
+        fd = self.request.fileno()
+        cmd = [SSHD, "-i", "-e", "-f", os.path.join(ROOT, "ssh", "sshd_config")]
+        if os.geteuid() == 0:
+            cmd = ["unshare", "-m", "sh", "-c",
+                   'mount -t tmpfs tmpfs /run && mkdir -m 755 /run/sshd && exec "$0" "$@"'] + cmd
+        with open(os.path.join(ROOT, "ssh", "sshd.log"), "ab") as log:
+            subprocess.run(cmd, stdin=fd, stdout=fd, stderr=log)
+
+
 class GitDaemon(socketserver.BaseRequestHandler):
     """One connection: `git daemon --inetd` speaks on it."""
 
@@ -222,6 +257,12 @@ git = socketserver.ThreadingTCPServer(("127.0.0.1", 0), GitDaemon)
 serve(plain)
 serve(tls)
 serve(git)
+ssh_port = None
+if os.access(SSHD, os.X_OK):
+    make_ssh_keys()
+    ssh = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Sshd)
+    serve(ssh)
+    ssh_port = ssh.server_address[1]
 print(json.dumps({"http": plain.server_address[1], "https": tls.server_address[1],
-                  "git": git.server_address[1]}), flush=True)
+                  "git": git.server_address[1], "ssh": ssh_port}), flush=True)
 sys.stdin.read()

@@ -1,7 +1,7 @@
 // Real clients through `airlock exec` and its egress proxy, against package servers this test
 // starts on 127.0.0.1 (local_servers.py): curl and wget over HTTP and HTTPS, pip from a PEP 503
 // index, npm from a registry-like server, git clone over HTTPS (git http-backend) and over git's
-// own protocol through SOCKS5 (nc -X 5, as an ssh ProxyCommand would). No internet.
+// own protocol and over ssh through SOCKS5 (nc -X 5 as the connect command). No internet.
 //
 // The policy allows pkgs.test (mapped to 127.0.0.1 by the policy's "hosts") and the servers'
 // two loopback ports explicitly; blocked.test maps to the same address and is on the deny list.
@@ -9,6 +9,7 @@
 // network_request records (allow for pkgs.test); then the same client to blocked.test fails,
 // nothing lands, and the record says deny.
 #include <fcntl.h>
+#include <pwd.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -63,6 +64,7 @@ class LocalServers {
         http = std::to_string(ports["http"].get<int>());
         https = std::to_string(ports["https"].get<int>());
         git = std::to_string(ports["git"].get<int>());
+        if (!ports["ssh"].is_null()) ssh = std::to_string(ports["ssh"].get<int>());
         ca = dir / "tls" / "ca.pem";
     }
     ~LocalServers() {
@@ -70,7 +72,7 @@ class LocalServers {
         int status = 0;
         ::waitpid(pid_, &status, 0);
     }
-    std::string http, https, git;
+    std::string http, https, git, ssh;  // ssh: empty without sshd
     fs::path ca;
 
   private:
@@ -86,6 +88,7 @@ struct Fixture {
     std::string policy() const {
         return R"("sandbox": {"network": {"allow": ["pkgs.test", "127.0.0.1:)" + servers.http +
                R"(", "127.0.0.1:)" + servers.https + R"(", "127.0.0.1:)" + servers.git +
+               (servers.ssh.empty() ? "" : R"(", "127.0.0.1:)" + servers.ssh) +
                R"("], "deny": ["blocked.test"], "hosts": {"pkgs.test": "127.0.0.1", )"
                R"("blocked.test": "127.0.0.1"}}})";
     }
@@ -256,4 +259,36 @@ TEST_CASE("egress tools: git clone over git:// through SOCKS5 (nc -X 5 as the co
     f.require_fetched(git + "pkgs.test:" + f.servers.git + "/repo.git cloned", "cloned/README.txt",
                       "cloned through the proxy\n");
     f.require_refused(git + "blocked.test:" + f.servers.git + "/repo.git no", "no/README.txt");
+}
+
+TEST_CASE("egress tools: git clone over ssh through SOCKS5 (ssh's ProxyCommand with nc -X 5)") {
+    if (not_here({"python3", "openssl", "git", "ssh", "ssh-keygen", "nc.openbsd"})) return;
+    if (::access("/usr/sbin/sshd", X_OK) != 0)
+        return airlock::test::not_applicable("git over ssh through the egress proxy",
+                                             "no sshd (openssh-server) to clone from");
+    const passwd* me = ::getpwuid(::geteuid());
+    REQUIRE(me != nullptr);
+    Fixture f;
+    REQUIRE(!f.servers.ssh.empty());
+    // The client key, and the server's host key as known for both names (ssh checks it before
+    // anything else; the refused case never gets that far).
+    const fs::path keys = f.s.outside() / "servers" / "ssh";
+    fs::copy_file(keys / "id_ed25519", f.s.ws() / "id_ed25519");
+    fs::permissions(f.s.ws() / "id_ed25519", fs::perms::owner_read | fs::perms::owner_write);
+    std::string host_key = read_text(keys / "host_key.pub");
+    host_key = host_key.substr(0, host_key.find(' ', host_key.find(' ') + 1));  // type and key
+    write_text(f.s.ws() / "known_hosts", "[pkgs.test]:" + f.servers.ssh + " " + host_key +
+                                             "\n[blocked.test]:" + f.servers.ssh + " " + host_key +
+                                             "\n");
+    // ssh reads no proxy variable: its ProxyCommand reaches the host through the SOCKS5 side.
+    const std::string ssh =
+        "GIT_SSH_COMMAND=\"ssh -F /dev/null -i ./id_ed25519 -o IdentitiesOnly=yes -o BatchMode=yes "
+        "-o UserKnownHostsFile=./known_hosts -o StrictHostKeyChecking=yes "
+        "-o 'ProxyCommand=nc.openbsd -X 5 -x 127.0.0.1:3128 %h %p'\" git clone -q ssh://" +
+        std::string(me->pw_name) + "@";
+    const std::string repo =
+        ":" + f.servers.ssh + (keys.parent_path() / "git" / "repo.git").string();
+    f.require_fetched(ssh + "pkgs.test" + repo + " cloned", "cloned/README.txt",
+                      "cloned through the proxy\n");
+    f.require_refused(ssh + "blocked.test" + repo + " no", "no/README.txt");
 }
