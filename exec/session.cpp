@@ -13,11 +13,11 @@
 #include <iostream>
 #include <random>
 
-#include "exec/run_grants.hpp"
 #include "exec/blob_store.hpp"
 #include "exec/command_lookup.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/process_runner.hpp"
+#include "exec/run_grants.hpp"
 #include "exec/sandboxed_launch.hpp"
 #include "exec/version.hpp"
 #include "platform/sha256.hpp"
