@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "time to first byte, median of 200: direct %.0f us, through the proxy %.0f us "
-        "(+%.0f us)\n",
+        "(%+.0f us)\n",
         median(ttfb_direct), median(ttfb_via), median(ttfb_via) - median(ttfb_direct));
     return 0;
 }
