@@ -11,6 +11,7 @@
 
 #include "escape_harness.hpp"
 #include "platform/unique_fd.hpp"
+#include "tests/mcp/serve_client.hpp"
 #include "tests/support/not_applicable.hpp"
 
 using namespace airlock::escape;
@@ -483,4 +484,59 @@ TEST_CASE("egress ask: one proxy for a run's calls; the session cache; records p
     REQUIRE(run_plan(once).exit_code == 0);
     CHECK(asks_of(s, "once").size() == 2);
     CHECK(t.connections() == 4);
+}
+
+TEST_CASE("egress in serve: one proxy for the session; each call's records and refusals") {
+    if (skip_unless_bwrap()) return;
+    if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
+    Scenario s;
+    Target t;
+    const fs::path policy = s.outside() / "serve-policy.json";
+    write_text(policy, allow_all_policy(ask_policy(t)));
+    // The client cannot elicit: the fallback provider (a program) answers the network asks.
+    const std::string program = approval_program(s, "serve", "approved_for_session");
+    airlock::test::ServeClient server(
+        s.workspace(), {"--no-builtin-policy", "--policy", policy.string(), "--sandbox",
+                        adapter_under_test(), "--approve-fallback", "exec:" + program});
+    server.initialize();
+    auto call = [&](int id, const std::string& script) {
+        server.send({{"jsonrpc", "2.0"},
+                     {"id", id},
+                     {"method", "tools/call"},
+                     {"params",
+                      {{"name", "shell_exec"}, {"arguments", {{"argv", {"sh", "-c", script}}}}}}});
+        const nlohmann::json reply = server.reply(id);
+        INFO(reply.dump());
+        REQUIRE(reply.contains("result"));
+        return reply["result"]["structuredContent"];
+    };
+    const auto first = call(1, curl_code(t, "ask.test"));
+    CHECK(first["stdout"] == "200");
+    CHECK_FALSE(first["sandbox"].contains("network_refused"));
+    const auto second = call(2, curl_code(t, "ask.test") + "; " + curl_code(t, "deny.test"));
+    CHECK(second["stdout"] == "200403");
+    REQUIRE(second["sandbox"]["network_refused"].size() == 1);
+    CHECK(second["sandbox"]["network_refused"][0]["host"] == "deny.test");
+    server.close_stdin();
+    CHECK(server.wait_exit() == 0);
+    CHECK(t.connections() == 2);
+    CHECK(asks_of(s, "serve").size() == 1);  // the second call's ask.test is in the cache
+    std::vector<nlohmann::json> recs;
+    std::vector<std::string> calls;  // in the order the calls were made (one after the other)
+    for (const auto& rec : s.workspace().wal_records()) {
+        if (rec["type"] == "network_request") recs.push_back(rec);
+        if (rec["type"] == "call_received") calls.push_back(rec["call_id"]);
+    }
+    REQUIRE(calls.size() == 2);
+    const std::string c1 = calls[0], c2 = calls[1];
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[0]["call_id"] == c1);
+    CHECK(recs[0]["data"]["host"] == "ask.test");
+    CHECK(recs[0]["data"]["decision"] == "allow");
+    CHECK(recs[1]["call_id"] == c2);
+    CHECK(recs[1]["data"]["host"] == "ask.test");
+    CHECK(recs[1]["data"]["decision"] == "allow");
+    CHECK(recs[2]["call_id"] == c2);
+    CHECK(recs[2]["data"]["host"] == "deny.test");
+    CHECK(recs[2]["data"]["decision"] == "deny");
 }
