@@ -397,6 +397,15 @@ TEST_CASE("egress ask: approved by the exec provider the connection goes through
     REQUIRE(drecs.size() == 1);
     CHECK(drecs[0]["decision"] == "deny");
     CHECK(drecs[0]["rule"] == "approval");
+    // The `deny` provider (the default without a terminal) refuses, and the refusal names it.
+    auto args = airlock_args(s, "exec", ask_policy(t), "unused");
+    args.back() = "deny";
+    args.insert(args.end(), {"--", "sh", "-c", curl_code(t, "ask.test")});
+    auto nobody = s.airlock(args);
+    CHECK(field(nobody, "stdout") == "403");
+    CHECK(result(nobody)["sandbox"]["network_refused"][0]["reason"].get<std::string>().find(
+              "approval provider 'deny' denies every ask") != std::string::npos);
+    CHECK(t.connections() == 2);
     // A host the policy denies is never asked about.
     auto listed = exec_asking(s, {"sh", "-c", curl_code(t, "deny.test")}, ask_policy(t), yes);
     CHECK(field(listed, "stdout") == "403");
