@@ -411,3 +411,38 @@ TEST_CASE("close_origin ends that origin's connections (and its waits), not anot
     CHECK(read_to_end(c.get()).ends_with("hello"));
     CHECK(f.records.wait(3).origin == "call-2");
 }
+
+TEST_CASE("SOCKS5 with a Decider that answers later: 0x02 when refused, 0x00 when allowed") {
+    LaterFixture f;
+    const std::uint16_t port = f.serve("call-1");
+    auto request = [&](const std::string& host) {
+        std::string r("\x05\x01\x00\x05\x01\x00\x03", 7);
+        r += static_cast<char>(host.size());
+        r += host;
+        r += static_cast<char>(f.target.port >> 8);
+        r += static_cast<char>(f.target.port & 0xff);
+        return r;
+    };
+    {
+        UniqueFd c = connect_loopback(port);
+        send_all(c.get(), request("slow.test"));
+        auto [asked, later] = f.decider->wait(1);
+        CHECK(asked.origin == "call-1");
+        later(Answer{false, "approval", "denied by the test"});
+        const std::string answer = read_to_end(c.get());
+        REQUIRE(answer.size() == 12);
+        CHECK(answer[3] == 0x02);
+        CHECK_FALSE(f.target.has_pending());
+    }
+    // Positive control: the same request, allowed (by name, then by address).
+    UniqueFd c = connect_loopback(port);
+    send_all(c.get(), request("slow.test"));
+    f.decider->wait(2).second(Answer{true, "approval", "approved by the test"});
+    f.decider->wait(3).second(Answer{true, "approval", "approved by the test"});
+    char reply[12];
+    REQUIRE(::recv(c.get(), reply, sizeof reply, MSG_WAITALL) == 12);
+    CHECK(reply[3] == 0x00);
+    send_all(c.get(), "GET / HTTP/1.0\r\n\r\n");
+    CHECK(f.target.serve_one() == "GET / HTTP/1.0\r\n\r\n");
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}
