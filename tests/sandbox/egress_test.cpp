@@ -105,7 +105,7 @@ bool skip_unless_bwrap() {
 
 }  // namespace
 
-TEST_CASE("egress: curl through the proxy reaches an allowed host; a denied one gets 403") {
+TEST_CASE("egress: curl through the proxy reaches an allowed host, a denied one gets 403") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
@@ -154,7 +154,7 @@ TEST_CASE("egress: curl through the proxy reaches an allowed host; a denied one 
     CHECK(t.connections() == 2);
 }
 
-TEST_CASE("egress: a direct connection without the proxy fails; the same through it works") {
+TEST_CASE("egress: a direct connection without the proxy fails, the same through it works") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
@@ -338,7 +338,7 @@ std::string curl_code(const Target& t, const std::string& host) {
 
 }  // namespace
 
-TEST_CASE("egress ask: approved by the exec provider the connection goes through; denied, 403") {
+TEST_CASE("egress ask: approved by the exec provider the connection goes through, denied, 403") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
@@ -437,7 +437,7 @@ TEST_CASE("egress ask: no answer within approvals.timeout_seconds is a denial") 
     CHECK(t.connections() == 1);
 }
 
-TEST_CASE("egress ask: one proxy for a run's calls; the session cache; records per call") {
+TEST_CASE("egress ask: one proxy for a run's calls, the session cache, records per call") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
@@ -495,7 +495,7 @@ TEST_CASE("egress ask: one proxy for a run's calls; the session cache; records p
     CHECK(t.connections() == 4);
 }
 
-TEST_CASE("egress in serve: one proxy for the session; each call's records and refusals") {
+TEST_CASE("egress in serve: one proxy for the session, each call's records and refusals") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
