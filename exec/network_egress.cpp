@@ -93,9 +93,12 @@ std::optional<netproxy::Answer> PolicyNetworkDecider::decide_or_wait(const netpr
              std::vector<netproxy::Later> waiting;
              {
                  std::lock_guard lock(mutex_);
-                 answered_[key] = answer;
-                 waiting = std::move(pending_[key]);
-                 pending_.erase(key);
+                 // A call that ended meanwhile was forgotten: its answer is kept for nothing.
+                 if (auto it = pending_.find(key); it != pending_.end()) {
+                     answered_[key] = answer;
+                     waiting = std::move(it->second);
+                     pending_.erase(it);
+                 }
              }
              for (auto& w : waiting)
                  w(answer);
@@ -107,9 +110,11 @@ std::optional<netproxy::Answer> PolicyNetworkDecider::decide_or_wait(const netpr
 
 void PolicyNetworkDecider::forget(const std::string& origin) {
     std::lock_guard lock(mutex_);
-    std::erase_if(answered_, [&](const auto& entry) {
-        return entry.first.compare(0, origin.size() + 1, origin + "\n") == 0;
-    });
+    const auto of_origin = [prefix = origin + "\n"](const auto& entry) {
+        return entry.first.compare(0, prefix.size(), prefix) == 0;
+    };
+    std::erase_if(answered_, of_origin);
+    std::erase_if(pending_, of_origin);  // its connections are closed: nobody waits any more
 }
 
 void PolicyNetworkDecider::wait_for_asks() {
