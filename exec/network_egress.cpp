@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <system_error>
+
 #include "policy/policy.hpp"
 
 namespace airlock::exec {
@@ -87,24 +89,36 @@ std::optional<netproxy::Answer> PolicyNetworkDecider::decide_or_wait(const netpr
     });
     auto done = std::make_shared<std::atomic<bool>>(false);
     approvals::NetworkDestination destination{d.host, d.port};
-    workers_.push_back(
-        {std::thread([this, key, origin = d.origin, destination, asked = *asks, done] {
-             netproxy::Answer answer = ask_(origin, destination, asked);
-             std::vector<netproxy::Later> waiting;
-             {
-                 std::lock_guard lock(mutex_);
-                 // A call that ended meanwhile was forgotten: its answer is kept for nothing.
-                 if (auto it = pending_.find(key); it != pending_.end()) {
-                     answered_[key] = answer;
-                     waiting = std::move(it->second);
-                     pending_.erase(it);
+    try {
+        workers_.push_back(
+            {std::thread([this, key, origin = d.origin, destination, asked = *asks, done] {
+                 netproxy::Answer answer;
+                 try {
+                     answer = ask_(origin, destination, asked);
+                 } catch (const std::exception& e) {
+                     answer = {false, "approval",
+                               std::string("the approval could not be asked: ") + e.what()};
                  }
-             }
-             for (auto& w : waiting)
-                 w(answer);
-             *done = true;
-         }),
-         done});
+                 std::vector<netproxy::Later> waiting;
+                 {
+                     std::lock_guard lock(mutex_);
+                     // A call that ended meanwhile was forgotten: its answer is kept for nothing.
+                     if (auto it = pending_.find(key); it != pending_.end()) {
+                         answered_[key] = answer;
+                         waiting = std::move(it->second);
+                         pending_.erase(it);
+                     }
+                 }
+                 for (auto& w : waiting)
+                     w(answer);
+                 *done = true;
+             }),
+             done});
+    } catch (const std::system_error& e) {
+        pending_.erase(key);  // no thread to ask on: refused now, nobody waits
+        return netproxy::Answer{false, "approval",
+                                std::string("the approval could not be asked: ") + e.what()};
+    }
     return std::nullopt;
 }
 
