@@ -138,6 +138,10 @@ Result<UniqueFd> Session::open_egress(Call& c) {
             });
         if (!started) return started.error();
         egress_ = std::move(started).value();
+        // Once per session: the calls after this one share it.
+        record("network_proxy_started", c.call.call_id,
+               {{"max_connections", netproxy::ProxyOptions{}.max_connections},
+                {"records_per_call", SessionEgress::kMaxRecordsPerCall}});
     }
     return egress_->open_call(c.call);
 }

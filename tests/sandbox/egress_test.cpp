@@ -481,8 +481,12 @@ TEST_CASE("egress ask: one proxy for a run's calls, the session cache, records p
     CHECK(recs[2]["data"]["host"] == "deny.test");
     CHECK(recs[2]["data"]["decision"] == "deny");
     std::vector<nlohmann::json> answered;
-    for (const auto& rec : s.workspace().run_records(summary["wal"].get<std::string>()))
+    int proxies = 0;
+    for (const auto& rec : s.workspace().run_records(summary["wal"].get<std::string>())) {
         if (rec["type"] == "approval_answered") answered.push_back(rec);
+        if (rec["type"] == "network_proxy_started") ++proxies;
+    }
+    CHECK(proxies == 1);  // one proxy for the run's three calls
     REQUIRE(answered.size() == 2);
     CHECK(answered[0]["call_id"] == c1);
     CHECK(answered[0]["data"]["from_session_cache"] == false);
@@ -532,12 +536,17 @@ TEST_CASE("egress in serve: one proxy for the session, each call's records and r
     CHECK(asks_of(s, "serve").size() == 1);  // the second call's ask.test is in the cache
     std::vector<nlohmann::json> recs;
     std::vector<std::string> calls;  // in the order the calls were made (one after the other)
+    std::vector<nlohmann::json> started;
     for (const auto& rec : s.workspace().wal_records()) {
         if (rec["type"] == "network_request") recs.push_back(rec);
         if (rec["type"] == "call_received") calls.push_back(rec["call_id"]);
+        if (rec["type"] == "network_proxy_started") started.push_back(rec);
     }
     REQUIRE(calls.size() == 2);
     const std::string c1 = calls[0], c2 = calls[1];
+    // One proxy for both calls, started by the first.
+    REQUIRE(started.size() == 1);
+    CHECK(started[0]["call_id"] == c1);
     REQUIRE(recs.size() == 3);
     CHECK(recs[0]["call_id"] == c1);
     CHECK(recs[0]["data"]["host"] == "ask.test");

@@ -329,8 +329,10 @@
     const received = one('call_received');
     const risk = one('risk_scored');
     const policy = one('policy_decided');
-    const asked = one('approval_requested');
-    const answered = one('approval_answered');
+    // The call's own approval; a network destination's (data.network) has rows of its own.
+    const own = (t) => recs.find((r) => r.type === t && !(r.data && r.data.network));
+    const asked = own('approval_requested');
+    const answered = own('approval_answered');
     const sandbox = one('sandbox_prepared');
     const started = one('exec_started');
     const finished = one('exec_finished');
@@ -426,6 +428,9 @@
       row('wrote', clipped(str(x.path)), ' · ', bytes(x.bytes), x.created ? ' · created' : ' · replaced',
         x.previous && typeof x.previous === 'object' ? kv({ previous: x.previous.existed ? bytes(x.previous.size) + ' sha256 ' + str(x.previous.sha256).slice(0, 16) + '…' : 'none' }) : null);
     }
+    for (const r of by('approval_answered').filter((x) => d(x).network && typeof d(x).network === 'object'))
+      row('network ask', clipped(str(d(r).network.host) + ':' + str(d(r).network.port)), ' ', badge(str(d(r).decision)),
+        ' by ', h('b', null, str(d(r).provider)), d(r).from_session_cache ? ' (remembered for the session)' : null);
     for (const r of by('file_read'))
       row('read', clipped(str(d(r).path)), ' · ', bytes(d(r).bytes), d(r).truncated ? [' ', badge('truncated')] : null);
     const known = new Set(['call_received', 'risk_scored', 'policy_decided', 'approval_requested', 'approval_answered',
