@@ -37,8 +37,8 @@ struct Answer {
     std::string reason;
 };
 
-// Delivers an answer that was not ready at once. Callable from any thread, at most once; after
-// the proxy stopped, or after the connection ended, it does nothing.
+// Delivers an answer that was not ready at once. Callable from any thread; the first call
+// counts. After the proxy stopped, or after the connection ended, it does nothing.
 using Later = std::function<void(Answer)>;
 
 class Decider {
@@ -48,7 +48,8 @@ class Decider {
     virtual Answer decide(const Destination& destination) = 0;
     // The same, for an answer that may take time (a person is asked): the answer now, or
     // nullopt and `later` is called with it (from any thread) while the connection waits. The
-    // proxy's thread is never blocked by a pending answer.
+    // proxy's thread is never blocked by a pending answer, and the connection's own deadlines
+    // do not run while it waits: the Decider bounds the wait (close_origin and stop end it).
     virtual std::optional<Answer> decide_or_wait(const Destination& destination, Later later) {
         (void)later;
         return decide(destination);
