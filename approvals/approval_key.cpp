@@ -69,6 +69,30 @@ nlohmann::json sanitized_request(const ToolCall& call, const std::vector<std::st
     return {{"unknown_tool", static_cast<int>(call.tool)}};
 }
 
+nlohmann::json network_request(const NetworkDestination& d) {
+    return {{"host", text(d.host)}, {"port", static_cast<std::uint64_t>(d.port)}};
+}
+
+std::string program_of(const ToolCall& call) {
+    if (call.tool != Tool::shell_exec) return "";
+    const auto argv = effective_argv(call);
+    return argv.empty() ? std::string() : argv.front();
+}
+
+std::string network_approval_key(const NetworkDestination& d) {
+    nlohmann::json keyed = nlohmann::json::object();
+    keyed["tool"] = "network";
+    keyed["request"] = network_request(d);
+    auto canonical = canonical_json(keyed);
+    if (!canonical) throw std::logic_error("approval key: " + canonical.error().describe());
+    return sha256_hex(*canonical);
+}
+
+std::string request_key(const ApprovalRequest& request) {
+    return request.network ? network_approval_key(*request.network)
+                           : approval_key(request.call, request.env_keys);
+}
+
 std::string approval_key(const ToolCall& call, const std::vector<std::string>& env_keys) {
     // Built by moving the parts in: a braced initializer would deep-copy the request.
     nlohmann::json keyed = nlohmann::json::object();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -28,13 +29,22 @@ std::string_view decision_name(ApprovalDecision decision);
 std::optional<ApprovalDecision> parse_decision(std::string_view name);
 bool grants(ApprovalDecision decision);  // approved or approved_for_session
 
+// A network destination the policy asks about ("unknown": "ask"): only the host and the port,
+// never a URL's path or query, headers or bodies.
+struct NetworkDestination {
+    std::string host;  // as the command named it (a name or an IP literal), lower case
+    std::uint16_t port = 0;
+};
+
 // Everything a person needs to decide, as plain data. Never contains env values.
 struct ApprovalRequest {
-    ToolCall call;
+    ToolCall call;  // with `network`: the call whose command connects (shown for context)
     std::vector<std::string> env_keys;  // sorted keys of the environment the command gets
     guard::Assessment risk;
     policy::Verdict verdict;
-    std::string key;  // approval_key(call, env_keys)
+    std::string key;  // request_key(*this)
+    // Set: the ask is about this destination, not about the call itself.
+    std::optional<NetworkDestination> network;
 };
 
 struct ApprovalAnswer {
@@ -77,6 +87,18 @@ std::string approval_key(const ToolCall& call, const std::vector<std::string>& e
 //   file_read:  {"path", "max_bytes" (only when set)}
 // A string that is not valid UTF-8 appears as {"hex": "<lowercase hex of its bytes>"}.
 nlohmann::json sanitized_request(const ToolCall& call, const std::vector<std::string>& env_keys);
+
+// A network destination's key: sha256(canonical_json({"tool": "network", "request":
+// {"host": host, "port": port}})). One key per host and port, whatever the call.
+std::string network_approval_key(const NetworkDestination& destination);
+nlohmann::json network_request(const NetworkDestination& destination);
+
+// What a network ask shows of the call whose command connects: its program only (the rest of
+// the command line may hold URLs with paths and queries). "" when the call runs no program.
+std::string program_of(const ToolCall& call);
+
+// The key of what a request asks about: the destination's, or the call's.
+std::string request_key(const ApprovalRequest& request);
 
 struct Outcome {
     ApprovalAnswer answer;

@@ -22,7 +22,7 @@ Outcome Approver::refused_locked() const {
 Outcome Approver::decide(const ApprovalRequest& original) {
     // What the cache and the loop guard count is computed here, from the call itself.
     ApprovalRequest request = original;
-    request.key = approval_key(request.call, request.env_keys);
+    request.key = request_key(request);
     const std::string& key = request.key;
 
     std::unique_lock lock(mutex_);

@@ -15,6 +15,20 @@ ApprovalAnswer malformed(const std::string& provider, const std::string& what) {
 
 nlohmann::json request_document(const ApprovalRequest& request) {
     const ToolCall& call = request.call;
+    if (request.network) {
+        // A destination of a running call: the host and port, and the call they belong to.
+        return {{"version", kExecProtocolVersion},
+                {"call_id", call.call_id},
+                {"tool", "network"},
+                {"request", network_request(*request.network)},
+                {"for_call",
+                 {{"tool", std::string(tool_name(call.tool))}, {"program", program_of(call)}}},
+                {"policy",
+                 {{"decision", std::string(policy::decision_name(request.verdict.decision))},
+                  {"rule", request.verdict.rule},
+                  {"reason", request.verdict.reason}}},
+                {"key", request.key}};
+    }
     auto reasons = nlohmann::json::array();
     for (const auto& r : request.risk.reasons) {
         reasons.push_back({{"id", r.id},

@@ -13,6 +13,8 @@ namespace airlock::approvals {
 inline constexpr int kExecProtocolVersion = 1;
 
 // {"version", "call_id", "tool", "request" (sanitized_request), "cwd", "risk", "policy", "key"}.
+// For a network destination: "tool": "network", "request": {"host", "port"}, "for_call" (the
+// call's tool and program, never its arguments) instead of "cwd" and "risk".
 // Never contains env values or file content.
 nlohmann::json request_document(const ApprovalRequest& request);
 

@@ -82,10 +82,28 @@ std::string policy_text(const policy::Verdict& verdict) {
     return out;
 }
 
+// A network destination: host and port, and the program that connects (never its arguments,
+// which may hold a URL's path or query).
+std::string network_summary(const ApprovalRequest& request, const Paint& paint, bool details) {
+    const ToolCall& call = request.call;
+    const NetworkDestination& d = *request.network;
+    std::string out = "\n";
+    out += paint("1;7", " airlock: network approval needed ");
+    if (!call.call_id.empty()) out += " call " + printable(call.call_id);
+    out += "\n";
+    out += field(paint, "host", paint("1", printable(d.host)));
+    out += field(paint, "port", std::to_string(d.port));
+    if (call.tool == Tool::shell_exec) out += field(paint, "program", printable(program_of(call)));
+    out += field(paint, "policy", policy_text(request.verdict));
+    out += field(paint, "key", details ? request.key : paint("2", request.key.substr(0, 16)));
+    return out;
+}
+
 }  // namespace
 
 std::string render_summary(const ApprovalRequest& request, const PromptStyle& style) {
     const Paint paint{style.color};
+    if (request.network) return network_summary(request, paint, false);
     const ToolCall& call = request.call;
     std::string out = "\n";
     out += paint("1;7", " airlock: approval needed ");
@@ -132,6 +150,7 @@ std::string render_choices(const PromptStyle& style) {
 
 std::string render_details(const ApprovalRequest& request, const PromptStyle& style) {
     const Paint paint{style.color};
+    if (request.network) return network_summary(request, paint, true);
     const ToolCall& call = request.call;
     std::string out = "\n";
     out += paint("1", "details");

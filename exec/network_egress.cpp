@@ -2,11 +2,26 @@
 
 #include <sys/socket.h>
 
+#include <system_error>
+
 #include "policy/policy.hpp"
 
 namespace airlock::exec {
 
-netproxy::Answer PolicyNetworkDecider::decide(const netproxy::Destination& d) {
+namespace {
+
+std::string destination_key(const netproxy::Destination& d) {
+    return d.origin + "\n" + d.host + ":" + std::to_string(d.port);
+}
+
+}  // namespace
+
+PolicyNetworkDecider::~PolicyNetworkDecider() {
+    wait_for_asks();
+}
+
+netproxy::Answer PolicyNetworkDecider::policy_answer(
+    const netproxy::Destination& d, std::optional<policy::NetworkDecision>* asks) const {
     policy::NetworkQuery q;
     q.host = d.host;
     q.port = d.port;
@@ -15,8 +30,12 @@ netproxy::Answer PolicyNetworkDecider::decide(const netproxy::Destination& d) {
         q.address = policy::IpAddress::parse(d.address);
         if (!q.address) return {false, "address", "the resolved address cannot be read"};
     }
-    const policy::NetworkDecision nd = policy::decide_network(policy_, q);
+    policy::NetworkDecision nd = policy::decide_network(policy_, q);
     if (nd.decision == policy::Decision::allow) return {true, nd.rule, nd.reason};
+    if (nd.decision == policy::Decision::ask) {
+        *asks = std::move(nd);
+        return {false, "unknown", "not on the policy's allow list: needs an approval"};
+    }
     if (d.address.empty() && nd.rule == "unknown") {
         // An address entry in allow may still open what this name resolves to.
         for (const auto& layer : policy_.layers)
@@ -24,11 +43,103 @@ netproxy::Answer PolicyNetworkDecider::decide(const netproxy::Destination& d) {
                 if (e.kind == policy::NetworkEntry::Kind::address)
                     return {true, "pending", "decided on the resolved address"};
     }
-    if (nd.decision == policy::Decision::ask)
-        return {false, nd.rule,
-                "not on the policy's allow list (\"unknown\": \"ask\" is refused: network "
-                "destinations are not put to approvals yet)"};
     return {false, nd.rule, nd.reason};
+}
+
+netproxy::Answer PolicyNetworkDecider::decide(const netproxy::Destination& d) {
+    std::optional<policy::NetworkDecision> asks;
+    netproxy::Answer a = policy_answer(d, &asks);
+    if (asks)
+        a.reason =
+            "not on the policy's allow list (\"unknown\": \"ask\", and nobody can be asked here)";
+    return a;
+}
+
+std::optional<netproxy::Answer> PolicyNetworkDecider::decide_or_wait(const netproxy::Destination& d,
+                                                                     netproxy::Later later) {
+    std::optional<policy::NetworkDecision> asks;
+    netproxy::Answer a = policy_answer(d, &asks);
+    const std::string key = destination_key(d);
+    if (!asks) {
+        if (!a.allow || d.address.empty() || !ask_) return a;
+        // An address an entry opens, for a name approved in this call: the approval is what
+        // let the connection through (the record says so).
+        std::lock_guard lock(mutex_);
+        if (auto it = answered_.find(key); it != answered_.end() && it->second.allow)
+            return netproxy::Answer{true, "approval",
+                                    "approved; the address is opened by " + a.rule};
+        return a;
+    }
+    if (!ask_) return decide(d);
+    std::lock_guard lock(mutex_);
+    if (auto it = answered_.find(key); it != answered_.end()) {
+        netproxy::Answer earlier = it->second;
+        earlier.reason = (earlier.allow ? "approved earlier in this call"
+                                        : "refused earlier in this call: " + earlier.reason);
+        return earlier;
+    }
+    auto [pending, first] = pending_.try_emplace(key);
+    pending->second.push_back(std::move(later));
+    if (!first) return std::nullopt;  // the same destination is being asked already
+    // Finished askers are joined here, so that their number stays that of the open asks.
+    std::erase_if(workers_, [](Worker& w) {
+        if (!*w.done) return false;
+        w.thread.join();
+        return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    approvals::NetworkDestination destination{d.host, d.port};
+    try {
+        workers_.push_back(
+            {std::thread([this, key, origin = d.origin, destination, asked = *asks, done] {
+                 netproxy::Answer answer;
+                 try {
+                     answer = ask_(origin, destination, asked);
+                 } catch (const std::exception& e) {
+                     answer = {false, "approval",
+                               std::string("the approval could not be asked: ") + e.what()};
+                 }
+                 std::vector<netproxy::Later> waiting;
+                 {
+                     std::lock_guard lock(mutex_);
+                     // A call that ended meanwhile was forgotten: its answer is kept for nothing.
+                     if (auto it = pending_.find(key); it != pending_.end()) {
+                         answered_[key] = answer;
+                         waiting = std::move(it->second);
+                         pending_.erase(it);
+                     }
+                 }
+                 for (auto& w : waiting)
+                     w(answer);
+                 *done = true;
+             }),
+             done});
+    } catch (const std::system_error& e) {
+        pending_.erase(key);  // no thread to ask on: refused now, nobody waits
+        return netproxy::Answer{false, "approval",
+                                std::string("the approval could not be asked: ") + e.what()};
+    }
+    return std::nullopt;
+}
+
+void PolicyNetworkDecider::forget(const std::string& origin) {
+    std::lock_guard lock(mutex_);
+    const auto of_origin = [prefix = origin + "\n"](const auto& entry) {
+        return entry.first.compare(0, prefix.size(), prefix) == 0;
+    };
+    std::erase_if(answered_, of_origin);
+    std::erase_if(pending_, of_origin);  // its connections are closed: nobody waits any more
+}
+
+void PolicyNetworkDecider::wait_for_asks() {
+    std::vector<Worker> workers;
+    {
+        std::lock_guard lock(mutex_);
+        workers = std::move(workers_);
+        workers_.clear();
+    }
+    for (auto& w : workers)
+        if (w.thread.joinable()) w.thread.join();
 }
 
 netproxy::ProxyOptions proxy_options(const policy::NetworkPolicy& policy) {
@@ -44,30 +155,72 @@ netproxy::ProxyOptions proxy_options(const policy::NetworkPolicy& policy) {
     return o;
 }
 
-Result<std::unique_ptr<CallEgress>> CallEgress::start(const policy::NetworkPolicy& policy) {
-    std::unique_ptr<CallEgress> egress(new CallEgress());
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return sys_error("sandbox", "cannot create the network proxy's channel", "socketpair");
-    UniqueFd ours(pair[0]);
-    egress->child_channel_.reset(pair[1]);
-    CallEgress* raw = egress.get();
-    auto proxy = netproxy::Proxy::start(proxy_options(policy),
-                                        std::make_shared<PolicyNetworkDecider>(policy),
+Result<std::unique_ptr<SessionEgress>> SessionEgress::start(const policy::NetworkPolicy& policy,
+                                                            NetworkAsker asker) {
+    std::unique_ptr<SessionEgress> egress(new SessionEgress());
+    SessionEgress* raw = egress.get();
+    raw->asker_ = std::move(asker);
+    PolicyNetworkDecider::Ask ask;
+    if (raw->asker_) {
+        ask = [raw](const std::string& origin, const approvals::NetworkDestination& d,
+                    const policy::NetworkDecision& asked) {
+            ToolCall call;
+            {
+                std::lock_guard lock(raw->mutex_);
+                if (auto it = raw->context_.find(origin); it != raw->context_.end())
+                    call = it->second;
+                else
+                    call.call_id = origin;
+            }
+            return raw->asker_(call, d, asked);
+        };
+    }
+    raw->decider_ = std::make_shared<PolicyNetworkDecider>(policy, std::move(ask));
+    auto proxy = netproxy::Proxy::start(proxy_options(policy), raw->decider_,
                                         [raw](const netproxy::ConnectionRecord& r) {
-                                            std::lock_guard<std::mutex> lock(raw->mutex_);
-                                            raw->records_.push_back(r);
+                                            std::lock_guard lock(raw->mutex_);
+                                            CallNetwork& call = raw->calls_[r.origin];
+                                            if (call.records.size() < kMaxRecordsPerCall)
+                                                call.records.push_back(r);
+                                            else
+                                                ++call.dropped;
                                         });
     if (!proxy) return proxy.error();
-    egress->proxy_ = std::move(proxy).value();
-    egress->proxy_->serve_from(std::move(ours));
+    raw->proxy_ = std::move(proxy).value();
     return egress;
 }
 
-std::vector<netproxy::ConnectionRecord> CallEgress::finish() {
+Result<UniqueFd> SessionEgress::open_call(const ToolCall& call) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return sys_error("sandbox", "cannot create the network proxy's channel", "socketpair");
+    UniqueFd ours(pair[0]), theirs(pair[1]);
+    {
+        std::lock_guard lock(mutex_);
+        context_[call.call_id] = call;
+        calls_[call.call_id];
+    }
+    proxy_->serve_from(std::move(ours), call.call_id);
+    return theirs;
+}
+
+CallNetwork SessionEgress::end_call(const std::string& call_id) {
+    proxy_->close_origin(call_id);
+    decider_->forget(call_id);
+    std::lock_guard lock(mutex_);
+    CallNetwork out;
+    if (auto it = calls_.find(call_id); it != calls_.end()) {
+        out = std::move(it->second);
+        calls_.erase(it);
+    }
+    context_.erase(call_id);
+    return out;
+}
+
+SessionEgress::~SessionEgress() {
     if (proxy_) proxy_->stop();
-    std::lock_guard<std::mutex> lock(mutex_);
-    return std::move(records_);
+    // The askers call into the session: none may still run once it goes on without them.
+    if (decider_) decider_->wait_for_asks();
 }
 
 nlohmann::json network_request_record(const netproxy::ConnectionRecord& r) {

@@ -16,6 +16,7 @@
 #include "exec/blob_store.hpp"
 #include "exec/command_lookup.hpp"
 #include "exec/file_tools.hpp"
+#include "exec/network_egress.hpp"
 #include "exec/process_runner.hpp"
 #include "exec/run_grants.hpp"
 #include "exec/sandboxed_launch.hpp"
@@ -132,6 +133,17 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {}
 
 Session::~Session() {
     (void)finish();
+    stop_egress();
+}
+
+// Nothing of the proxy outlives the session, and no ask of it is answered after its end.
+void Session::stop_egress() {
+    std::unique_ptr<SessionEgress> egress;
+    {
+        std::lock_guard lock(egress_mutex_);
+        egress = std::move(egress_);
+    }
+    egress.reset();
 }
 
 void Session::record_event(const std::string& type, const std::string& call_id, json data) {
@@ -255,6 +267,7 @@ void Session::start() {
 
 Result<void> Session::finish() {
     if (finished_ || !wal_) return {};
+    stop_egress();
     finished_ = true;
     const bool aborted = startup_error_.has_value() || (approver_ && approver_->run_aborted());
     json totals = {{"calls", calls_.load()}, {"blocked_or_failed", failures_.load()}};
@@ -575,6 +588,51 @@ Session::Stop Session::ask_approval(Call& c) {
                    std::string(approvals::decision_name(answer.decision)) + " by " +
                        answer.provider + (answer.reason.empty() ? "" : ": " + answer.reason) +
                        " (policy rule \"" + v.rule + "\" asks for approval)");
+}
+
+netproxy::Answer Session::ask_network(const ToolCall& call,
+                                      const approvals::NetworkDestination& destination,
+                                      const policy::NetworkDecision& asked) {
+    approvals::ApprovalRequest request;
+    request.call = call;
+    request.network = destination;
+    request.verdict.decision = policy::Decision::ask;
+    request.verdict.rule = asked.rule;
+    request.verdict.reason = asked.reason;
+    request.key = approvals::request_key(request);
+    const json network = {{"host", destination.host}, {"port", destination.port}};
+    record("approval_requested", call.call_id,
+           {{"key", request.key},
+            {"provider", approver_->provider_name()},
+            {"rule", asked.rule},
+            {"network", network}});
+    if (wal_) (void)wal_->sync();  // the question is on disk before anyone answers it
+    const approvals::Outcome outcome = approver_->decide(request);
+    const auto& answer = outcome.answer;
+    record("approval_answered", call.call_id,
+           {{"key", request.key},
+            {"provider", answer.provider},
+            {"decision", approvals::decision_name(answer.decision)},
+            {"reason", answer.reason},
+            {"seconds", answer.seconds},
+            {"from_session_cache", outcome.from_session_cache},
+            {"loop_guard", outcome.loop_guard},
+            {"network", network}});
+    if (approvals::grants(answer.decision))
+        return {true, "approval",
+                outcome.from_session_cache
+                    ? "approved earlier for this session"
+                    : std::string(approvals::decision_name(answer.decision)) + " by " +
+                          answer.provider};
+    if (outcome.loop_guard)
+        return {false, "approval",
+                "loop_guard: the same request was denied " +
+                    std::to_string(policy_->approvals().max_repeated_denials) +
+                    " times; the run is aborted"};
+    return {false, "approval",
+            std::string(approvals::decision_name(answer.decision)) + " by " + answer.provider +
+                (answer.reason.empty() ? "" : ": " + answer.reason) + " (policy rule \"" +
+                asked.rule + "\" asks for approval)"};
 }
 
 CallResult Session::end_call(Call& c, Stop stop) {

@@ -17,14 +17,21 @@
 #include "exec/sandboxed_launch.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
+#include "platform/unique_fd.hpp"
 #include "policy/policy.hpp"
 #include "wal/writer.hpp"
 
 namespace airlock::netproxy {
-struct ConnectionRecord;
+struct Answer;
+}
+namespace airlock::policy {
+struct NetworkDecision;
 }
 
 namespace airlock::exec {
+
+class SessionEgress;
+struct CallNetwork;
 
 struct SessionOptions {
     std::filesystem::path workspace;  // must exist
@@ -137,7 +144,14 @@ class Session {
     Stop write_file(Call& c);
     Stop read_file(Call& c);
     Result<std::unique_ptr<Launch>> prepare_launch(Call& c, int proxy_channel = -1);
-    void record_network(Call& c, const std::vector<netproxy::ConnectionRecord>& records);
+    // The session's egress proxy, started by the first call that needs it; the call's channel.
+    Result<UniqueFd> open_egress(Call& c);
+    void record_network(Call& c, const CallNetwork& network);
+    // "unknown": "ask" for one destination of a running call (on an asker's own thread).
+    netproxy::Answer ask_network(const ToolCall& call,
+                                 const approvals::NetworkDestination& destination,
+                                 const policy::NetworkDecision& asked);
+    void stop_egress();
     Stop start_command(Call& c);
     RunLimits run_limits(const Call& c) const;
     Stop check_sandbox_started(Call& c, Launch::Outcome& ran);
@@ -162,6 +176,8 @@ class Session {
     std::mutex advance_mutex_;
     std::multiset<std::string> approved_in_advance_;  // approval keys granted ahead of their call
     std::string call_prefix_;
+    std::mutex egress_mutex_;
+    std::unique_ptr<SessionEgress> egress_;  // shared by the session's calls; stopped in finish()
 };
 
 }  // namespace airlock::exec

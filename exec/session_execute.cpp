@@ -26,18 +26,29 @@ Session::Stop Session::execute(Call& c) {
         case Tool::shell_exec:
             break;
     }
-    // A network allow list: the call's own proxy, for as long as the command runs.
-    std::unique_ptr<CallEgress> egress;
+    // A network allow list: the session's proxy serves this call on its own channel for as
+    // long as the command runs; when it ends, so do its connections.
+    UniqueFd channel;
     if (c.profile->network_proxy) {
-        auto started = CallEgress::start(policy_->sandbox().network_policy);
-        if (!started) return sandbox_denied(c, started.error().describe());
-        egress = std::move(started).value();
+        auto opened = open_egress(c);
+        if (!opened) return sandbox_denied(c, opened.error().describe());
+        channel = std::move(opened).value();
     }
-    auto launch = prepare_launch(c, egress ? egress->child_channel() : -1);
+    struct CallChannel {
+        SessionEgress* egress;
+        const std::string& call_id;
+        ~CallChannel() {
+            if (egress) egress->end_call(call_id);
+        }
+    } served{channel.valid() ? egress_.get() : nullptr, c.call.call_id};
+    auto launch = prepare_launch(c, channel.valid() ? channel.get() : -1);
     if (!launch) return sandbox_denied(c, launch.error().describe());
     if (auto stop = start_command(c)) return stop;
     auto ran = (*launch)->run(run_limits(c));
-    if (egress) record_network(c, egress->finish());
+    if (served.egress) {
+        record_network(c, served.egress->end_call(c.call.call_id));
+        served.egress = nullptr;
+    }
     if (!ran) {
         record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
         return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
@@ -116,15 +127,38 @@ Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c, int proxy_chann
     return Launch::prepare(request);
 }
 
+Result<UniqueFd> Session::open_egress(Call& c) {
+    std::lock_guard lock(egress_mutex_);
+    if (!egress_) {
+        auto started = SessionEgress::start(
+            policy_->sandbox().network_policy,
+            [this](const ToolCall& call, const approvals::NetworkDestination& destination,
+                   const policy::NetworkDecision& asked) {
+                return ask_network(call, destination, asked);
+            });
+        if (!started) return started.error();
+        egress_ = std::move(started).value();
+        // Once per session: the calls after this one share it.
+        record("network_proxy_started", c.call.call_id,
+               {{"max_connections", netproxy::ProxyOptions{}.max_connections},
+                {"records_per_call", SessionEgress::kMaxRecordsPerCall}});
+    }
+    return egress_->open_call(c.call);
+}
+
 // Every connection through the proxy is a record; the refused ones are also in the result, so
 // that the caller can tell why a download failed.
-void Session::record_network(Call& c, const std::vector<netproxy::ConnectionRecord>& records) {
+void Session::record_network(Call& c, const CallNetwork& network) {
     json refused = json::array();
-    for (const auto& r : records) {
+    for (const auto& r : network.records) {
         record("network_request", c.call.call_id, network_request_record(r));
         if (!r.allowed && refused.size() < 20)
             refused.push_back({{"host", r.host}, {"port", r.port}, {"reason", r.reason}});
     }
+    if (network.dropped > 0)
+        record("network_requests_dropped", c.call.call_id,
+               {{"count", network.dropped},
+                {"reason", "more connections than one call's records keep"}});
     if (!refused.empty()) c.result.sandbox["network_refused"] = refused;
 }
 

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -42,17 +44,23 @@ std::string header_safe(std::string_view s) {
 
 // One client connection and, once connected, its upstream.
 struct Conn {
-    explicit Conn(tcp::socket s)
+    Conn(tcp::socket s, std::string from)
         : client(std::move(s)),
           upstream(client.get_executor()),
           resolver(client.get_executor()),
           timer(client.get_executor()),
-          started(Clock::now()) {}
+          waiting(client.get_executor()),
+          started(Clock::now()),
+          origin(std::move(from)) {
+        record.origin = origin;
+    }
     tcp::socket client, upstream;
     tcp::resolver resolver;
     asio::steady_timer timer;
+    asio::steady_timer waiting;  // wakes a connection whose Decider answers later
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point started;
+    std::string origin;
     bool open = true;
     std::string buffer;  // bytes read from the client and not yet used
     ConnectionRecord record;
@@ -67,7 +75,23 @@ struct Conn {
         upstream.close(ec);
         resolver.cancel();
         timer.cancel();
+        waiting.cancel();
     }
+};
+
+// Lets a Decider's late answer reach the proxy's thread, and nothing once the proxy stopped.
+struct Poster {
+    std::mutex mutex;
+    asio::io_context* io = nullptr;
+};
+
+// What the proxy serves for one origin, and who waits for it to close.
+struct OriginState {
+    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+    std::vector<std::shared_ptr<asio::posix::stream_descriptor>> channels;
+    std::size_t connections = 0;
+    bool closed = false;
+    std::vector<std::shared_ptr<std::promise<void>>> waiters;  // close_origin callers
 };
 
 // Closes the connection once its deadline has passed (slow clients, idle tunnels).
@@ -142,9 +166,57 @@ struct Proxy::Impl {
     std::thread thread;
     std::vector<asio::ip::address> own_addresses;
     std::set<std::shared_ptr<Conn>> conns;
-    std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
-    std::vector<std::shared_ptr<asio::posix::stream_descriptor>> channels;
+    std::map<std::string, OriginState> origins;
+    std::shared_ptr<Poster> poster = std::make_shared<Poster>();
     bool stopping = false;
+    std::atomic<bool> stopped{false};
+
+    // The Decider's answer, waiting without blocking the thread when it comes later. While it
+    // is pending, the connection's own deadlines do not run (the Decider owns the wait).
+    // (`asked` is a named object in the caller's frame: GCC 12 frees a braced temporary
+    // argument of a coroutine twice.)
+    awaitable<Answer> decide(const std::shared_ptr<Conn>& cp, const Destination& asked) {
+        Conn& c = *cp;
+        Destination d = asked;
+        d.origin = c.origin;
+        auto slot = std::make_shared<std::optional<Answer>>();
+        Later later = [poster = poster, weak = std::weak_ptr<Conn>(cp), slot](Answer a) {
+            std::lock_guard<std::mutex> lock(poster->mutex);
+            if (!poster->io) return;
+            asio::post(*poster->io, [weak, slot, a = std::move(a)]() mutable {
+                if (*slot) return;
+                *slot = std::move(a);
+                if (auto conn = weak.lock()) conn->waiting.cancel();
+            });
+        };
+        if (auto now = decider->decide_or_wait(d, std::move(later))) co_return std::move(*now);
+        c.deadline = Clock::time_point::max();
+        while (!*slot && c.open) {
+            c.waiting.expires_at(Clock::time_point::max());
+            error_code ec;
+            co_await c.waiting.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+        c.touch(options.connect_timeout);
+        if (!*slot)
+            co_return Answer{false, "closed", "the connection ended while its answer was pending"};
+        co_return std::move(**slot);
+    }
+
+    // A connection of `origin` ended: its close_origin callers may go on once none is left.
+    void connection_ended(const std::string& origin) {
+        auto it = origins.find(origin);
+        if (it == origins.end()) return;
+        if (it->second.connections > 0) --it->second.connections;
+        release_waiters(it->second);
+        if (it->second.closed && it->second.connections == 0) origins.erase(it);
+    }
+
+    static void release_waiters(OriginState& o) {
+        if (o.connections > 0 || !o.closed) return;
+        for (auto& w : o.waiters)
+            w->set_value();
+        o.waiters.clear();
+    }
 
     void finish(Conn& c, const char* protocol) {
         if (!c.record_set) return;
@@ -174,9 +246,11 @@ struct Proxy::Impl {
 
     // The policy on the name, then on every address it resolves to; the addresses to connect
     // to, or empty with the refusal filled in (`unreachable` when the name does not resolve).
-    awaitable<std::vector<asio::ip::address>> resolve_and_decide(Conn& c, const std::string& host,
+    awaitable<std::vector<asio::ip::address>> resolve_and_decide(const std::shared_ptr<Conn>& cp,
+                                                                 const std::string& host,
                                                                  std::uint16_t port,
                                                                  bool& unreachable) {
+        Conn& c = *cp;
         unreachable = false;
         c.record.host = host;
         c.record.port = port;
@@ -191,7 +265,8 @@ struct Proxy::Impl {
                                     : literal);
         } else {
             // Asked first by name: a denied name is never looked up (no DNS exfiltration).
-            Answer by_name = decider->decide({host, port, "", false});
+            const Destination by_name_destination{host, port, "", false, ""};
+            Answer by_name = co_await decide(cp, by_name_destination);
             if (!by_name.allow) {
                 c.record.rule = by_name.rule;
                 c.record.reason = by_name.reason;
@@ -229,7 +304,8 @@ struct Proxy::Impl {
         }
         // Every address must pass: one refused address refuses the name.
         for (const auto& a : addresses) {
-            Answer ans = decider->decide({host, port, a.to_string(), is_own(a)});
+            const Destination destination{host, port, a.to_string(), is_own(a), ""};
+            Answer ans = co_await decide(cp, destination);
             c.record.rule = ans.rule;
             if (!ans.allow) {
                 c.record.address = a.to_string();
@@ -405,7 +481,7 @@ struct Proxy::Impl {
             co_return;
         }
         bool unreachable = false;
-        auto addresses = co_await resolve_and_decide(c, h.host, h.port, unreachable);
+        auto addresses = co_await resolve_and_decide(cp, h.host, h.port, unreachable);
         if (addresses.empty()) {
             c.record.allowed = false;
             // (Named first: GCC 12 mishandles temporaries of a conditional inside co_await.)
@@ -486,7 +562,7 @@ struct Proxy::Impl {
             co_return;
         }
         bool unreachable = false;
-        auto addresses = co_await resolve_and_decide(c, r.host, r.port, unreachable);
+        auto addresses = co_await resolve_and_decide(cp, r.host, r.port, unreachable);
         if (addresses.empty()) {
             c.record.allowed = false;
             {
@@ -533,9 +609,10 @@ struct Proxy::Impl {
         finish(*c, protocol);
         c->close();
         conns.erase(c);
+        connection_ended(c->origin);
     }
 
-    awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor) {
+    awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, std::string origin) {
         while (!stopping) {
             error_code ec;
             tcp::socket s =
@@ -550,14 +627,19 @@ struct Proxy::Impl {
                 continue;
             }
             if (conns.size() >= options.max_connections) continue;  // closed: over the bound
+            auto o = origins.find(origin);
+            if (o == origins.end() || o->second.closed) co_return;
             s.set_option(tcp::no_delay(true), ec);
-            auto c = std::make_shared<Conn>(std::move(s));
+            auto c = std::make_shared<Conn>(std::move(s), origin);
             conns.insert(c);
+            ++o->second.connections;
             asio::co_spawn(io, handle(c), asio::detached);
         }
     }
 
-    void serve_on_thread(UniqueFd listening) {
+    void serve_on_thread(UniqueFd listening, const std::string& origin) {
+        OriginState& o = origins[origin];
+        if (o.closed || stopping) return;
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
         if (::getsockname(listening.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
@@ -565,8 +647,28 @@ struct Proxy::Impl {
         error_code ec;
         acceptor->assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening.release(), ec);
         if (ec) return;
-        acceptors.push_back(acceptor);
-        asio::co_spawn(io, accept_loop(acceptor), asio::detached);
+        o.acceptors.push_back(acceptor);
+        asio::co_spawn(io, accept_loop(acceptor, origin), asio::detached);
+    }
+
+    // On the proxy's thread: closes what serves `origin` and every connection of it.
+    void close_origin_here(const std::string& origin, std::shared_ptr<std::promise<void>> done) {
+        OriginState& o = origins[origin];
+        o.closed = true;
+        error_code ec;
+        for (auto& a : o.acceptors)
+            a->close(ec);
+        for (auto& d : o.channels)
+            d->close(ec);
+        o.acceptors.clear();
+        o.channels.clear();
+        // Closing ends each connection's coroutine, which records it and counts it out.
+        auto open = conns;
+        for (auto& c : open)
+            if (c->origin == origin) c->close();
+        if (done) o.waiters.push_back(std::move(done));
+        release_waiters(o);
+        if (o.connections == 0 && o.waiters.empty()) origins.erase(origin);
     }
 };
 
@@ -592,6 +694,7 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyOptions options, std::shared_pt
         }
     }
     ::freeifaddrs(list);
+    impl->poster->io = &impl->io;
     Impl* raw = impl.get();
     impl->thread = std::thread([raw] { raw->io.run(); });
     return std::unique_ptr<Proxy>(new Proxy(std::move(impl)));
@@ -599,24 +702,39 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyOptions options, std::shared_pt
 
 Proxy::Proxy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-void Proxy::serve(UniqueFd listening) {
+void Proxy::serve(UniqueFd listening, std::string origin) {
     auto fd = std::make_shared<UniqueFd>(std::move(listening));
-    asio::post(impl_->io, [impl = impl_.get(), fd] { impl->serve_on_thread(std::move(*fd)); });
+    asio::post(impl_->io, [impl = impl_.get(), fd, origin = std::move(origin)] {
+        impl->serve_on_thread(std::move(*fd), origin);
+    });
 }
 
-void Proxy::serve_from(UniqueFd channel) {
+void Proxy::serve_from(UniqueFd channel, std::string origin) {
     auto fd = std::make_shared<UniqueFd>(std::move(channel));
-    asio::post(impl_->io, [impl = impl_.get(), fd] {
+    asio::post(impl_->io, [impl = impl_.get(), fd, origin = std::move(origin)] {
+        OriginState& o = impl->origins[origin];
+        if (o.closed || impl->stopping) return;
         auto d = std::make_shared<asio::posix::stream_descriptor>(impl->io, fd->release());
-        impl->channels.push_back(d);
-        d->async_wait(asio::posix::stream_descriptor::wait_read, [impl, d](error_code ec) {
+        o.channels.push_back(d);
+        d->async_wait(asio::posix::stream_descriptor::wait_read, [impl, d, origin](error_code ec) {
             if (ec) return;
             const int got = receive_fd(d->native_handle());
             error_code ignored;
             d->close(ignored);
-            if (got >= 0) impl->serve_on_thread(UniqueFd(got));
+            if (got >= 0) impl->serve_on_thread(UniqueFd(got), origin);
         });
     });
+}
+
+void Proxy::close_origin(const std::string& origin) {
+    if (!impl_ || !impl_->thread.joinable()) return;
+    auto done = std::make_shared<std::promise<void>>();
+    auto closed = done->get_future();
+    asio::post(impl_->io,
+               [impl = impl_.get(), origin, done] { impl->close_origin_here(origin, done); });
+    // A stop racing this call may drop the posted close; the stop closes everything anyway.
+    while (closed.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready)
+        if (impl_->stopped) return;
 }
 
 void Proxy::stop() {
@@ -624,10 +742,12 @@ void Proxy::stop() {
     asio::post(impl_->io, [impl = impl_.get()] {
         impl->stopping = true;
         error_code ec;
-        for (auto& a : impl->acceptors)
-            a->close(ec);
-        for (auto& d : impl->channels)
-            d->close(ec);
+        for (auto& [name, o] : impl->origins) {
+            for (auto& a : o.acceptors)
+                a->close(ec);
+            for (auto& d : o.channels)
+                d->close(ec);
+        }
         // Closing ends each connection's coroutine, which records it.
         auto open = impl->conns;
         for (auto& c : open)
@@ -635,6 +755,17 @@ void Proxy::stop() {
         impl->work.reset();
     });
     impl_->thread.join();
+    impl_->stopped = true;
+    {
+        // Late answers go nowhere from now on; a close_origin that raced the stop returns.
+        std::lock_guard<std::mutex> lock(impl_->poster->mutex);
+        impl_->poster->io = nullptr;
+    }
+    for (auto& [name, o] : impl_->origins) {
+        for (auto& w : o.waiters)
+            w->set_value();
+        o.waiters.clear();
+    }
 }
 
 Proxy::~Proxy() {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "netproxy/fd_passing.hpp"
@@ -27,6 +28,7 @@ struct Destination {
     std::uint16_t port = 0;
     std::string address;               // the resolved address it would connect to
     bool address_is_host_own = false;  // one of this machine's interface addresses
+    std::string origin;                // the listening socket it came through (serve's origin)
 };
 
 struct Answer {
@@ -35,15 +37,28 @@ struct Answer {
     std::string reason;
 };
 
+// Delivers an answer that was not ready at once. Callable from any thread; the first call
+// counts. After the proxy stopped, or after the connection ended, it does nothing.
+using Later = std::function<void(Answer)>;
+
 class Decider {
   public:
     virtual ~Decider() = default;
     // Called on the proxy's thread; must not block for long.
     virtual Answer decide(const Destination& destination) = 0;
+    // The same, for an answer that may take time (a person is asked): the answer now, or
+    // nullopt and `later` is called with it (from any thread) while the connection waits. The
+    // proxy's thread is never blocked by a pending answer, and the connection's own deadlines
+    // do not run while it waits: the Decider bounds the wait (close_origin and stop end it).
+    virtual std::optional<Answer> decide_or_wait(const Destination& destination, Later later) {
+        (void)later;
+        return decide(destination);
+    }
 };
 
 // One connection, when it ends. Never holds paths, queries, headers or bodies.
 struct ConnectionRecord {
+    std::string origin;    // the listening socket's origin (serve's argument)
     std::string protocol;  // "http", "connect", "socks5"
     std::string host;
     std::uint16_t port = 0;
@@ -73,11 +88,16 @@ class Proxy {
         ProxyOptions options, std::shared_ptr<Decider> decider,
         std::function<void(const ConnectionRecord&)> record);
     // Serves a listening stream socket (any address family; it may live in another network
-    // namespace).
-    void serve(UniqueFd listening);
+    // namespace). `origin` names it: its connections' destinations and records carry it, and
+    // close_origin ends them all. Several origins share the proxy's one thread.
+    void serve(UniqueFd listening, std::string origin = {});
     // Waits, without blocking, for a listening socket sent over `channel` (SCM_RIGHTS), then
     // serves it. The channel closing first is not an error: nothing is served.
-    void serve_from(UniqueFd channel);
+    void serve_from(UniqueFd channel, std::string origin = {});
+    // Stops serving `origin`: its listening socket and channel are closed, and so is every one
+    // of its connections (including those waiting for an answer). Returns once each of them has
+    // been recorded. Not to be called from the proxy's own thread (a Decider or a Recorder).
+    void close_origin(const std::string& origin);
     // Stops accepting, closes every connection and joins the thread. Called by the destructor.
     void stop();
     ~Proxy();

@@ -105,9 +105,15 @@ void describe_decision(const ojson& d, TimelineEntry& e) {
     e.tone = decision == "allow" ? Tone::good : decision == "ask" ? Tone::attention : Tone::bad;
 }
 
+// "network HOST:PORT: " for an approval about a network destination, else "".
+std::string network_prefix(const ojson& d) {
+    if (!d.is_object() || !d.contains("network")) return {};
+    return "network " + text(d["network"], "host") + ":" + text(d["network"], "port") + ": ";
+}
+
 void describe_answer(const ojson& d, TimelineEntry& e) {
     const std::string decision = text(d, "decision");
-    e.detail = decision + " by " + text(d, "provider");
+    e.detail = network_prefix(d) + decision + " by " + text(d, "provider");
     if (!text(d, "seconds").empty()) e.detail += " after " + text(d, "seconds") + " s";
     if (flag(d, "from_session_cache")) e.detail += " (remembered for the session)";
     if (flag(d, "loop_guard")) e.detail += " (loop guard: the run is aborted)";
@@ -159,7 +165,8 @@ void describe(const Record& r, TimelineEntry& e) {
     } else if (t == "policy_decided") {
         describe_decision(d, e);
     } else if (t == "approval_requested") {
-        e.detail = "asking " + text(d, "provider") + " (rule " + text(d, "rule") + ")";
+        e.detail =
+            network_prefix(d) + "asking " + text(d, "provider") + " (rule " + text(d, "rule") + ")";
         e.tone = Tone::attention;
     } else if (t == "approval_answered") {
         describe_answer(d, e);

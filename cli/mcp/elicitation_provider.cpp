@@ -20,6 +20,19 @@ std::string describe_call(const approvals::ApprovalRequest& r) {
     using approvals::printable;
     std::ostringstream out;
     const ToolCall& call = r.call;
+    if (r.network) {
+        // Only the host and port: never the path, query or headers of what is requested.
+        out << "airlock asks for approval of a network connection.\n";
+        out << "Host: " << printable(r.network->host) << "\nPort: " << r.network->port << "\n";
+        out << "For call " << printable(call.call_id);
+        if (call.tool == Tool::shell_exec)
+            out << " (" << printable(approvals::program_of(call)) << ")";
+        out << "\nPolicy rule: \"" << printable(r.verdict.rule) << "\"";
+        if (!r.verdict.reason.empty()) out << ": " << printable(r.verdict.reason);
+        out << "\nApprove? once: this call's connections to this host and port; session: for "
+               "the rest of this session.";
+        return out.str();
+    }
     out << "airlock asks for approval of a tool call.\n";
     out << "Tool: " << tool_name(call.tool) << "\n";
     switch (call.tool) {

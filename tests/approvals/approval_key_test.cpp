@@ -153,3 +153,46 @@ TEST_CASE("exec request document: no env values, no file content") {
     CHECK(parsed["risk"]["level"] == "high");
     CHECK(parsed["risk"]["reasons"][0]["id"] == "rm_recursive");
 }
+
+namespace {
+ApprovalRequest network_ask(std::string host, std::uint16_t port, const ToolCall& call) {
+    ApprovalRequest request;
+    request.call = call;
+    request.network = NetworkDestination{std::move(host), port};
+    request.verdict.decision = policy::Decision::ask;
+    request.verdict.rule = "unknown";
+    request.verdict.reason = "not on the policy's allow list: needs an approval";
+    request.key = request_key(request);
+    return request;
+}
+}  // namespace
+
+TEST_CASE("approval key: a network destination has one key per host and port, whatever the call") {
+    const auto a = network_ask("pypi.org", 443, shell_call({"pip", "install", "x"}));
+    // The documented vector: printf '%s' '{"request":{"host":"pypi.org","port":443},
+    // "tool":"network"}' | sha256sum
+    CHECK(a.key == "7599f08b8514f22a7979e3098727272aa57601fa24dc77abcd80bbc38a8b4200");
+    CHECK(network_approval_key({"pypi.org", 443}) == a.key);
+    CHECK(network_ask("pypi.org", 443, shell_call({"curl", "x"})).key == a.key);
+    CHECK(network_ask("pypi.org", 80, shell_call({"pip"})).key != a.key);
+    CHECK(network_ask("files.pythonhosted.org", 443, shell_call({"pip"})).key != a.key);
+    // Never the key of a call, even one whose request looks alike.
+    CHECK(a.key != approval_key(shell_call({"pypi.org"}), {}));
+}
+
+TEST_CASE("exec request document for a network destination: host, port and program only") {
+    const auto request = network_ask(
+        "example.org", 8443, shell_call({"curl", "https://example.org:8443/p?token=SECRET"}));
+    const auto doc = request_document(request);
+    CHECK(doc["tool"] == "network");
+    CHECK(doc["request"] == nlohmann::json{{"host", "example.org"}, {"port", 8443}});
+    CHECK(doc["for_call"] == nlohmann::json{{"tool", "shell_exec"}, {"program", "curl"}});
+    CHECK(doc["call_id"] == "c1");
+    CHECK(doc["policy"]["rule"] == "unknown");
+    CHECK(doc["key"] == request.key);
+    CHECK_FALSE(doc.contains("risk"));
+    CHECK(doc.dump().find("SECRET") == std::string::npos);
+    CHECK(doc.dump().find("/p") == std::string::npos);
+    // Positive control: the call's own request document does carry its arguments.
+    CHECK(request_document(request_for(request.call)).dump().find("SECRET") != std::string::npos);
+}

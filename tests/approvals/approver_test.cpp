@@ -304,3 +304,29 @@ TEST_CASE("approver: a concurrent ask for a pending key waits and uses a session
     CHECK(first.answer.decision == D::approved_for_session);
     CHECK(second.from_session_cache);
 }
+
+TEST_CASE("approver: a network destination's key gets the session cache and the loop guard") {
+    Fixture f;
+    Approver approver = f.make();
+    auto ask = [](std::string host, std::uint16_t port, ToolCall call) {
+        ApprovalRequest r;
+        r.call = std::move(call);
+        r.network = NetworkDestination{std::move(host), port};
+        r.verdict.decision = policy::Decision::ask;
+        r.key = "not trusted";
+        return r;
+    };
+    f.answers({D::approved_for_session, D::denied, D::denied});
+    CHECK(approver.decide(ask("pypi.org", 443, shell_call({"pip"}))).answer.decision ==
+          D::approved_for_session);
+    // Another call's command, the same host and port: from the cache.
+    const Outcome cached = approver.decide(ask("pypi.org", 443, shell_call({"curl"})));
+    CHECK(cached.from_session_cache);
+    CHECK(f.asks() == 1);
+    CHECK(f.script->asked_keys[0] == network_approval_key({"pypi.org", 443}));
+    // Another port is another key; two denials of it trip the loop guard.
+    CHECK_FALSE(approver.decide(ask("pypi.org", 80, shell_call({"pip"}))).loop_guard);
+    CHECK(approver.decide(ask("pypi.org", 80, shell_call({"pip"}))).loop_guard);
+    CHECK(approver.run_aborted());
+    CHECK(f.asks() == 3);
+}

@@ -157,3 +157,52 @@ test('a 2025-06-18 client gets elicitation/create without mode; answers are matc
   server.child.stdin.end();
   assert.equal(await server.exited, 0);
 });
+
+test('a network destination ("unknown": "ask") is asked through elicitation: host, port, program, never the URL', async (t) => {
+  for (const tool of ['/usr/bin/bwrap', '/usr/bin/curl'])
+    if (!fs.existsSync(tool)) return t.skip(`not applicable here: no ${tool}`);
+  const http = await import('node:http');
+  const hits = [];
+  const target = http.createServer((req, res) => {
+    hits.push(req.url);
+    res.end('hello');
+  });
+  await new Promise((resolve) => target.listen(0, '127.0.0.1', resolve));
+  t.after(() => target.close());
+  const port = target.address().port;
+  const ws = makeWorkspace(t);
+  const policy = ws.policy('net.json', [], {
+    default: 'allow',
+    env: { allow: ['PATH', 'HOME', 'LANG'] },
+    sandbox: { network: { allow: [`127.0.0.1:${port}`], unknown: 'ask', hosts: { 'ask.test': '127.0.0.1' } } },
+  });
+  const asked = [];
+  const { client } = await connect(t, ws, ['--no-builtin-policy', '--policy', policy, '--sandbox', 'bwrap'], {
+    onElicit: async (params) => {
+      asked.push(params);
+      return { action: 'accept', content: { approve: true, remember: 'session' } };
+    },
+  });
+  const curl = () => client.callTool({
+    name: 'shell_exec',
+    arguments: { argv: ['curl', '-sS', '-m', '20', `http://ask.test:${port}/p?token=SECRET`] },
+  });
+  const first = await curl();
+  if (structured(first).status === 'sandbox_denied') return t.skip('not applicable here: bwrap cannot run');
+  assert.equal(structured(first).stdout, 'hello', JSON.stringify(first));
+  assert.equal(asked.length, 1);
+  assert.match(asked[0].message, /network connection/);
+  assert.match(asked[0].message, /Host: ask\.test/);
+  assert.match(asked[0].message, new RegExp(`Port: ${port}`));
+  assert.match(asked[0].message, /\(curl\)/);
+  assert.doesNotMatch(asked[0].message, /SECRET|\/p\?/);
+  // remember=session: the next call's connection to the same host and port is not asked.
+  const second = await curl();
+  assert.equal(structured(second).stdout, 'hello');
+  assert.equal(asked.length, 1);
+  assert.deepEqual(hits, ['/p?token=SECRET', '/p?token=SECRET']);
+  const answered = walRecords(ws.workspace).filter((r) => r.type === 'approval_answered');
+  assert.equal(answered.length, 2);
+  assert.deepEqual(answered[0].data.network, { host: 'ask.test', port });
+  assert.equal(answered[1].data.from_session_cache, true);
+});

@@ -276,3 +276,173 @@ TEST_CASE("many idle connections: those over the bound are closed, the rest stil
     f.target.serve_one();
     CHECK(read_to_end(c.get()).ends_with("hello"));
 }
+
+namespace {
+
+// Answers "slow.test" later, when the test says so; everything else like TestDecider.
+struct LaterDecider : TestDecider {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::pair<Destination, Later>> waiting;
+    std::optional<Answer> decide_or_wait(const Destination& d, Later later) override {
+        if (d.host != "slow.test") return decide(d);
+        std::lock_guard<std::mutex> lock(m);
+        waiting.emplace_back(d, std::move(later));
+        cv.notify_all();
+        return std::nullopt;
+    }
+    // Blocks until `n` destinations wait for an answer; returns the n-th.
+    std::pair<Destination, Later> wait(std::size_t n) {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return waiting.size() >= n; });
+        return waiting[n - 1];
+    }
+};
+
+struct LaterFixture {
+    std::shared_ptr<LaterDecider> decider = std::make_shared<LaterDecider>();
+    Records records;
+    std::unique_ptr<Proxy> proxy;
+    Target target;
+    LaterFixture() {
+        ProxyOptions o;
+        o.hosts["good.test"] = "127.0.0.1";
+        o.hosts["slow.test"] = "127.0.0.1";
+        decider->allowed = {"good.test"};
+        auto p = Proxy::start(o, decider, [this](const ConnectionRecord& r) { records.add(r); });
+        REQUIRE(p);
+        proxy = std::move(p).value();
+    }
+    std::uint16_t serve(const std::string& origin) {
+        std::uint16_t port = 0;
+        proxy->serve(listen_loopback(port), origin);
+        return port;
+    }
+    std::string get(const char* host) {
+        const std::string hp = std::string(host) + ":" + std::to_string(target.port);
+        return "GET http://" + hp + "/x?secret=1 HTTP/1.1\r\nHost: " + hp + "\r\n\r\n";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a Decider that answers later: the connection waits, the proxy serves others") {
+    LaterFixture f;
+    const std::uint16_t port = f.serve("call-1");
+    UniqueFd waiting = connect_loopback(port);
+    send_all(waiting.get(), f.get("slow.test"));
+    auto [asked, later] = f.decider->wait(1);
+    CHECK(asked.origin == "call-1");
+    CHECK(asked.host == "slow.test");
+    CHECK(asked.address.empty());  // asked by name, before any lookup
+    CHECK_FALSE(f.target.has_pending());
+    // While it waits, another connection is served (the proxy's thread is not blocked).
+    {
+        UniqueFd other = connect_loopback(port);
+        send_all(other.get(), f.get("good.test"));
+        f.target.serve_one();
+        CHECK(read_to_end(other.get()).ends_with("hello"));
+    }
+    later(Answer{true, "approval", "approved by the test"});
+    // After the name, its resolved address is asked about too (this decider answers it later).
+    auto [by_address, later_address] = f.decider->wait(2);
+    CHECK(by_address.address == "127.0.0.1");
+    later_address(Answer{true, "approval", "approved by the test"});
+    const std::string got = f.target.serve_one();
+    CHECK(got.starts_with("GET /x?secret=1 HTTP/1.1\r\n"));
+    CHECK(read_to_end(waiting.get()).ends_with("hello"));
+    const ConnectionRecord r = f.records.wait(2);
+    CHECK(r.allowed);
+    CHECK(r.origin == "call-1");
+    CHECK(r.rule == "approval");
+}
+
+TEST_CASE("a Decider that refuses later: 403, and the target saw nothing") {
+    LaterFixture f;
+    const std::uint16_t port = f.serve("call-1");
+    UniqueFd c = connect_loopback(port);
+    send_all(c.get(), f.get("slow.test"));
+    auto [asked, later] = f.decider->wait(1);
+    later(Answer{false, "approval", "denied by the test"});
+    later(Answer{true, "approval", "a second answer is ignored"});
+    const std::string answer = read_to_end(c.get());
+    CHECK(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+    CHECK(answer.find("denied by the test") != std::string::npos);
+    CHECK_FALSE(f.target.has_pending());
+    const ConnectionRecord r = f.records.wait(1);
+    CHECK_FALSE(r.allowed);
+    CHECK(r.reason == "denied by the test");
+}
+
+TEST_CASE("close_origin ends that origin's connections (and its waits), not another's") {
+    LaterFixture f;
+    const std::uint16_t one = f.serve("call-1");
+    const std::uint16_t two = f.serve("call-2");
+    // call-1: a tunnel open to the target, and a connection waiting for an answer.
+    UniqueFd tunnel = connect_loopback(one);
+    const std::string hp = "good.test:" + std::to_string(f.target.port);
+    send_all(tunnel.get(), "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n\r\n");
+    UniqueFd upstream(::accept4(f.target.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(upstream.valid());
+    UniqueFd waiting = connect_loopback(one);
+    send_all(waiting.get(), f.get("slow.test"));
+    auto [asked, later] = f.decider->wait(1);
+    f.proxy->close_origin("call-1");
+    // Both are recorded by the time close_origin returns, with their origin.
+    {
+        std::lock_guard<std::mutex> lock(f.records.m);
+        REQUIRE(f.records.list.size() == 2);
+        for (const auto& r : f.records.list)
+            CHECK(r.origin == "call-1");
+    }
+    CHECK(read_to_end(tunnel.get()).starts_with("HTTP/1.1 200"));  // then closed
+    CHECK(read_to_end(waiting.get()).empty());
+    later(Answer{true, "approval", "too late: the connection is gone"});
+    // call-1's listening socket is closed; call-2 is still served.
+    UniqueFd refused(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(one);
+    CHECK(::connect(refused.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0);
+    UniqueFd c = connect_loopback(two);
+    send_all(c.get(), f.get("good.test"));
+    f.target.serve_one();
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+    CHECK(f.records.wait(3).origin == "call-2");
+}
+
+TEST_CASE("SOCKS5 with a Decider that answers later: 0x02 when refused, 0x00 when allowed") {
+    LaterFixture f;
+    const std::uint16_t port = f.serve("call-1");
+    auto request = [&](const std::string& host) {
+        std::string r("\x05\x01\x00\x05\x01\x00\x03", 7);
+        r += static_cast<char>(host.size());
+        r += host;
+        r += static_cast<char>(f.target.port >> 8);
+        r += static_cast<char>(f.target.port & 0xff);
+        return r;
+    };
+    {
+        UniqueFd c = connect_loopback(port);
+        send_all(c.get(), request("slow.test"));
+        auto [asked, later] = f.decider->wait(1);
+        CHECK(asked.origin == "call-1");
+        later(Answer{false, "approval", "denied by the test"});
+        const std::string answer = read_to_end(c.get());
+        REQUIRE(answer.size() == 12);
+        CHECK(answer[3] == 0x02);
+        CHECK_FALSE(f.target.has_pending());
+    }
+    // Positive control: the same request, allowed (by name, then by address).
+    UniqueFd c = connect_loopback(port);
+    send_all(c.get(), request("slow.test"));
+    f.decider->wait(2).second(Answer{true, "approval", "approved by the test"});
+    f.decider->wait(3).second(Answer{true, "approval", "approved by the test"});
+    char reply[12];
+    REQUIRE(::recv(c.get(), reply, sizeof reply, MSG_WAITALL) == 12);
+    CHECK(reply[3] == 0x00);
+    send_all(c.get(), "GET / HTTP/1.0\r\n\r\n");
+    CHECK(f.target.serve_one() == "GET / HTTP/1.0\r\n\r\n");
+    CHECK(read_to_end(c.get()).ends_with("hello"));
+}

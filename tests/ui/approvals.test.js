@@ -307,3 +307,43 @@ test('a second airlock ui on the same workspace leaves its approvals to the firs
   const own = JSON.parse((await request(ui.port, '/api/asks', { Cookie: `airlock_ui=${ui.token}` })).body);
   assert.equal(own.workspaces[0].approvals, 'here');
 });
+
+test('a network destination ("unknown": "ask") on the page: host, port and program, never the URL', async (t) => {
+  if (needsSandbox(t)) return;
+  for (const tool of ['/usr/bin/bwrap', '/usr/bin/curl'])
+    if (!fs.existsSync(tool)) return t.skip(`not applicable here: no ${tool}`);
+  const hits = [];
+  const target = http.createServer((req, res) => {
+    hits.push(req.url);
+    res.end('hello');
+  });
+  await new Promise((resolve) => target.listen(0, '127.0.0.1', resolve));
+  t.after(() => target.close());
+  const port = target.address().port;
+  const net = path.join(tempDir('airlock-ui-policy-'), 'net.json');
+  fs.writeFileSync(net, JSON.stringify({
+    version: 1, default: 'allow', env: { allow: ['PATH', 'HOME', 'LANG'] },
+    sandbox: { network: { allow: [`127.0.0.1:${port}`], unknown: 'ask', hosts: { 'ask.test': '127.0.0.1' } } },
+  }));
+  const page = await openPage();
+  const done = ask(['exec', '--json', '--approve', 'web', '--no-builtin-policy', '--policy', net, '--sandbox', 'bwrap',
+    '--', 'curl', '-sS', '-m', '30', `http://ask.test:${port}/p?token=SECRET`]);
+  const card = await page.waitForSelector('article.ask');
+  const text = await card.evaluate((el) => el.textContent);
+  assert.match(text, new RegExp(`connect to ask\\.test:${port}`));
+  assert.match(text, /program\s*curl/);
+  assert.match(text, /network/);
+  assert.doesNotMatch(text, /SECRET|\/p\?|risk/);
+  assert.deepEqual(hits, [], 'nothing reaches the target before the answer');
+  await card.$eval('button[data-decision=approved]', (b) => b.click());
+  const r = await done;
+  assert.equal(r.status, 0, r.err);
+  assert.equal(r.json.stdout, 'hello');
+  assert.deepEqual(hits, ['/p?token=SECRET']);
+  const a = answered(r.json.wal);
+  assert.equal(a.length, 1);
+  assert.equal(a[0].provider, 'web');
+  assert.deepEqual(a[0].network, { host: 'ask.test', port });
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});

@@ -158,3 +158,27 @@ TEST_CASE("show: escape sequences inside a log cannot reach the terminal") {
     CHECK(line.find('\n') == std::string::npos);
     CHECK(line.find("echo \\x1b[2J\\x1b]0;owned\\x07 \\x9b31m\\nx") != std::string::npos);
 }
+
+TEST_CASE("show: an approval about a network destination names its host and port") {
+    wal::Timeline timeline;
+    wal::Record asked;
+    asked.type = "approval_requested";
+    asked.call_id = "c1";
+    asked.ts = "2026-11-21T10:35:30.123456Z";
+    asked.data = {{"key", "k"},
+                  {"provider", "exec:ask"},
+                  {"rule", "unknown"},
+                  {"network", {{"host", "pypi.org"}, {"port", 443}}}};
+    CHECK(wal::render(timeline.add(asked), false)
+              .find("network pypi.org:443: asking exec:ask (rule unknown)") != std::string::npos);
+    wal::Record answered = asked;
+    answered.type = "approval_answered";
+    answered.data = {{"provider", "exec:ask"},
+                     {"decision", "denied"},
+                     {"network", {{"host", "pypi.org"}, {"port", 443}}}};
+    CHECK(wal::render(timeline.add(answered), false)
+              .find("network pypi.org:443: denied by exec:ask") != std::string::npos);
+    // Positive control: a call's own approval has no such prefix.
+    answered.data.erase("network");
+    CHECK(wal::render(timeline.add(answered), false).find("network ") == std::string::npos);
+}

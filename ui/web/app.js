@@ -329,8 +329,10 @@
     const received = one('call_received');
     const risk = one('risk_scored');
     const policy = one('policy_decided');
-    const asked = one('approval_requested');
-    const answered = one('approval_answered');
+    // The call's own approval; a network destination's (data.network) has rows of its own.
+    const own = (t) => recs.find((r) => r.type === t && !(r.data && r.data.network));
+    const asked = own('approval_requested');
+    const answered = own('approval_answered');
     const sandbox = one('sandbox_prepared');
     const started = one('exec_started');
     const finished = one('exec_finished');
@@ -426,6 +428,9 @@
       row('wrote', clipped(str(x.path)), ' · ', bytes(x.bytes), x.created ? ' · created' : ' · replaced',
         x.previous && typeof x.previous === 'object' ? kv({ previous: x.previous.existed ? bytes(x.previous.size) + ' sha256 ' + str(x.previous.sha256).slice(0, 16) + '…' : 'none' }) : null);
     }
+    for (const r of by('approval_answered').filter((x) => d(x).network && typeof d(x).network === 'object'))
+      row('network ask', clipped(str(d(r).network.host) + ':' + str(d(r).network.port)), ' ', badge(str(d(r).decision)),
+        ' by ', h('b', null, str(d(r).provider)), d(r).from_session_cache ? ' (remembered for the session)' : null);
     for (const r of by('file_read'))
       row('read', clipped(str(d(r).path)), ' · ', bytes(d(r).bytes), d(r).truncated ? [' ', badge('truncated')] : null);
     const known = new Set(['call_received', 'risk_scored', 'policy_decided', 'approval_requested', 'approval_answered',
@@ -737,23 +742,27 @@
       const pol = ask.policy && typeof ask.policy === 'object' ? ask.policy : {};
       const tool = str(ask.tool);
       let text;
-      if (Array.isArray(req.argv)) text = req.argv.map((w) => (w && typeof w === 'object' ? '<bytes ' + str(w.hex) + '>' : quote(w))).join(' ');
+      const words = (argv) => argv.map((w) => (w && typeof w === 'object' ? '<bytes ' + str(w.hex) + '>' : quote(w))).join(' ');
+      const forCall = ask.for_call && typeof ask.for_call === 'object' ? ask.for_call : null;
+      if (tool === 'network') text = 'connect to ' + str(req.host && typeof req.host === 'object' ? '<bytes ' + str(req.host.hex) + '>' : req.host) + ':' + str(req.port);
+      else if (Array.isArray(req.argv)) text = words(req.argv);
       else text = str(req.path && typeof req.path === 'object' ? '<bytes ' + str(req.path.hex) + '>' : req.path);
       const card = h('article', { class: 'ask tone-warn-edge', 'data-ask': str(a.id), tabindex: '0' });
       const ws = workspaces.length > 1 ? h('span', { class: 'muted' }, ' in ' + str(workspaces[a.workspace])) : null;
       card.append(h('div', { class: 'top' },
         h('span', { class: 'ask-title' }, 'approval needed'),
         h('span', { class: 'cid' }, str(ask.call_id)), h('span', { class: 'tool' }, tool),
-        badge(str(risk.level), 'risk ' + str(risk.level)), ws,
+        tool === 'network' ? null : badge(str(risk.level), 'risk ' + str(risk.level)), ws,
         h('span', { class: 'spacer' }),
         h('span', { class: 'muted' }, 'pid ' + str(a.pid) + ' · '), h('span', { class: 'muted ask-left' })));
       card.append(h('code', { class: 'command ask-command' }, clipped(text)));
       const rows = [];
       const row = (label, ...value) => rows.push(h('dt', null, label), h('dd', null, value));
+      if (tool === 'network' && forCall) row('program', clipped(str(forCall.program) || '–'));
       if (tool === 'shell_exec') row('cwd', clipped(str(req.cwd) || '. (workspace root)'));
       if (tool === 'file_write') row('content', bytes(req.size), ' · sha256 ' + str(req.sha256).slice(0, 16) + '…');
       if (Array.isArray(req.env_keys)) row('env keys', clipped(req.env_keys.map(str).join(' ') || '–'));
-      row('guard', badge(str(risk.level), str(risk.level) + ' · ' + str(risk.score)), reasonsList(risk.reasons));
+      if (tool !== 'network') row('guard', badge(str(risk.level), str(risk.level) + ' · ' + str(risk.score)), reasonsList(risk.reasons));
       row('policy', badge('ask'), ' by rule ', h('span', { class: 'mono ask-rule' }, clipped(str(pol.rule))),
         pol.reason ? [': ', clipped(str(pol.reason))] : null);
       row('key', h('span', { class: 'mono', title: str(ask.key) }, str(ask.key).slice(0, 16)));
