@@ -15,7 +15,8 @@ namespace airlock {
 // memory but its own stack (and errno), use raw system calls to change its ids (glibc's
 // wrappers would signal airlock's threads), and end in execve or _exit. A change of user in the
 // child resets the dumpable flag of the shared memory: airlock's is restored afterwards.
-// Returns the child's pid, or -1 with errno set.
+// Under AddressSanitizer (the sanitized test build) the child is forked instead, with the same
+// flags. Returns the child's pid, or -1 with errno set.
 pid_t clone_vfork(int (*entry)(void*), void* arg, int extra_flags = 0);
 
 }  // namespace airlock
