@@ -53,8 +53,8 @@ TEST_CASE("the seccomp adapter confines writes, sockets and privileges without n
                "grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status\n"
                "echo inside > inside.txt\n"
                "echo outside > \"$1\" || echo blocked-outside\n");
-    auto r = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "sh", "probe.sh", outside.string()});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                         "sh", "probe.sh", outside.string()});
     CHECK(r.exit_code == 0);
     auto j = r.json();
     CHECK(j["sandbox"]["adapter"] == "seccomp");
@@ -79,8 +79,8 @@ TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running
     write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
         "sandbox": {"deny_read": [")" + (host.path / "secret").string() +
                                             R"("]}})");
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
-                         (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor,
+                         "--policy", (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
     CHECK(r.json()["message"].get<std::string>().find("deny_read") != std::string::npos);
@@ -104,7 +104,8 @@ TEST_CASE(
     // .airlock/ out of the writable workspace); the next run must not take it as policy.
     fs::create_directories(ws.path() / ".airlock");
     write_text(ws.path() / ".airlock" / "policy.json", body);
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                         "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
     CHECK(r.json()["message"].get<std::string>().find(".airlock/policy.json") != std::string::npos);
@@ -112,15 +113,16 @@ TEST_CASE(
     // So is any other layer inside the workspace.
     write_text(ws.path() / "mine.json", body);
     fs::remove(ws.path() / ".airlock" / "policy.json");
-    auto inside = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy", "mine.json", "--", "touch", "ran"});
+    auto inside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor,
+                              "--policy", "mine.json", "--", "touch", "ran"});
     CHECK(inside.exit_code == 126);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     // Positive controls: the same layer from outside the workspace, and under bwrap (which keeps
     // .airlock/ read-only), is used.
     write_text(ws.outside() / "p.json", body);
-    auto outside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
-                               (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    auto outside =
+        ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
+                    (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(outside.exit_code == 0);
     CHECK(fs::exists(ws.path() / "ran"));
     auto b = ws.airlock({"exec", "--json", "--sandbox", "bwrap", "--policy", "mine.json", "--",
@@ -129,7 +131,7 @@ TEST_CASE(
     CHECK(fs::exists(ws.path() / "ran-bwrap"));
 }
 
-TEST_CASE("deny_read hides files and directories; protected paths stay read-only") {
+TEST_CASE("deny_read hides files and directories, and protected paths stay read-only") {
     Workspace ws;
     HostDir host(ws.outside().filename().string());
     write_text(host.path / "secret-dir" / "key", "dir-secret");
@@ -166,8 +168,11 @@ TEST_CASE("deny_read hides files and directories; protected paths stay read-only
     CHECK_FALSE(fs::exists(ws.path() / "missing/protected"));
     CHECK_FALSE(fs::exists(ws.path() / "missing"));       // the placeholder was cleaned up
     CHECK(read_text(ws.path() / "normal.txt") == "y\n");  // positive control
-    // Positive control for the hook: without the policy, the hook can be written.
-    auto unprotected = ws.airlock({"exec", "--json", "--", "sh", "write.sh"});
+    // Positive control for the hook: with the floor's entry lifted and without the policy, the
+    // hook can be written.
+    auto unprotected =
+        ws.airlock({"exec", "--json", "--unprotect", ".git/hooks", "--", "sh", "write.sh"});
+    CHECK(unprotected.exit_code == 0);
     CHECK(fs::exists(ws.path() / ".git/hooks/pre-commit"));
 }
 
@@ -183,8 +188,8 @@ TEST_CASE("the seccomp adapter refuses a call rather than run without the protec
     CHECK(r.json()["message"].get<std::string>().find("protection floor") != std::string::npos);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     // Positive control: with every entry lifted by name, the same call runs, and says so.
-    auto ok = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
+    auto ok = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                          "touch", "ran"});
     CHECK(ok.exit_code == 0);
     CHECK(fs::exists(ws.path() / "ran"));
     const auto floor = ok.json()["sandbox"]["effective"]["filesystem"]["floor"];

@@ -2,6 +2,7 @@
 // this executable prints the probe's reason and exits 77 (ctest: skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "tests/support/every_run_tests.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -19,8 +21,8 @@
 #include <fstream>
 
 #include "child_probe.hpp"
-#include "tests/support/not_applicable.hpp"
 #include "sandbox/landlock.hpp"
+#include "tests/support/not_applicable.hpp"
 
 using namespace airlock::sandbox;
 using airlock::test::call_result;
