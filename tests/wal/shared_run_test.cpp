@@ -84,7 +84,7 @@ TEST_CASE("processes of a shared run write one chain: started, resumed, interlea
                                             "run_resumed", "call_finished", "run_finished"});
 }
 
-TEST_CASE("writers without an observer take their own records without reading them back") {
+TEST_CASE("writers take their own records without reading them back") {
     // Each writer skips reading back the lines it appended itself; the other's lines it still
     // reads and checks. The chain stays one, whatever the interleaving.
     TempDir dir;
