@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "platform/unique_fd.hpp"
+#include "platform/vfork_child.hpp"
 
 namespace airlock::exec {
 
@@ -142,6 +143,19 @@ const char* step_call(int step) {
     child_fail(error_fd, kExecve);
 }
 
+// What the child needs, prepared by the parent: the child allocates nothing.
+struct ChildArgs {
+    const ProcessSpec* spec;
+    char* const* argv;
+    char* const* envp;
+    int out_fd, err_fd, error_fd;
+};
+
+int child_entry(void* p) {
+    const auto* a = static_cast<const ChildArgs*>(p);
+    child_main(*a->spec, a->argv, a->envp, a->out_fd, a->err_fd, a->error_fd);
+}
+
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;
     out.reserve(strings.size() + 1);
@@ -213,15 +227,11 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     const std::vector<char*> envp = c_strings(spec.envp);
 
     const auto started = std::chrono::steady_clock::now();
-    const pid_t pid = spec.own_pid_namespace
-                          ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr,
-                                                         nullptr, nullptr, nullptr))
-                          : ::fork();
-    if (pid < 0) return sys_error("exec", "cannot start the child process", "fork");
-    if (pid == 0) {
-        child_main(spec, argv.data(), envp.data(), (*out)[1].get(), (*err)[1].get(),
-                   (*status)[1].get());
-    }
+    ChildArgs args{&spec,           argv.data(),     envp.data(),
+                   (*out)[1].get(), (*err)[1].get(), (*status)[1].get()};
+    // The child shares airlock's memory until it execs (platform/vfork_child.hpp).
+    const pid_t pid = clone_vfork(child_entry, &args, spec.own_pid_namespace ? CLONE_NEWPID : 0);
+    if (pid < 0) return sys_error("exec", "cannot start the child process", "clone");
     (*out)[1].reset();
     (*err)[1].reset();
     (*status)[1].reset();

@@ -1,9 +1,9 @@
 // Runs one child process with bounded output, a wall-clock timeout and no inherited state.
 //
-// airlock forks and execs itself rather than using Boost.Process 1.81: between fork and exec it
-// must run only async-signal-safe code, report every setup failure instead of exec'ing anyway,
-// and control exactly which descriptors the child keeps (Boost.Process 1.81 gets all three
-// wrong in ways that matter for a sandbox).
+// airlock starts and execs the child itself (platform/vfork_child.hpp) rather than using
+// Boost.Process 1.81: between clone and exec it must run only async-signal-safe code, report
+// every setup failure instead of exec'ing anyway, and control exactly which descriptors the
+// child keeps (Boost.Process 1.81 gets all three wrong in ways that matter for a sandbox).
 #pragma once
 
 #include <chrono>

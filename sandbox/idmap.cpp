@@ -15,6 +15,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "platform/vfork_child.hpp"
 #include "platform/workspace_path.hpp"
 #include "sandbox/home.hpp"
 
@@ -30,47 +31,19 @@ bool write_text(const std::string& path, const std::string& text) {
            ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
 }
 
+int exit_at_once(void*) {
+    ::_exit(0);
+}
+
 // A user namespace that maps `inside` (the owner on disk) to `outside` (the sandbox user): the
-// idmapping handed to mount_setattr. It is made by a short-lived child that unshares a user
-// namespace and waits while the parent writes its maps and keeps a descriptor to it.
+// idmapping handed to mount_setattr. A child is created in a new user namespace and exits at
+// once (platform/vfork_child.hpp: no copy of airlock's memory); until it is reaped, its
+// credentials keep the namespace, whose maps airlock writes and which it opens.
 Result<UniqueFd> make_idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t outside_uid,
                                    gid_t outside_gid) {
-    int ready[2], done[2];
-    if (::pipe2(ready, O_CLOEXEC) != 0)
-        return sys_error("sandbox", "cannot make an idmap user namespace", "pipe2");
-    UniqueFd ready_r(ready[0]), ready_w(ready[1]);
-    if (::pipe2(done, O_CLOEXEC) != 0)
-        return sys_error("sandbox", "cannot make an idmap user namespace", "pipe2");
-    UniqueFd done_r(done[0]), done_w(done[1]);
-    const pid_t pid = ::fork();
-    if (pid < 0) return sys_error("sandbox", "cannot make an idmap user namespace", "fork");
-    if (pid == 0) {
-        // Only async-signal-safe calls: the parent may have other threads.
-        char byte = 0;
-        ::close(ready_r.get());  // so that the pipes' ends can close
-        ::close(done_w.get());
-        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(1);
-        if (::write(ready_w.get(), "x", 1) != 1) ::_exit(1);
-        while (::read(done_r.get(), &byte, 1) < 0 && errno == EINTR) {
-        }
-        ::_exit(0);
-    }
-    ready_w.reset();
-    done_r.reset();
-    auto reap = [&] {
-        done_w.reset();
-        int status = 0;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-    };
-    char byte = 0;
-    ssize_t n;
-    while ((n = ::read(ready_r.get(), &byte, 1)) < 0 && errno == EINTR) {
-    }
-    if (n != 1) {
-        reap();
-        return make_error("sandbox", "cannot make an idmap user namespace: unshare failed");
-    }
+    const pid_t pid = clone_vfork(exit_at_once, nullptr, CLONE_NEWUSER);
+    if (pid < 0)
+        return sys_error("sandbox", "cannot make an idmap user namespace", "clone(CLONE_NEWUSER)");
     const std::string proc = "/proc/" + std::to_string(pid);
     const bool mapped = write_text(proc + "/uid_map", std::to_string(inside_uid) + " " +
                                                           std::to_string(outside_uid) + " 1\n") &&
@@ -79,7 +52,9 @@ Result<UniqueFd> make_idmap_userns(uid_t inside_uid, gid_t inside_gid, uid_t out
     const int saved = errno;
     UniqueFd ns(mapped ? ::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC) : -1);
     const int open_errno = errno;
-    reap();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     if (!mapped) {
         errno = saved;
         return sys_error("sandbox", "cannot write the idmap user namespace's maps", "write");

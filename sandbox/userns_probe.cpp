@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/unique_fd.hpp"
+#include "platform/vfork_child.hpp"
 #include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
@@ -60,7 +61,7 @@ bool write_all(int fd, const char* data, size_t size) {
     return true;
 }
 
-// Between fork and _exit: async-signal-safe calls only. Reports the failing step on `fd`.
+// Between clone and _exit: async-signal-safe calls only. Reports the failing step on `fd`.
 [[noreturn]] void probe_child(int fd, bool switch_ids, uid_t uid, gid_t gid, const char* uid_map) {
     auto fail = [fd](int step) {
         const ChildReport report{step, errno};
@@ -83,6 +84,19 @@ bool write_all(int fd, const char* data, size_t size) {
     const int map = ::open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
     if (map < 0 || !write_all(map, uid_map, std::strlen(uid_map))) fail(kUidMap);
     ::_exit(0);
+}
+
+struct ProbeArgs {
+    int fd;
+    bool switch_ids;
+    uid_t uid;
+    gid_t gid;
+    const char* uid_map;
+};
+
+int probe_entry(void* p) {
+    const auto* a = static_cast<const ProbeArgs*>(p);
+    probe_child(a->fd, a->switch_ids, a->uid, a->gid, a->uid_map);
 }
 
 std::string explain(const UsernsProbe& p) {
@@ -136,15 +150,15 @@ UsernsProbe probe_user_namespaces(uid_t uid, gid_t gid) {
     }
     UniqueFd read_end(fds[0]);
     UniqueFd write_end(fds[1]);
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
+    // The child shares airlock's memory until it exits (platform/vfork_child.hpp).
+    ProbeArgs args{write_end.get(), switch_ids, uid, gid, uid_map};
+    const pid_t pid = clone_vfork(probe_entry, &args);
     if (pid < 0) {
-        p.failed_call = "fork";
+        p.failed_call = "clone";
         p.err_no = errno;
-        p.why = std::string("cannot probe user namespaces: fork: ") + std::strerror(p.err_no);
+        p.why = std::string("cannot probe user namespaces: clone: ") + std::strerror(p.err_no);
         return p;
     }
-    if (pid == 0) probe_child(write_end.get(), switch_ids, uid, gid, uid_map);
     write_end.reset();
     ChildReport report;
     ssize_t got = 0;

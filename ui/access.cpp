@@ -1,10 +1,11 @@
 #include "ui/access.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <cstdio>
+
+#include "platform/random_bytes.hpp"
 
 namespace airlock::ui {
 
@@ -20,8 +21,8 @@ std::vector<std::pair<std::string, std::string>> security_headers() {
 
 Result<std::string> new_token() {
     std::array<unsigned char, 32> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        return make_error("ui", "the random number generator failed (OpenSSL RAND_bytes)");
+    if (!random_bytes(bytes.data(), bytes.size()))
+        return sys_error("ui", "the kernel's random number generator failed", "getrandom");
     std::string hex;
     for (unsigned char b : bytes) {
         char buf[3];

@@ -1,9 +1,8 @@
 #include "ui/report.hpp"
 
-#include <openssl/evp.h>
-
 #include <string_view>
 
+#include "platform/sha256.hpp"
 #include "ui/api.hpp"
 #include "ui/assets.hpp"
 
@@ -13,13 +12,23 @@ namespace {
 
 // 'sha256-<base64>' for a CSP source list.
 std::string csp_hash(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
-    unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-    const int n = EVP_EncodeBlock(b64, digest, static_cast<int>(len));
-    return "'sha256-" + std::string(reinterpret_cast<const char*>(b64), static_cast<size_t>(n)) +
-           "'";
+    static constexpr char kBase64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const Sha256Digest digest = sha256(text);
+    std::string out = "'sha256-";
+    std::size_t i = 0;
+    for (; i + 2 < digest.size(); i += 3) {
+        const unsigned v = (digest[i] << 16) | (digest[i + 1] << 8) | digest[i + 2];
+        for (int s : {18, 12, 6, 0})
+            out += kBase64[(v >> s) & 63];
+    }
+    // 32 bytes: two are left, three characters and one pad.
+    const unsigned v = (digest[i] << 16) | (digest[i + 1] << 8);
+    out += kBase64[(v >> 18) & 63];
+    out += kBase64[(v >> 12) & 63];
+    out += kBase64[(v >> 6) & 63];
+    out += "='";
+    return out;
 }
 
 }  // namespace

@@ -152,6 +152,23 @@ Result<std::vector<Record>> LogReader::read_more(std::size_t max_bytes) {
     return out;
 }
 
+bool LogReader::take_own_line(std::size_t bytes, const Record& own) {
+    if (break_ || unparsable_ || !partial_.empty() || more_pending_) return false;
+    const off_t at = ::lseek(fd_.get(), 0, SEEK_CUR);
+    struct stat st {};
+    if (at < 0 || ::fstat(fd_.get(), &st) != 0 ||
+        st.st_size != at + static_cast<off_t>(bytes))  // nothing but that line after the reader
+        return false;
+    Record record = own;
+    record.line = lines_ + 1;
+    ChainChecker next = chain_;
+    if (next.add(record)) return false;  // never for a writer's own next record
+    if (::lseek(fd_.get(), static_cast<off_t>(bytes), SEEK_CUR) < 0) return false;
+    chain_ = std::move(next);
+    ++lines_;
+    return true;
+}
+
 std::optional<TornLine> LogReader::torn() const {
     if (break_) return std::nullopt;
     if (unparsable_) return unparsable_;

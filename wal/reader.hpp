@@ -46,6 +46,12 @@ class LogReader {
     Result<std::vector<Record>> read_more(std::size_t max_bytes = SIZE_MAX);
     bool more_pending() const { return more_pending_; }
 
+    // A writer holding the log's lock has just appended `own` as the line `bytes` (its newline
+    // included) right after everything this reader has read: the reader takes it without
+    // reading and parsing it back, and checks only its links. False (nothing changed) when the
+    // reader is not exactly at that line's start; the next read_more() then reads it as usual.
+    bool take_own_line(std::size_t bytes, const Record& own);
+
     const std::filesystem::path& path() const { return path_; }
     int fd() const { return fd_.get(); }
     std::uint64_t records() const { return chain_.records(); }

@@ -1,13 +1,11 @@
 #include "cli/mcp/request_state.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <cstdlib>
 #include <iostream>
 
+#include "platform/random_bytes.hpp"
 #include "platform/sha256.hpp"
 
 namespace airlock::mcp {
@@ -81,15 +79,9 @@ std::string hex(const unsigned char* bytes, std::size_t n) {
 }
 
 std::string mac(const std::array<unsigned char, 32>& key, std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len)) {
-        // Without a MAC no state can be trusted: stop rather than mint an unprotected one.
-        std::cerr << "airlock serve: HMAC-SHA256 failed; stopping\n";
-        std::abort();
-    }
-    return std::string(reinterpret_cast<const char*>(md), len);
+    const Sha256Digest md =
+        hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), data);
+    return std::string(reinterpret_cast<const char*>(md.data()), md.size());
 }
 
 }  // namespace
@@ -117,7 +109,7 @@ std::string call_digest(const std::string& tool, const json& arguments) {
 
 std::string random_nonce() {
     unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    if (!random_bytes(bytes, sizeof bytes)) {
         std::cerr << "airlock serve: no randomness for a requestState nonce; stopping\n";
         std::abort();
     }
@@ -131,7 +123,7 @@ std::int64_t now_ms() {
 }
 
 RequestStateSigner::RequestStateSigner() {
-    if (RAND_bytes(key_.data(), static_cast<int>(key_.size())) != 1) {
+    if (!random_bytes(key_.data(), key_.size())) {
         std::cerr << "airlock serve: no randomness for the requestState key; stopping\n";
         std::abort();
     }

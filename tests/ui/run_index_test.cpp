@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "../wal/wal_files.hpp"
+#include "platform/sha256.hpp"
 #include "ui/api.hpp"
 #include "ui/report.hpp"
 #include "ui/run_index.hpp"
@@ -16,6 +17,34 @@ using namespace airlock;
 using namespace airlock::test;
 
 namespace {
+
+// The CSP source a browser computes for an inline element's text: 'sha256-<base64>'.
+std::string csp_source_of(std::string_view text) {
+    static constexpr char kBase64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const Sha256Digest d = sha256(text);
+    std::string out = "'sha256-";
+    for (std::size_t i = 0; i < d.size(); i += 3) {
+        unsigned v = static_cast<unsigned>(d[i]) << 16;
+        if (i + 1 < d.size()) v |= static_cast<unsigned>(d[i + 1]) << 8;
+        if (i + 2 < d.size()) v |= d[i + 2];
+        out += kBase64[(v >> 18) & 63];
+        out += kBase64[(v >> 12) & 63];
+        out += i + 1 < d.size() ? kBase64[(v >> 6) & 63] : '=';
+        out += i + 2 < d.size() ? kBase64[v & 63] : '=';
+    }
+    return out + "'";
+}
+
+// The text between `open` and the next `close` after it, or nothing.
+std::string element_text(const std::string& html, const std::string& open,
+                         const std::string& close) {
+    const auto start = html.find(open);
+    if (start == std::string::npos) return {};
+    const auto end = html.find(close, start + open.size());
+    if (end == std::string::npos) return {};
+    return html.substr(start + open.size(), end - start - open.size());
+}
 
 // A run with one denied call and one that asked, as a session writes them.
 fs::path write_denied_run(const fs::path& ws, const std::string& id) {
@@ -176,4 +205,11 @@ TEST_CASE("report: data cannot close its script element") {
     CHECK(html->find("http://") == std::string::npos);
     CHECK(html->find("https://") == std::string::npos);
     CHECK(html->find("script-src 'sha256-") != std::string::npos);
+    // The policy's hashes are those of the inline script and style, so a browser runs them.
+    const std::string script = element_text(*html, "<script>", "</script>");
+    const std::string style = element_text(*html, "<style>", "</style>");
+    REQUIRE(!script.empty());
+    REQUIRE(!style.empty());
+    CHECK(html->find("script-src " + csp_source_of(script) + ";") != std::string::npos);
+    CHECK(html->find("style-src " + csp_source_of(style) + ";") != std::string::npos);
 }

@@ -30,6 +30,32 @@ TEST_CASE("sha256_hex matches the standard test vectors") {
           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+namespace {
+std::string hex_of(const airlock::Sha256Digest& d) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : d) {
+        out += kHex[b >> 4];
+        out += kHex[b & 0xf];
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("hmac_sha256 matches RFC 4231's test vectors") {
+    // Test case 1: a 20-byte key.
+    CHECK(hex_of(airlock::hmac_sha256(std::string(20, '\x0b'), "Hi There")) ==
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    // Test case 2: a key shorter than the output.
+    CHECK(hex_of(airlock::hmac_sha256("Jefe", "what do ya want for nothing?")) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    // Test case 6: a key longer than SHA-256's block, hashed first.
+    CHECK(hex_of(airlock::hmac_sha256(std::string(131, '\xaa'),
+                                      "Test Using Larger Than Block-Size Key - Hash Key First")) ==
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    CHECK(hex_of(airlock::sha256("abc")) == airlock::sha256_hex("abc"));
+}
+
 TEST_CASE("resolve_in_workspace keeps paths inside the workspace") {
     Scratch s;
     const fs::path canon = fs::canonical(s.ws);

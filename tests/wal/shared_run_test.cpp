@@ -84,6 +84,36 @@ TEST_CASE("processes of a shared run write one chain: started, resumed, interlea
                                             "run_resumed", "call_finished", "run_finished"});
 }
 
+TEST_CASE("writers take their own records without reading them back") {
+    // Each writer skips reading back the lines it appended itself; the other's lines it still
+    // reads and checks. The chain stays one, whatever the interleaving.
+    TempDir dir;
+    auto first = wal::Writer::open_shared(dir.path(), "agent-run");
+    REQUIRE(first.ok());
+    CHECK(first->append_opening({{"pid", 1}}).value() == "run_started");
+    REQUIRE(first->append("call_received", "a1", {{"tool", "shell_exec"}}).ok());
+    REQUIRE(first->append("call_finished", "a1", {{"status", "ok"}}).ok());
+    auto second = wal::Writer::open_shared(dir.path(), "agent-run");
+    REQUIRE(second.ok());
+    CHECK(second->append_opening({{"pid", 2}}).value() == "run_resumed");
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(first->append("call_received", "a" + std::to_string(i + 2), {{"i", i}}).ok());
+        REQUIRE(first->append("call_finished", "a" + std::to_string(i + 2), {{"i", i}}).ok());
+        REQUIRE(second->append("call_received", "b" + std::to_string(i + 1), {{"i", i}}).ok());
+    }
+    REQUIRE(second->append("run_finished", "", {{"calls", 3}}).ok());
+    REQUIRE(first->append("call_received", "a9", {{"late", true}}).ok());  // resumes the run
+    REQUIRE(first->sync().ok());
+    const auto log = verified(first->path());
+    CHECK(log.verification.verdict == wal::Verdict::incomplete);  // ends after run_resumed
+    REQUIRE(log.records.size() == 16);
+    for (std::size_t i = 0; i < log.records.size(); ++i)
+        CHECK(log.records[i].seq == i + 1);
+    CHECK(log.records[13].type == "run_finished");
+    CHECK(log.records[14].type == "run_resumed");
+    CHECK(log.records[15].call_id == "a9");
+}
+
 TEST_CASE("append_if decides under the lock, after reading the other processes' records") {
     TempDir dir;
     wal::Writer a = shared(dir.path());
