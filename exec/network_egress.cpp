@@ -1,5 +1,7 @@
 #include "exec/network_egress.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "policy/policy.hpp"
@@ -44,6 +46,18 @@ netproxy::ProxyOptions proxy_options(const policy::NetworkPolicy& policy) {
     return o;
 }
 
+Result<void> CallEgress::start_proxy(const policy::NetworkPolicy& policy) {
+    auto proxy = netproxy::Proxy::start(proxy_options(policy),
+                                        std::make_shared<PolicyNetworkDecider>(policy),
+                                        [this](const netproxy::ConnectionRecord& r) {
+                                            std::lock_guard<std::mutex> lock(mutex_);
+                                            records_.push_back(r);
+                                        });
+    if (!proxy) return proxy.error();
+    proxy_ = std::move(proxy).value();
+    return {};
+}
+
 Result<std::unique_ptr<CallEgress>> CallEgress::start(const policy::NetworkPolicy& policy) {
     std::unique_ptr<CallEgress> egress(new CallEgress());
     int pair[2];
@@ -51,16 +65,30 @@ Result<std::unique_ptr<CallEgress>> CallEgress::start(const policy::NetworkPolic
         return sys_error("sandbox", "cannot create the network proxy's channel", "socketpair");
     UniqueFd ours(pair[0]);
     egress->child_channel_.reset(pair[1]);
-    CallEgress* raw = egress.get();
-    auto proxy = netproxy::Proxy::start(proxy_options(policy),
-                                        std::make_shared<PolicyNetworkDecider>(policy),
-                                        [raw](const netproxy::ConnectionRecord& r) {
-                                            std::lock_guard<std::mutex> lock(raw->mutex_);
-                                            raw->records_.push_back(r);
-                                        });
-    if (!proxy) return proxy.error();
-    egress->proxy_ = std::move(proxy).value();
+    if (auto started = egress->start_proxy(policy); !started) return started.error();
     egress->proxy_->serve_from(std::move(ours));
+    return egress;
+}
+
+Result<std::unique_ptr<CallEgress>> CallEgress::start_on_loopback(
+    const policy::NetworkPolicy& policy) {
+    std::unique_ptr<CallEgress> egress(new CallEgress());
+    UniqueFd listening(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!listening.valid())
+        return sys_error("sandbox", "cannot create the network proxy's socket", "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listening.get(), reinterpret_cast<sockaddr*>(&address), length) != 0)
+        return sys_error("sandbox", "cannot bind the network proxy to 127.0.0.1", "bind");
+    if (::listen(listening.get(), SOMAXCONN) != 0)
+        return sys_error("sandbox", "cannot listen for the network proxy", "listen");
+    if (::getsockname(listening.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        return sys_error("sandbox", "cannot read the network proxy's port", "getsockname");
+    egress->port_ = ntohs(address.sin_port);
+    if (auto started = egress->start_proxy(policy); !started) return started.error();
+    egress->proxy_->serve(std::move(listening));
     return egress;
 }
 

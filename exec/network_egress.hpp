@@ -33,8 +33,15 @@ netproxy::ProxyOptions proxy_options(const policy::NetworkPolicy& policy);
 
 class CallEgress {
   public:
+    // Served through a channel whose other end the sandbox's airlock-netbridge gets (bwrap).
     static Result<std::unique_ptr<CallEgress>> start(const policy::NetworkPolicy& policy);
+    // Served on an ephemeral port of the host's 127.0.0.1 (the seccomp adapter: no namespace to
+    // bridge into; Landlock lets the command connect to that port only). Other local processes
+    // can reach it too, and get the same allow list (docs/SANDBOX.md).
+    static Result<std::unique_ptr<CallEgress>> start_on_loopback(
+        const policy::NetworkPolicy& policy);
     int child_channel() const { return child_channel_.get(); }
+    int port() const { return port_; }  // start_on_loopback: the port it listens on
     void close_child_channel() { child_channel_.reset(); }
     // Stops the proxy (every connection ends) and returns what it recorded, in order.
     std::vector<netproxy::ConnectionRecord> finish();
@@ -43,7 +50,9 @@ class CallEgress {
     CallEgress() = default;
     std::mutex mutex_;
     std::vector<netproxy::ConnectionRecord> records_;
+    Result<void> start_proxy(const policy::NetworkPolicy& policy);
     UniqueFd child_channel_;
+    int port_ = 0;
     std::unique_ptr<netproxy::Proxy> proxy_;
 };
 

@@ -29,9 +29,18 @@ Session::Stop Session::execute(Call& c) {
     // A network allow list: the call's own proxy, for as long as the command runs.
     std::unique_ptr<CallEgress> egress;
     if (c.profile->network_proxy) {
-        auto started = CallEgress::start(policy_->sandbox().network_policy);
+        // Under seccomp there is no namespace to bridge into: the proxy listens on the host's
+        // loopback, and Landlock lets the command connect to that port only.
+        const bool on_host = c.profile->adapter == sandbox::Adapter::seccomp;
+        const policy::NetworkPolicy& network = policy_->sandbox().network_policy;
+        auto started =
+            on_host ? CallEgress::start_on_loopback(network) : CallEgress::start(network);
         if (!started) return sandbox_denied(c, started.error().describe());
         egress = std::move(started).value();
+        if (on_host) {
+            sandbox::set_proxy_port(*c.profile, egress->port());
+            c.result.sandbox["effective"]["proxy"] = sandbox::proxy_json(*c.profile);
+        }
     }
     auto launch = prepare_launch(c, egress ? egress->child_channel() : -1);
     if (!launch) return sandbox_denied(c, launch.error().describe());

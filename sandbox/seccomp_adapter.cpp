@@ -63,10 +63,19 @@ Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     options.allow_new_process_groups = false;
     // Landlock handles truncation from ABI 3; before that, the filter refuses truncate(2).
     options.allow_path_truncate = probe_landlock().abi >= 3;
+    // Airlock's proxy on the host's loopback: plain TCP only, for Landlock to check every
+    // connection (the rule below allows the proxy's port alone).
+    options.tcp_only = profile.network_proxy && !profile.network;
+    if (options.tcp_only && (profile.proxy_port <= 0 || profile.proxy_port > 65535))
+        return make_error("sandbox", "the network proxy's port is not known: nothing to allow");
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
 
     LandlockSpec spec;
+    if (options.tcp_only) {
+        spec.restrict_tcp = true;
+        spec.connect_tcp_ports = {static_cast<std::uint16_t>(profile.proxy_port)};
+    }
     if (auto roots = add_readonly_roots(spec); !roots) return roots.error();
     for (const auto& w : profile.writable)
         spec.writable_roots.push_back(w.string());

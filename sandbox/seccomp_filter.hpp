@@ -35,6 +35,13 @@ struct SeccompOptions {
     // for writing is what Landlock checks). Landlock covers truncation only from ABI 3; before
     // that, truncate(2) could empty any host file the user can write.
     bool allow_path_truncate = true;
+    // true (only meaningful with allow_network == false): the host's network, reached through
+    // Landlock's TCP rules (seccomp adapter with airlock's proxy). AF_INET and AF_INET6 sockets
+    // may be created as plain TCP only (SOCK_STREAM, protocol 0 or IPPROTO_TCP: no UDP, raw,
+    // SCTP or MPTCP, which Landlock's TCP rules do not see); TCP Fast Open, whose sendto/sendmsg
+    // connects without connect(2) and past Landlock, and listen(2), whose automatic bind
+    // Landlock does not check, are refused. AF_UNIX follows allow_unix_sockets.
+    bool tcp_only = false;
 };
 
 enum class SeccompActionKind {
