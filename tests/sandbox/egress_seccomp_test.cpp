@@ -241,8 +241,7 @@ TEST_CASE("egress (seccomp): --dry-run --json shows the Landlock TCP rules and t
     auto plan = s.airlock(args);
     INFO("stdout: " << plan.out << "\nstderr: " << plan.err);
     REQUIRE(plan.exit_code == 0);
-    const auto profile =
-        nlohmann::json::parse(plan.json()["stdout"].get<std::string>())["profile"];
+    const auto profile = nlohmann::json::parse(plan.json()["stdout"].get<std::string>())["profile"];
     const auto proxy = profile["effective"]["proxy"];
     CHECK(proxy["host"] == "127.0.0.1");
     CHECK(proxy["port"].is_null());  // ephemeral: chosen when the proxy listens
