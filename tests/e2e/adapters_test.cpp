@@ -31,15 +31,29 @@ TEST_CASE("doctor reports each adapter and what auto resolves to") {
     auto r = ws.airlock({"doctor", "--json"});
     auto j = r.json();
     CHECK(r.exit_code == (j["ok"].get<bool>() ? 0 : 1));
-    REQUIRE(j["checks"].size() == 4);
+    REQUIRE(j["checks"].size() == 6);
     CHECK(j["checks"][0]["name"] == "bwrap");
     CHECK(j["checks"][2]["name"] == "seatbelt");
     CHECK(j["checks"][2]["ok"] == false);  // never claims macOS's sandbox on Linux
+    CHECK(j["checks"][4]["name"] == "network proxy under bwrap");
+    CHECK(j["checks"][5]["name"] == "network proxy under seccomp");
+    CHECK(j["network_proxy"]["bwrap"] == j["checks"][4]["ok"]);
+    CHECK(j["network_proxy"]["seccomp"] == j["checks"][5]["ok"]);
+    CHECK(j["network_proxy"]["seccomp"] ==
+          (j["checks"][1]["ok"].get<bool>() &&
+           airlock::sandbox::probe_landlock().abi >= airlock::sandbox::kLandlockTcpAbi));
     for (const auto& c : j["checks"])
         if (!c["ok"].get<bool>()) CHECK_FALSE(c["fix"].get<std::string>().empty());
     // What auto resolves to is what a real call gets.
     auto call = ws.airlock({"exec", "--json", "--", "true"});
     if (j["auto"].is_string()) CHECK(call.json()["sandbox"]["adapter"] == j["auto"]);
+    // And a network allow list under seccomp runs exactly where doctor says it can.
+    write_text(ws.outside() / "egress.json", R"({"version": 1, "default": "allow",
+        "sandbox": {"network": {"allow": ["example.org"]}}})");
+    auto egress = ws.airlock({"exec", "--json", "--policy", (ws.outside() / "egress.json").string(),
+                              "--no-builtin-policy", "--sandbox", "seccomp", "--unprotect",
+                              kLiftFloor, "--", "true"});
+    CHECK((egress.json()["status"] != "sandbox_denied") == j["network_proxy"]["seccomp"]);
 }
 
 TEST_CASE("the seccomp adapter confines writes, sockets and privileges without namespaces") {
@@ -53,8 +67,8 @@ TEST_CASE("the seccomp adapter confines writes, sockets and privileges without n
                "grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status\n"
                "echo inside > inside.txt\n"
                "echo outside > \"$1\" || echo blocked-outside\n");
-    auto r = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "sh", "probe.sh", outside.string()});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                         "sh", "probe.sh", outside.string()});
     CHECK(r.exit_code == 0);
     auto j = r.json();
     CHECK(j["sandbox"]["adapter"] == "seccomp");
@@ -79,8 +93,8 @@ TEST_CASE("the seccomp adapter refuses what it cannot enforce instead of running
     write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
         "sandbox": {"deny_read": [")" + (host.path / "secret").string() +
                                             R"("]}})");
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
-                         (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor,
+                         "--policy", (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
     CHECK(r.json()["message"].get<std::string>().find("deny_read") != std::string::npos);
@@ -104,7 +118,8 @@ TEST_CASE(
     // .airlock/ out of the writable workspace); the next run must not take it as policy.
     fs::create_directories(ws.path() / ".airlock");
     write_text(ws.path() / ".airlock" / "policy.json", body);
-    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
+    auto r = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                         "touch", "ran"});
     CHECK(r.exit_code == 126);
     CHECK(r.json()["status"] == "sandbox_denied");
     CHECK(r.json()["message"].get<std::string>().find(".airlock/policy.json") != std::string::npos);
@@ -112,15 +127,16 @@ TEST_CASE(
     // So is any other layer inside the workspace.
     write_text(ws.path() / "mine.json", body);
     fs::remove(ws.path() / ".airlock" / "policy.json");
-    auto inside = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy", "mine.json", "--", "touch", "ran"});
+    auto inside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor,
+                              "--policy", "mine.json", "--", "touch", "ran"});
     CHECK(inside.exit_code == 126);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     // Positive controls: the same layer from outside the workspace, and under bwrap (which keeps
     // .airlock/ read-only), is used.
     write_text(ws.outside() / "p.json", body);
-    auto outside = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
-                               (ws.outside() / "p.json").string(), "--", "touch", "ran"});
+    auto outside =
+        ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--policy",
+                    (ws.outside() / "p.json").string(), "--", "touch", "ran"});
     CHECK(outside.exit_code == 0);
     CHECK(fs::exists(ws.path() / "ran"));
     auto b = ws.airlock({"exec", "--json", "--sandbox", "bwrap", "--policy", "mine.json", "--",
@@ -183,8 +199,8 @@ TEST_CASE("the seccomp adapter refuses a call rather than run without the protec
     CHECK(r.json()["message"].get<std::string>().find("protection floor") != std::string::npos);
     CHECK_FALSE(fs::exists(ws.path() / "ran"));
     // Positive control: with every entry lifted by name, the same call runs, and says so.
-    auto ok = ws.airlock(
-        {"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--", "touch", "ran"});
+    auto ok = ws.airlock({"exec", "--json", "--sandbox", "seccomp", "--unprotect", kLiftFloor, "--",
+                          "touch", "ran"});
     CHECK(ok.exit_code == 0);
     CHECK(fs::exists(ws.path() / "ran"));
     const auto floor = ok.json()["sandbox"]["effective"]["filesystem"]["floor"];
