@@ -34,6 +34,21 @@ class LoopbackSink {
         REQUIRE(::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
         port_ = std::to_string(ntohs(a.sin_port));
     }
+    // A TCP listener on [::1]; invalid (and `port()` empty) when the host has no IPv6 loopback.
+    static LoopbackSink tcp6() {
+        LoopbackSink s;
+        s.fd_.reset(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        socklen_t len = sizeof a;
+        if (!s.fd_.valid() || ::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+            ::listen(s.fd_.get(), 16) != 0 ||
+            ::getsockname(s.fd_.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            return s;
+        s.port_ = std::to_string(ntohs(a.sin6_port));
+        return s;
+    }
     const std::string& port() const { return port_; }
     int fd() const { return fd_.get(); }
     // TCP: how many connections wait to be accepted (taking them); UDP: datagrams queued. The
@@ -55,6 +70,7 @@ class LoopbackSink {
     }
 
   private:
+    LoopbackSink() = default;
     airlock::UniqueFd fd_;
     std::string port_;
 };
@@ -166,6 +182,17 @@ TEST_CASE("egress (seccomp): direct TCP, UDP, MPTCP and Fast Open fail; the prox
     auto tfo = s.probe({"fastopen", tcp.port()}, policy);
     CHECK(field(tfo, "stdout") == "refused: Operation not supported (errno 95)\n");
     CHECK(tcp.arrived(SOCK_STREAM) == 0);
+    // IPv6 the same: Landlock's rules are per port, whatever the family.
+    LoopbackSink tcp6 = LoopbackSink::tcp6();
+    if (!tcp6.port().empty()) {
+        CHECK(field(s.probe({"tcp6", tcp6.port()}, policy), "stdout") ==
+              "refused: Permission denied (errno 13)\n");
+        CHECK(tcp6.arrived(SOCK_STREAM) == 0);
+        CHECK(field(s.exec({probe, "tcp6", tcp6.port()}, kUnconfined), "stdout") == "ok\n");
+        CHECK(tcp6.arrived(SOCK_STREAM) == 1);
+    } else {
+        airlock::test::not_applicable("IPv6 direct connection", "the host has no ::1");
+    }
     // listen(2) would bind an ephemeral port without bind(2).
     CHECK(field(s.probe({"listen"}, policy), "stdout") ==
           "refused: Operation not permitted (errno 1)\n");

@@ -144,6 +144,18 @@ sockaddr_in loopback(const char* port) {
     return addr;
 }
 
+// A TCP connection to [::1]:PORT.
+int tcp6_connect(const char* port) {
+    const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(static_cast<uint16_t>(std::atoi(port)));
+    addr.sin6_addr = in6addr_loopback;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(rc == 0, errno);
+}
+
 // One datagram to 127.0.0.1:PORT.
 int udp_send(const char* port) {
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -230,6 +242,7 @@ int main(int argc, char** argv) {
     if (what == "open" && argc > 2) return open_devices(argc - 2, argv + 2);
     if (what == "int80") return int80();
     if (what == "tcp" && argc > 2) return tcp_connect(argv[2]);
+    if (what == "tcp6" && argc > 2) return tcp6_connect(argv[2]);
     if (what == "udp" && argc > 2) return udp_send(argv[2]);
     if (what == "fastopen" && argc > 2) return fastopen(argv[2]);
     if (what == "mptcp" && argc > 2) return mptcp_connect(argv[2]);
@@ -243,7 +256,7 @@ int main(int argc, char** argv) {
         stderr,
         "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | tiocsti-stdin | "
         "open PATH... | int80 | "
-        "tcp PORT | udp PORT | fastopen PORT | mptcp PORT | listen | "
+        "tcp PORT | tcp6 PORT | udp PORT | fastopen PORT | mptcp PORT | listen | "
         "socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
         "kill PID | ids\n");
     return 2;
