@@ -2,26 +2,27 @@
 
 namespace airlock::exec {
 
-void RunGrants::observe(const wal::Record& r) {
-    if (r.type != "grant_issued" && r.type != "grant_redeemed") return;
-    const auto key = r.data.find("key");
-    if (key == r.data.end() || !key->is_string()) return;
-    auto& calls = open_[key->get<std::string>()];
-    if (r.type == "grant_issued") {
-        calls.push_back(r.call_id);
-    } else if (!calls.empty()) {
-        calls.erase(calls.begin());
-    }
-}
-
-bool RunGrants::is_open(const std::string& key) const {
-    const auto it = open_.find(key);
-    return it != open_.end() && !it->second.empty();
-}
-
-std::string RunGrants::decided_by(const std::string& key) const {
-    const auto it = open_.find(key);
-    return it == open_.end() || it->second.empty() ? std::string() : it->second.front();
+Result<std::optional<std::string>> find_open_grant(const wal::History& history,
+                                                   const std::string& key) {
+    std::optional<std::string> issued_by;
+    std::uint64_t redeemed_later = 0;
+    auto read = history.newest_first([&](const wal::Record& r) {
+        if (r.type != "grant_issued" && r.type != "grant_redeemed") return true;
+        const auto k = r.data.find("key");
+        if (k == r.data.end() || !k->is_string() || k->get<std::string>() != key) return true;
+        if (r.type == "grant_redeemed") {
+            ++redeemed_later;
+            return true;
+        }
+        if (redeemed_later == 0) {
+            issued_by = r.call_id;
+            return false;
+        }
+        --redeemed_later;
+        return true;
+    });
+    if (!read) return read.error();
+    return issued_by;
 }
 
 }  // namespace airlock::exec

@@ -3,26 +3,21 @@
 // asking again. A grant is the approval key of the exact request that was decided.
 #pragma once
 
-#include <map>
+#include <optional>
 #include <string>
-#include <vector>
 
-#include "wal/record.hpp"
+#include "platform/result.hpp"
+#include "wal/history.hpp"
 
 namespace airlock::exec {
 
-class RunGrants {
-  public:
-    // Follows the run's records: grant_issued opens a grant, grant_redeemed closes the oldest
-    // open one with the same key.
-    void observe(const wal::Record& record);
-    bool is_open(const std::string& key) const;
-    // The call that decided the oldest open grant with this key ("" when none is open).
-    std::string decided_by(const std::string& key) const;
-
-  private:
-    std::map<std::string, std::vector<std::string>>
-        open_;  // key -> deciding call ids, oldest first
-};
+// The call that issued an open grant with `key` (grant_issued), or nullopt when every grant
+// issued with it was redeemed (grant_redeemed) or none was. The run is read back from its tail
+// only as far as the answer needs: a grant is open exactly when, counted from some grant_issued
+// record to the tail, more were issued than redeemed (a redemption needs an open grant, so no
+// earlier stretch of the run redeemed more than it issued). The first such record from the tail
+// is the answer; when there is none, the whole run is read.
+Result<std::optional<std::string>> find_open_grant(const wal::History& history,
+                                                   const std::string& key);
 
 }  // namespace airlock::exec

@@ -17,6 +17,7 @@
 #include "exec/command_lookup.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/process_runner.hpp"
+#include "exec/run_grants.hpp"
 #include "exec/sandboxed_launch.hpp"
 #include "exec/version.hpp"
 #include "platform/sha256.hpp"
@@ -168,14 +169,9 @@ void Session::start() {
     call_prefix_ = options_.call_id_prefix;
     if (call_prefix_.empty()) call_prefix_ = shared ? random_prefix() + "-c" : "c";
     if (!options_.dry_run) {
-        // Only a process redeeming a grant needs the run's history (the grants issued and
-        // redeemed in it); the others continue the log from its verified tail.
-        std::function<void(const wal::Record&)> observe;
-        if (shared && !options_.grant.empty()) {
-            grants_ = std::make_shared<RunGrants>();
-            observe = [grants = grants_](const wal::Record& r) { grants->observe(r); };
-        }
-        auto writer = shared ? wal::Writer::open_shared(workspace_, run_id_, std::move(observe))
+        // A shared run is continued from its verified tail; a grant is looked up from there
+        // back when it is redeemed (redeem_grant).
+        auto writer = shared ? wal::Writer::open_shared(workspace_, run_id_)
                              : wal::Writer::create(workspace_, run_id_);
         if (!writer) {
             startup_error_ = writer.error();
@@ -438,10 +434,12 @@ Session::Stop Session::redeem_grant(Call& c) {
     }
     std::string decided_by;
     auto redeemed = wal_->append_if(
-        [&]() -> std::optional<json> {
-            if (!grants_->is_open(key)) return std::nullopt;
-            decided_by = grants_->decided_by(key);
-            return json{{"key", key}, {"decided_by", decided_by}};
+        [&](const wal::History& history) -> Result<std::optional<json>> {
+            auto open = find_open_grant(history, key);
+            if (!open) return open.error();
+            if (!*open) return std::optional<json>();
+            decided_by = **open;
+            return std::optional<json>(json{{"key", key}, {"decided_by", decided_by}});
         },
         "grant_redeemed", c.call.call_id);
     if (!redeemed) {

@@ -14,7 +14,6 @@
 #include "approvals/approvals.hpp"
 #include "exec/call_result.hpp"
 #include "exec/process_runner.hpp"
-#include "exec/run_grants.hpp"
 #include "exec/sandboxed_launch.hpp"
 #include "platform/result.hpp"
 #include "platform/tool_call.hpp"
@@ -163,7 +162,6 @@ class Session {
     std::mutex advance_mutex_;
     std::multiset<std::string> approved_in_advance_;  // approval keys granted ahead of their call
     std::string call_prefix_;
-    std::shared_ptr<RunGrants> grants_;  // shared runs: the grants seen in the log
 };
 
 }  // namespace airlock::exec

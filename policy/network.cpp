@@ -325,8 +325,14 @@ std::string_view network_mode_name(NetworkPolicy::Mode mode) {
 NetworkDecision decide_network(const NetworkPolicy& policy, const NetworkQuery& q) {
     if (policy.mode == NetworkPolicy::Mode::on)
         return {Decision::allow, "network", "", "the policy's network is \"on\""};
-    if (policy.mode == NetworkPolicy::Mode::off || policy.layers.empty())
+    if (policy.mode == NetworkPolicy::Mode::off || policy.layers.empty()) {
+        if (!policy.workspace_not_opening.empty())
+            return {Decision::deny, "network", "",
+                    "the policy's network is \"off\": " + policy.workspace_not_opening +
+                        " may narrow the network but not open it (open it in the user's policy "
+                        "or a --policy file)"};
         return {Decision::deny, "network", "", "the policy's network is \"off\""};
+    }
     const std::optional<IpAddress> literal = IpAddress::parse(q.host);
     const std::string host = literal ? std::string() : normalize_host(q.host);
     if (!literal && host.empty())

@@ -79,6 +79,8 @@ struct NetworkPolicy {
     enum class Mode { off, on, proxy };
     Mode mode = Mode::off;
     std::vector<NetworkLayerRules> layers;  // mode == proxy: one per layer with an object
+    // mode == off only because the workspace's own layer may not open the network: its name.
+    std::string workspace_not_opening;
 
     bool read_only() const;
     // The address `host` is pinned to by some layer's "hosts"; nullopt when none or when two

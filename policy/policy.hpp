@@ -117,9 +117,12 @@ class PolicyStack {
 
     // Same again, collecting every problem (errors and nothing else) instead of stopping at
     // the first: what `airlock policy lint` reports. Empty when any error was found.
+    // `workspace_layer` is the index of the workspace's own .airlock/policy.json, which may
+    // narrow but never open the network (POLICY.md, "Settings across layers").
     static std::optional<PolicyStack> compile(
         const std::vector<std::pair<std::string, std::string>>& layers,
-        const std::filesystem::path& workspace, std::vector<Finding>& findings);
+        const std::filesystem::path& workspace, std::vector<Finding>& findings,
+        std::optional<std::size_t> workspace_layer = std::nullopt);
 
     const guard::Guard& guard() const;
     Verdict evaluate(const ToolCall& call, const guard::Assessment& assessment) const;

@@ -88,6 +88,7 @@ PolicyStack::~PolicyStack() = default;
 
 Result<PolicyStack> PolicyStack::load(const LoadOptions& options) {
     std::vector<std::pair<std::string, std::string>> texts;
+    std::optional<std::size_t> workspace_layer;
     if (options.builtin) texts.emplace_back("builtin", std::string(builtin_policy_text()));
     auto add = [&](const fs::path& file, bool optional) -> Result<void> {
         auto text = read_layer_file(file, optional);
@@ -97,11 +98,17 @@ Result<PolicyStack> PolicyStack::load(const LoadOptions& options) {
     };
     if (options.user_file)
         if (auto r = add(*options.user_file, true); !r) return r.error();
-    if (options.workspace_file)
+    if (options.workspace_file) {
+        const std::size_t before = texts.size();
         if (auto r = add(*options.workspace_file, true); !r) return r.error();
+        if (texts.size() > before) workspace_layer = before;
+    }
     for (const auto& f : options.files)
         if (auto r = add(f, false); !r) return r.error();
-    return from_texts(texts, options.workspace);
+    std::vector<Finding> findings;
+    auto stack = compile(texts, options.workspace, findings, workspace_layer);
+    if (!stack) return to_error(findings);
+    return std::move(*stack);
 }
 
 Result<PolicyStack> PolicyStack::from_texts(
@@ -119,7 +126,7 @@ Result<PolicyStack> PolicyStack::from_texts(
 
 std::optional<PolicyStack> PolicyStack::compile(
     const std::vector<std::pair<std::string, std::string>>& texts, const fs::path& workspace,
-    std::vector<Finding>& findings) {
+    std::vector<Finding>& findings, std::optional<std::size_t> workspace_layer) {
     const std::size_t errors_before = findings.size();
     auto failed = [&] {
         return has_errors(
@@ -141,7 +148,9 @@ std::optional<PolicyStack> PolicyStack::compile(
         digest_input += std::to_string(text.size()) + ":" + text;
         detail::ParseContext ctx{impl->environment.home, i};
         auto layer = detail::parse_layer(text, name, ctx, findings);
-        if (layer) layers.push_back(std::move(*layer));
+        if (!layer) continue;
+        layer->from_workspace = workspace_layer == i;
+        layers.push_back(std::move(*layer));
     }
     if (failed()) return std::nullopt;
 

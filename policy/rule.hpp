@@ -109,6 +109,7 @@ struct LayerSettings {
 
 struct Layer {
     std::string name;
+    bool from_workspace = false;  // the workspace's own .airlock/policy.json
     std::optional<Decision> default_decision;
     Where default_where;
     std::vector<Rule> rules;

@@ -110,16 +110,25 @@ MergedSettings merge_settings(const std::vector<Layer>& layers, std::vector<Find
     // A "none" adapter with required sandboxing cannot run anything; keep both as written so
     // that the sandbox stage reports it (sandbox_denied), never silently drops one.
 
+    // The built-in "off" is a default, not a rule: the user's own policy or a --policy file
+    // replaces it. The workspace's .airlock/policy.json comes with the repository, so it may
+    // narrow the network but never open it: alone beside the built-in, the network stays off.
+    auto opens_network = [](const Layer& l) {
+        return l.name != "builtin" && !l.from_workspace &&
+               (l.settings.network || l.settings.network_rules);
+    };
+    const bool builtin_replaced = std::any_of(layers.begin(), layers.end(), opens_network);
+    auto takes_part = [&](const Layer& l) { return !(builtin_replaced && l.name == "builtin"); };
     bool any_off = false, any_on = false;
     for (const auto& l : layers) {
-        if (!l.settings.network) continue;
+        if (!l.settings.network || !takes_part(l)) continue;
         (*l.settings.network ? any_on : any_off) = true;
     }
     // "off" anywhere wins; any layer's object makes the proxy mode, where each such layer
     // decides for itself and the strictest answer wins (policy/network.hpp).
     std::vector<NetworkLayerRules> network_layers;
     for (const auto& l : layers) {
-        if (!l.settings.network_rules) continue;
+        if (!l.settings.network_rules || !takes_part(l)) continue;
         network_layers.push_back(*l.settings.network_rules);
         network_layers.back().layer = l.name;
     }
@@ -131,6 +140,11 @@ MergedSettings merge_settings(const std::vector<Layer>& layers, std::vector<Find
     else if (any_on)
         np.mode = NetworkPolicy::Mode::on;
     if (np.mode == NetworkPolicy::Mode::proxy) np.layers = std::move(network_layers);
+    if (np.mode == NetworkPolicy::Mode::off && !builtin_replaced)
+        for (const auto& l : layers)
+            if (l.from_workspace &&
+                (l.settings.network_rules || l.settings.network.value_or(false)))
+                np.workspace_not_opening = l.name;
     m.sandbox.network = np.mode == NetworkPolicy::Mode::on;
 
     // Local sockets: the least any layer allows (off < on < unix); "on" when none says.

@@ -128,7 +128,6 @@ Writer::Writer(Writer&& other) noexcept
       prev_hash_(std::move(other.prev_hash_)),
       redact_(std::move(other.redact_)),
       reader_(std::move(other.reader_)),
-      observe_(std::move(other.observe_)),
       ended_(other.ended_) {}
 
 Writer::~Writer() = default;
@@ -154,8 +153,7 @@ Result<Writer> Writer::create(const fs::path& workspace, const std::string& run_
     return Writer(UniqueFd(fd), file, run_id);
 }
 
-Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string& run_id,
-                                   std::function<void(const Record&)> observe) {
+Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string& run_id) {
     if (auto ok = check_run_id(run_id); !ok) return ok.error();
     auto made = make_run_dir(workspace, run_id);
     if (!made) return made.error();
@@ -164,15 +162,12 @@ Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string&
         ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return sys_error("wal", "cannot open " + file.string(), "open");
     Writer w(UniqueFd(fd), file, run_id);
-    w.observe_ = std::move(observe);
     {
         std::lock_guard lock(w.mutex_);
         FileLock file_lock(w.fd_.get());
         if (auto e = file_lock.error()) return *e;
-        // Under the lock, so that the tail is not a line another process is writing. Without
-        // an observer nothing needs the earlier records: only the tail is read and checked.
-        auto reader =
-            w.observe_ ? LogReader::open(file, run_id) : LogReader::open_at_tail(file, run_id);
+        // Under the lock, so that the tail is not a line another process is writing.
+        auto reader = LogReader::open_at_tail(file, run_id);
         if (!reader) return reader.error();
         w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
         if (auto r = w.catch_up(); !r) return r.error();
@@ -187,14 +182,13 @@ Result<void> Writer::append(std::string_view type, std::string_view call_id, nlo
     return {};
 }
 
-Result<bool> Writer::append_if(const std::function<std::optional<nlohmann::json>()>& make_data,
-                               std::string_view type, std::string_view call_id) {
+Result<bool> Writer::append_if(const MakeData& make_data, std::string_view type,
+                               std::string_view call_id) {
     return append_checked(&make_data, type, call_id, nullptr);
 }
 
-Result<bool> Writer::append_checked(const std::function<std::optional<nlohmann::json>()>* make_data,
-                                    std::string_view type, std::string_view call_id,
-                                    nlohmann::json data) {
+Result<bool> Writer::append_checked(const MakeData* make_data, std::string_view type,
+                                    std::string_view call_id, nlohmann::json data) {
     std::lock_guard lock(mutex_);
     std::optional<FileLock> file_lock;
     if (reader_) {
@@ -203,9 +197,10 @@ Result<bool> Writer::append_checked(const std::function<std::optional<nlohmann::
         if (auto r = catch_up(); !r) return r.error();
     }
     if (make_data) {
-        auto made = (*make_data)();
-        if (!made) return false;
-        data = std::move(*made);
+        auto made = (*make_data)(History(path_, run_id_, seq_, prev_hash_));
+        if (!made) return made.error();
+        if (!*made) return false;
+        data = std::move(**made);
         redact_json(data);
     }
     if (ended_) {
@@ -247,9 +242,6 @@ Result<void> Writer::catch_up() {
         return make_error("wal", "the run's log " + file + " ends in a torn line " +
                                      std::to_string(torn->line) + " (" + torn->reason +
                                      "); airlock does not continue it (see airlock wal verify)");
-    if (observe_)
-        for (const auto& r : *records)
-            observe_(r);
     seq_ = reader_->records();
     prev_hash_ = reader_->last_hash();
     ended_ = reader_->ended();

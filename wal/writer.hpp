@@ -18,6 +18,7 @@
 
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
+#include "wal/history.hpp"
 #include "wal/record.hpp"
 
 namespace airlock::wal {
@@ -41,28 +42,27 @@ class Writer {
     static Result<Writer> create(const std::filesystem::path& workspace, const std::string& run_id);
 
     // A shared run: <runs_dir>/<run_id>/events.jsonl is created when missing; otherwise it is
-    // continued. With `observe`, its whole chain is verified first, and `observe` sees every
-    // verified record, the process's own included, in order, under the lock (grants are looked
-    // up this way). Without it, only the tail is read: the last record must link to the one
-    // before it (LogReader::open_at_tail), and earlier records are left to `airlock wal verify`,
-    // so that a call costs the same however long the run is. Every append then takes an
-    // exclusive lock on the file (flock), reads and verifies what other airlock processes
-    // appended since, and links to their last record, so the chain stays one. A log whose tail
-    // is torn or broken is refused: continuing it would bury the damage.
+    // continued. Only the tail is read: the last record must link to the one before it
+    // (LogReader::open_at_tail), and earlier records are left to `airlock wal verify`, so that a
+    // call costs the same however long the run is. Every append then takes an exclusive lock
+    // on the file (flock), reads and verifies what other airlock processes appended since, and
+    // links to their last record, so the chain stays one. A log whose tail is torn or broken is
+    // refused: continuing it would bury the damage.
     static Result<Writer> open_shared(const std::filesystem::path& workspace,
-                                      const std::string& run_id,
-                                      std::function<void(const Record&)> observe = {});
+                                      const std::string& run_id);
     bool shared() const { return reader_ != nullptr; }
 
     // A shared run's opening record for this process: run_started when the log is still empty,
     // else run_resumed. Returns the type written.
     Result<std::string> append_opening(nlohmann::json data);
 
-    // Appends a record only if `make_data()` gives one: it is asked under the lock, after
-    // catching up with the other processes' records (a shared run), so that a check of the log
-    // and the record that acts on it are one step. False when it gave none.
-    Result<bool> append_if(const std::function<std::optional<nlohmann::json>()>& make_data,
-                           std::string_view type, std::string_view call_id);
+    // Appends a record only if `make_data` gives one: it is asked under the lock, after
+    // catching up with the other processes' records (a shared run), with the run's history read
+    // back from that tail (History), so that a check of the log and the record that acts on it
+    // are one step. False when it gave none; its error is returned as it is.
+    using MakeData = std::function<Result<std::optional<nlohmann::json>>(const History&)>;
+    Result<bool> append_if(const MakeData& make_data, std::string_view type,
+                           std::string_view call_id);
 
     // Appends one record {v, seq, ts, run_id, type, call_id, data, prev}. The line reaches the
     // kernel before this returns (it survives the death of airlock); sync() makes it durable.
@@ -89,9 +89,8 @@ class Writer {
     // Shared runs, called with mutex_ held and the file locked: reads the records appended since
     // the last look and takes over their seq and hash.
     Result<void> catch_up();
-    Result<bool> append_checked(const std::function<std::optional<nlohmann::json>()>* make_data,
-                                std::string_view type, std::string_view call_id,
-                                nlohmann::json data);
+    Result<bool> append_checked(const MakeData* make_data, std::string_view type,
+                                std::string_view call_id, nlohmann::json data);
     Result<void> write_record(std::string_view type, std::string_view call_id,
                               nlohmann::json data);  // mutex_ held (and the file lock, if shared)
 
@@ -106,7 +105,6 @@ class Writer {
     std::string prev_hash_;
     std::vector<std::regex> redact_;
     std::unique_ptr<LogReader> reader_;  // shared runs: follows every process's records
-    std::function<void(const Record&)> observe_;
     bool ended_ = false;  // shared runs: the last record is a final one (another process's)
 };
 

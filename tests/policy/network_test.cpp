@@ -1,6 +1,10 @@
 // sandbox.network's object form: entries, load errors with positions, the layers' merge and the
 // pure matcher (policy/network.hpp).
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "policy_test_support.hpp"
 
@@ -12,6 +16,8 @@ using airlock::policy::IpAddress;
 using airlock::policy::NetworkPolicy;
 using airlock::policy::NetworkQuery;
 using airlock::policy::parse_network_entry;
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -113,6 +119,60 @@ TEST_CASE("network modes: off wins, an object makes the proxy, on only alone") {
     CHECK(load({{"a", obj}, {"b", off}}).sandbox().network_policy.mode == NetworkPolicy::Mode::off);
     CHECK(load({{"a", "{\"version\": 1}"}}).sandbox().network_policy.mode ==
           NetworkPolicy::Mode::off);
+}
+
+TEST_CASE("the built-in \"off\" is a default the user's policy replaces, never the workspace's") {
+    const fs::path dir =
+        fs::temp_directory_path() / ("airlock-network-layers-" + std::to_string(::getpid()));
+    fs::create_directories(dir / ".airlock");
+    const auto write = [](const fs::path& f, const std::string& text) { std::ofstream(f) << text; };
+    airlock::policy::LoadOptions o;
+    o.user_file = dir / "user.json";
+    o.workspace_file = dir / ".airlock" / "policy.json";
+    o.workspace = dir;
+    const auto mode = [&] {
+        auto s = PolicyStack::load(o);
+        REQUIRE(s.ok());
+        return s->sandbox().network_policy.mode;
+    };
+    const auto reason = [&](const char* host) {
+        auto s = PolicyStack::load(o);
+        REQUIRE(s.ok());
+        return decide_network(s->sandbox().network_policy, query(host, 443)).reason;
+    };
+
+    // Alone, the built-in keeps the network off.
+    CHECK(mode() == NetworkPolicy::Mode::off);
+    // A workspace (it comes with the repository) cannot open it, and the refusal says why.
+    write(*o.workspace_file, layer("{\"allow\": [\"pypi.org\"]}"));
+    CHECK(mode() == NetworkPolicy::Mode::off);
+    CHECK(reason("pypi.org").find("may narrow the network but not open it") != std::string::npos);
+    write(*o.workspace_file, layer("\"on\""));
+    CHECK(mode() == NetworkPolicy::Mode::off);
+    // The user's own policy replaces the built-in default (positive control).
+    write(*o.user_file, layer("{\"allow\": [\"pypi.org\", \"gist.github.com\"]}"));
+    write(*o.workspace_file,
+          layer("{\"deny\": [\"gist.github.com\"], \"allow\": [\"pypi.org\", \"example.org\"]}"));
+    CHECK(mode() == NetworkPolicy::Mode::proxy);
+    {
+        auto s = PolicyStack::load(o);
+        REQUIRE(s.ok());
+        // Both layers decide: the workspace narrows (deny wins), and cannot widen (its example.org
+        // does not open what the user's list leaves out).
+        CHECK(decide(*s, query("pypi.org", 443)) == Decision::allow);
+        CHECK(decide(*s, query("gist.github.com", 443)) == Decision::deny);
+        CHECK(decide(*s, query("example.org", 443)) == Decision::deny);
+    }
+    // The workspace can still close what the user opened.
+    write(*o.workspace_file, layer("\"off\""));
+    CHECK(mode() == NetworkPolicy::Mode::off);
+    // A --policy file replaces the built-in default too.
+    fs::remove(*o.user_file);
+    fs::remove(*o.workspace_file);
+    write(dir / "extra.json", layer("\"on\""));
+    o.files = {dir / "extra.json"};
+    CHECK(mode() == NetworkPolicy::Mode::on);
+    fs::remove_all(dir);
 }
 
 TEST_CASE("the matcher: allow, deny, unknown, ports, wildcards") {

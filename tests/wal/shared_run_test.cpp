@@ -10,6 +10,7 @@
 
 namespace {
 
+using airlock::Result;
 using airlock::test::lines_of;
 using airlock::test::read_text;
 using airlock::test::TempDir;
@@ -18,12 +19,29 @@ using airlock::test::write_text;
 namespace wal = airlock::wal;
 namespace fs = std::filesystem;
 
-wal::Writer shared(const fs::path& ws, std::vector<std::string>* seen = nullptr) {
-    auto w = wal::Writer::open_shared(ws, "agent-run", [seen](const wal::Record& r) {
-        if (seen) seen->push_back(r.type + ":" + r.call_id);
-    });
+wal::Writer shared(const fs::path& ws) {
+    auto w = wal::Writer::open_shared(ws, "agent-run");
     REQUIRE_MESSAGE(w.ok(), (w.ok() ? "" : w.error().describe()));
     return std::move(w).value();
+}
+
+// The run as a process sees it under the lock, newest first ("type:call_id"), read back as far
+// as `enough` says; appends nothing.
+Result<std::vector<std::string>> read_back(wal::Writer& w, std::size_t enough = SIZE_MAX) {
+    std::vector<std::string> seen;
+    auto looked = w.append_if(
+        [&](const wal::History& h) -> Result<std::optional<nlohmann::json>> {
+            auto read = h.newest_first([&](const wal::Record& r) {
+                seen.push_back(r.type + ":" + r.call_id);
+                return seen.size() < enough;
+            });
+            if (!read) return read.error();
+            return std::optional<nlohmann::json>();
+        },
+        "never_written", "");
+    if (!looked) return looked.error();
+    REQUIRE(*looked == false);
+    return seen;
 }
 
 wal::Log verified(const fs::path& file) {
@@ -41,10 +59,11 @@ TEST_CASE("processes of a shared run write one chain: started, resumed, interlea
     CHECK(first.append_opening({{"pid", 1}}).value() == "run_started");
     REQUIRE(first.append("call_received", "a1", {{"tool", "shell_exec"}}).ok());
 
-    std::vector<std::string> seen;
-    wal::Writer second = shared(dir.path(), &seen);
-    // The second process saw what the first wrote, in order, before anything of its own.
-    CHECK(seen == std::vector<std::string>{"run_started:", "call_received:a1"});
+    wal::Writer second = shared(dir.path());
+    // The second process sees what the first wrote, before anything of its own.
+    CHECK(second.records() == 2);
+    CHECK(read_back(second).value() ==
+          std::vector<std::string>{"call_received:a1", "run_started:"});
     CHECK(second.append_opening({{"pid", 2}}).value() == "run_resumed");
     // Interleaved appends: each links to the other's last record.
     REQUIRE(first.append("call_finished", "a1", {{"status", "ok"}}).ok());
@@ -69,16 +88,18 @@ TEST_CASE("append_if decides under the lock, after reading the other processes' 
     TempDir dir;
     wal::Writer a = shared(dir.path());
     REQUIRE(a.append_opening({{"pid", 1}}).ok());
-    int grants = 0;
-    auto counting = [&grants](const wal::Record& r) {
-        if (r.type == "grant_issued") ++grants;
-        if (r.type == "grant_redeemed") --grants;
-    };
-    auto b = wal::Writer::open_shared(dir.path(), "agent-run", counting);
+    auto b = wal::Writer::open_shared(dir.path(), "agent-run");
     REQUIRE(b.ok());
-    auto redeem = [&]() -> std::optional<nlohmann::json> {
-        if (grants <= 0) return std::nullopt;
-        return nlohmann::json{{"key", "k"}};
+    auto redeem = [&](const wal::History& h) -> Result<std::optional<nlohmann::json>> {
+        int grants = 0;
+        auto read = h.newest_first([&](const wal::Record& r) {
+            if (r.type == "grant_issued") ++grants;
+            if (r.type == "grant_redeemed") --grants;
+            return true;
+        });
+        if (!read) return read.error();
+        if (grants <= 0) return std::optional<nlohmann::json>();
+        return std::optional<nlohmann::json>(nlohmann::json{{"key", "k"}});
     };
     CHECK(b->append_if(redeem, "grant_redeemed", "b1").value() == false);  // nothing issued yet
     REQUIRE(a.append("grant_issued", "a1", {{"key", "k"}}).ok());
@@ -161,10 +182,16 @@ TEST_CASE("a process continuing a shared run checks its tail; wal verify still c
     CHECK(log.verification.verdict == wal::Verdict::tampered);
     REQUIRE(log.verification.broken.has_value());
     CHECK(log.verification.broken->line == 4);
-    // A process that reads the whole history (one redeeming a grant) refuses it.
-    auto observing = wal::Writer::open_shared(dir.path(), "agent-run", [](const wal::Record&) {});
-    REQUIRE_FALSE(observing.ok());
-    CHECK(observing.error().message.find("broken at line 4") != std::string::npos);
+    // A process reading the history back (one redeeming a grant) decides on the records after
+    // the altered one, and refuses to read past it: the altered line no longer hashes to the
+    // prev of the line after it.
+    CHECK(read_back(*w, 6).value() ==
+          std::vector<std::string>{"call_received:c9", "run_resumed:", "call_received:c3",
+                                   "run_resumed:", "call_received:c2", "run_resumed:"});
+    auto past = read_back(*w);
+    REQUIRE_FALSE(past.ok());
+    CHECK(past.error().message.find("broken at line 3") != std::string::npos);
+    CHECK(lines_of(file).size() == 9);  // looking appends nothing
 
     // Positive control: the same appends to an untouched log verify.
     TempDir clean;
