@@ -173,8 +173,9 @@ Check check_proxy_under_seccomp(const Check& seccomp) {
     }
     c.ok = true;
     c.detail = "Landlock ABI " + std::to_string(landlock.abi) +
-               ": the proxy listens on the host's 127.0.0.1 and the command may connect to its "
-               "port only (plain TCP; other local processes can reach the proxy too)";
+               ": the proxy listens on the host's 127.0.0.1 and the command may open plain TCP "
+               "connections to its port number only (on any address: weaker than bwrap; other "
+               "local processes can reach the proxy too)";
     return c;
 }
 
