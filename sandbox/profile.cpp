@@ -628,7 +628,7 @@ nlohmann::json effective(const Profile& p) {
                 {"no_new_privs", false}};
     }
     if (p.adapter == Adapter::seccomp) {
-        return {
+        nlohmann::json e = {
             {"filesystem",
              {{"root", "read-only (landlock)"},
               {"writable", writable},
@@ -640,7 +640,6 @@ nlohmann::json effective(const Profile& p) {
             {"network", p.network         ? "on"
                         : p.network_proxy ? "proxy"
                                           : "off"},
-            {"proxy", p.network_proxy ? proxy_json(p) : nlohmann::json(nullptr)},
             {"identity", identity_json(p)},
             {"seccomp",
              {{"filter", "airlock-default"},
@@ -659,6 +658,8 @@ nlohmann::json effective(const Profile& p) {
             {"no_new_privs", true},
             {"host_user", host_user(p)},
         };
+        if (p.network_proxy) e["proxy"] = proxy_json(p);
+        return e;
     }
     return {
         {"filesystem", confined ? nlohmann::json{{"root", "read-only"},
