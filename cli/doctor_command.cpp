@@ -171,11 +171,20 @@ Check check_proxy_under_seccomp(const Check& seccomp) {
         c.fix = "use bwrap";
         return c;
     }
+    // The filter that puts connect(2) to airlock (a seccomp user notification).
+    sandbox::SeccompOptions tcp_only;
+    tcp_only.tcp_only = true;
+    tcp_only.allow_unix_sockets = false;
+    if (auto bpf = sandbox::compile_seccomp(tcp_only); !bpf) {
+        c.detail = "the filter for the proxy cannot be made: " + bpf.error().describe();
+        c.fix = "use bwrap";
+        return c;
+    }
     c.ok = true;
     c.detail = "Landlock ABI " + std::to_string(landlock.abi) +
-               ": the proxy listens on the host's 127.0.0.1 and the command may open plain TCP "
-               "connections to its port number only (on any address: weaker than bwrap; other "
-               "local processes can reach the proxy too)";
+               ": the proxy listens on the host's 127.0.0.1; the command may open plain TCP "
+               "connections to it only (Landlock by port, airlock by address; other local "
+               "processes can reach the proxy too)";
     return c;
 }
 

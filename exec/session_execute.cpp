@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include "exec/blob_store.hpp"
+#include "exec/connect_supervisor.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/network_egress.hpp"
 #include "exec/sandboxed_launch.hpp"
@@ -44,8 +45,17 @@ Session::Stop Session::execute(Call& c) {
     }
     auto launch = prepare_launch(c, egress ? egress->child_channel() : -1);
     if (!launch) return sandbox_denied(c, launch.error().describe());
+    // Under seccomp, airlock answers the command's connect(2) calls: the proxy's address only.
+    std::unique_ptr<ConnectSupervisor> connects;
+    if (UniqueFd channel = (*launch)->take_connect_channel(); egress && channel.valid()) {
+        auto started = ConnectSupervisor::start(std::move(channel),
+                                                static_cast<std::uint16_t>(egress->port()));
+        if (!started) return sandbox_denied(c, started.error().describe());
+        connects = std::move(started).value();
+    }
     if (auto stop = start_command(c)) return stop;
     auto ran = (*launch)->run(run_limits(c));
+    connects.reset();
     if (egress) record_network(c, egress->finish());
     if (!ran) {
         record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});

@@ -18,6 +18,9 @@ namespace airlock::sandbox {
 struct SeccompLaunch {
     std::vector<unsigned char> bpf;
     UniqueFd landlock_ruleset;
+    // network_proxy: the filter puts connect(2) to airlock. The child sends the notification
+    // listener over `listener_send`; airlock's supervisor receives it on `listener_receive`.
+    UniqueFd listener_send, listener_receive;
 };
 
 Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile);

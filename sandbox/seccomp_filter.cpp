@@ -249,6 +249,12 @@ void add_tcp_only_rules(std::vector<SeccompRule>& rules) {
                     EOPNOTSUPP,
                     {masked_eq(1, kLow32, kIpprotoTcp), masked_eq(2, kLow32, kTcpFastopenConnect)},
                     fastopen});
+    rules.push_back(SeccompRule{"connect",
+                                SeccompActionKind::Notify,
+                                0,
+                                {},
+                                "airlock answers: only the proxy's address (Landlock's rules "
+                                "name the port, on any address)"});
     rules.push_back(deny("listen",
                          "listen(2) binds an unbound socket to a port without bind(2), which "
                          "is all Landlock checks; nothing may listen"));
@@ -333,6 +339,7 @@ std::string describe_condition(const SeccompArgCondition& c) {
 
 std::string describe_action(const SeccompRule& rule) {
     if (rule.action == SeccompActionKind::KillProcess) return "kill_process";
+    if (rule.action == SeccompActionKind::Notify) return "notify";
     return "errno(" + errno_name(rule.errno_value) + ")";
 }
 
@@ -385,6 +392,8 @@ Result<void> add_rule(void* ctx, const SeccompRule& rule) {
     }
     const std::uint32_t action = rule.action == SeccompActionKind::KillProcess
                                      ? SCMP_ACT_KILL_PROCESS
+                                 : rule.action == SeccompActionKind::Notify
+                                     ? SCMP_ACT_NOTIFY
                                      : SCMP_ACT_ERRNO(static_cast<std::uint32_t>(rule.errno_value));
     const int rc = seccomp_rule_add_exact_array(
         ctx, action, nr, static_cast<unsigned>(rule.conditions.size()), cmps);
@@ -489,7 +498,10 @@ Result<std::vector<unsigned char>> compile_seccomp(const SeccompOptions& options
     return bpf;
 }
 
-int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
+namespace {
+
+int install_filter(const unsigned char* bpf, std::size_t len, unsigned flags,
+                   long* result) noexcept {
     if (bpf == nullptr || len == 0 || len % sizeof(sock_filter) != 0 ||
         len / sizeof(sock_filter) > BPF_MAXINSNS) {
         return EINVAL;
@@ -499,8 +511,24 @@ int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
     prog.len = static_cast<unsigned short>(len / sizeof(sock_filter));
     // The kernel only reads the program; sock_fprog just lacks const.
     prog.filter = reinterpret_cast<sock_filter*>(const_cast<unsigned char*>(bpf));
-    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
+    *result = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (*result < 0) return errno;
     return 0;
+}
+
+}  // namespace
+
+int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
+    long result = 0;
+    return install_filter(bpf, len, 0, &result);
+}
+
+int install_seccomp_bpf_with_listener(const unsigned char* bpf, std::size_t len,
+                                      int* listener) noexcept {
+    long result = 0;
+    const int err = install_filter(bpf, len, SECCOMP_FILTER_FLAG_NEW_LISTENER, &result);
+    if (err == 0) *listener = static_cast<int>(result);
+    return err;
 }
 
 }  // namespace airlock::sandbox

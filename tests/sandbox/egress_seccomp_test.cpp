@@ -176,6 +176,18 @@ TEST_CASE(
               nlohmann::json::array({"bind_tcp", "connect_tcp"}));
     }
 
+    if (under_seccomp()) {
+        // Landlock alone would let the proxy's port number through on any address: airlock
+        // answers connect(2) itself and allows the proxy's address only.
+        auto elsewhere =
+            s.exec({"sh", "-c", probe + " tcp-to 127.0.0.2 \"${HTTP_PROXY##*:}\""}, policy);
+        CHECK(field(elsewhere, "stdout") == "refused: Permission denied (errno 13)\n");
+        // Control: unconfined, that address is routed (nothing listens there: refused by the
+        // kernel, not by a policy).
+        const std::string port = effective(to_proxy)["proxy"]["port"].dump();
+        CHECK(field(s.exec({probe, "tcp-to", "127.0.0.2", port}, kUnconfined), "stdout") ==
+              "refused: Connection refused (errno 111)\n");
+    }
     // A direct connection to another loopback port: Landlock refuses it (EACCES).
     refused(s.probe({"tcp", tcp.port()}, policy), "refused: Permission denied (errno 13)\n");
     CHECK(tcp.arrived(SOCK_STREAM) == 0);

@@ -144,6 +144,16 @@ sockaddr_in loopback(const char* port) {
     return addr;
 }
 
+// A TCP connection to IPV4:PORT.
+int tcp_connect_to(const char* ip, const char* port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    sockaddr_in addr = loopback(port);
+    if (::inet_pton(AF_INET, ip, &addr.sin_addr) != 1) return 2;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(rc == 0, errno);
+}
+
 // A TCP connection to [::1]:PORT.
 int tcp6_connect(const char* port) {
     const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -243,6 +253,7 @@ int main(int argc, char** argv) {
     if (what == "int80") return int80();
     if (what == "tcp" && argc > 2) return tcp_connect(argv[2]);
     if (what == "tcp6" && argc > 2) return tcp6_connect(argv[2]);
+    if (what == "tcp-to" && argc > 3) return tcp_connect_to(argv[2], argv[3]);
     if (what == "udp" && argc > 2) return udp_send(argv[2]);
     if (what == "fastopen" && argc > 2) return fastopen(argv[2]);
     if (what == "mptcp" && argc > 2) return mptcp_connect(argv[2]);
@@ -256,7 +267,8 @@ int main(int argc, char** argv) {
         stderr,
         "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | tiocsti-stdin | "
         "open PATH... | int80 | "
-        "tcp PORT | tcp6 PORT | udp PORT | fastopen PORT | mptcp PORT | listen | "
+        "tcp PORT | tcp6 PORT | tcp-to IPV4 PORT | udp PORT | fastopen PORT | mptcp PORT | listen "
+        "| "
         "socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
         "kill PID | ids\n");
     return 2;
