@@ -11,8 +11,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -62,14 +65,25 @@ bool still_valid(int listener, std::uint64_t id) {
     return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+// The process a thread belongs to (the notification names the calling thread; pidfd_open
+// takes a process). 0 when it cannot be read.
+pid_t thread_group_of(pid_t tid) {
+    std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("Tgid:", 0) == 0) return static_cast<pid_t>(std::atol(line.c_str() + 5));
+    return 0;
+}
+
 // Connects a copy of the command's socket to the proxy. Returns 0 or an errno value.
 int connect_for(const seccomp_notif& req, int listener, std::uint16_t port, int family) {
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, req.pid, 0)));
+    const pid_t process = thread_group_of(static_cast<pid_t>(req.pid));
+    if (process <= 0) return EACCES;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, process, 0)));
     if (!pidfd.valid()) return EACCES;
     UniqueFd socket(static_cast<int>(
         ::syscall(SYS_pidfd_getfd, pidfd.get(), static_cast<int>(req.data.args[0]), 0)));
     if (!socket.valid()) return errno == EBADF ? EBADF : EACCES;
-    // The pid may have been reused between the notification and pidfd_open.
+    // The thread (and so its process id) may have been reused since the notification.
     if (!still_valid(listener, req.id)) return EACCES;
     int rc;
     if (family == AF_INET6) {

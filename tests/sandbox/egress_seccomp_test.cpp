@@ -176,6 +176,9 @@ TEST_CASE(
               nlohmann::json::array({"bind_tcp", "connect_tcp"}));
     }
 
+    // The same from a second thread of the probe.
+    auto from_thread = s.exec({"sh", "-c", probe + " tcp-thread \"${HTTP_PROXY##*:}\""}, policy);
+    CHECK(field(from_thread, "stdout") == "ok\n");
     if (under_seccomp()) {
         // Landlock alone would let the proxy's port number through on any address: airlock
         // answers connect(2) itself and allows the proxy's address only.

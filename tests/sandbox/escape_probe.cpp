@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -154,6 +155,13 @@ int tcp_connect_to(const char* ip, const char* port) {
     return outcome(rc == 0, errno);
 }
 
+// tcp_connect from a second thread (a notification names the thread, not the process).
+int tcp_connect_in_thread(const char* port) {
+    int result = 3;
+    std::thread([&] { result = tcp_connect(port); }).join();
+    return result;
+}
+
 // A TCP connection to [::1]:PORT.
 int tcp6_connect(const char* port) {
     const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -253,6 +261,7 @@ int main(int argc, char** argv) {
     if (what == "int80") return int80();
     if (what == "tcp" && argc > 2) return tcp_connect(argv[2]);
     if (what == "tcp6" && argc > 2) return tcp6_connect(argv[2]);
+    if (what == "tcp-thread" && argc > 2) return tcp_connect_in_thread(argv[2]);
     if (what == "tcp-to" && argc > 3) return tcp_connect_to(argv[2], argv[3]);
     if (what == "udp" && argc > 2) return udp_send(argv[2]);
     if (what == "fastopen" && argc > 2) return fastopen(argv[2]);
@@ -267,7 +276,8 @@ int main(int argc, char** argv) {
         stderr,
         "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | tiocsti-stdin | "
         "open PATH... | int80 | "
-        "tcp PORT | tcp6 PORT | tcp-to IPV4 PORT | udp PORT | fastopen PORT | mptcp PORT | listen "
+        "tcp PORT | tcp-thread PORT | tcp6 PORT | tcp-to IPV4 PORT | udp PORT | fastopen PORT | "
+        "mptcp PORT | listen "
         "| "
         "socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
         "kill PID | ids\n");
