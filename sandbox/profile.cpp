@@ -231,6 +231,8 @@ nlohmann::json proxy_json(const Profile& p) {
                                                : nlohmann::json::array({"the proxy's port"})},
         {"bind_tcp_ports", nlohmann::json::array()},
         {"note", "Landlock's rules name ports, not addresses"}};
+    // The address: every connect(2) is put to airlock (exec/connect_supervisor.hpp).
+    j["connect"] = "answered by airlock (seccomp user notification): the proxy's address only";
     return j;
 }
 

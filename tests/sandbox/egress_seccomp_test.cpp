@@ -296,6 +296,8 @@ TEST_CASE("egress (seccomp): --dry-run --json shows the Landlock TCP rules and t
     CHECK(proxy["port"].is_null());  // ephemeral: chosen when the proxy listens
     CHECK(proxy["landlock_tcp"]["handled"] == nlohmann::json::array({"bind_tcp", "connect_tcp"}));
     CHECK(proxy["landlock_tcp"]["bind_tcp_ports"].empty());
+    CHECK(proxy["connect"].get<std::string>().find("the proxy's address only") !=
+          std::string::npos);
     CHECK(proxy["landlock_tcp"]["connect_tcp_ports"].size() == 1);
     CHECK(profile["effective"]["network"] == "proxy");
     CHECK(profile["env_keys"].dump().find("\"HTTPS_PROXY\"") != std::string::npos);
