@@ -148,7 +148,7 @@ bool landlock_has_tcp(Scenario& s, const std::string& what) {
 // Under both adapters nothing reaches the host's listeners but through the proxy (bwrap: the
 // command's loopback is its own namespace's). Under seccomp the refusals are the ones named.
 TEST_CASE(
-    "egress: direct TCP (IPv4, IPv6), UDP, MPTCP and Fast Open reach nothing; the proxy does") {
+    "egress: direct TCP (IPv4, IPv6), UDP, MPTCP and Fast Open reach nothing, the proxy does") {
     Scenario s;
     if (under_seccomp() && !landlock_has_tcp(s, "seccomp egress")) return;
     LoopbackSink tcp(SOCK_STREAM);
@@ -238,7 +238,8 @@ TEST_CASE(
     }
 }
 
-TEST_CASE("egress (seccomp): curl through the proxy reaches an allowed host; a denied one: 403") {
+TEST_CASE(
+    "egress (seccomp): curl through the proxy reaches an allowed host, a denied one gets 403") {
     if (!under_seccomp()) return;  // bwrap: egress_test.cpp
     Scenario s;
     if (!landlock_has_tcp(s, "seccomp egress with curl")) return;

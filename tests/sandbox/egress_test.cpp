@@ -105,7 +105,7 @@ bool skip_unless_bwrap() {
 
 }  // namespace
 
-TEST_CASE("egress: curl through the proxy reaches an allowed host; a denied one gets 403") {
+TEST_CASE("egress: curl through the proxy reaches an allowed host, a denied one gets 403") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
@@ -154,7 +154,7 @@ TEST_CASE("egress: curl through the proxy reaches an allowed host; a denied one 
     CHECK(t.connections() == 2);
 }
 
-TEST_CASE("egress: a direct connection without the proxy fails; the same through it works") {
+TEST_CASE("egress: a direct connection without the proxy fails, the same through it works") {
     if (skip_unless_bwrap()) return;
     if (!have("curl")) return airlock::test::not_applicable("egress with curl", "no curl");
     Scenario s;
