@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # airlock's benchmarks (never run by ctest): end to end against raw bubblewrap and the peer
-# sandboxes, the MCP server under load, micro benchmarks, memory, the run viewer in Chromium. Writes docs/perf/results.md
+# sandboxes, the MCP server under load, micro benchmarks, memory, the egress proxy
+# (scripts/bench_egress.sh), the run viewer in Chromium. Writes docs/perf/results.md
 # (included by docs/PERFORMANCE.md), the charts docs/perf/*.svg and their data files.
 #
 #   scripts/bench.sh [--quick] [--peers]
@@ -30,7 +31,7 @@ for arg in "$@"; do
         --quick) QUICK=1 ;;
         --peers) PEERS=1 ;;
         -h | --help)
-            sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
@@ -79,7 +80,7 @@ log "building (Release) in $BUILD_DIR"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-targets=(airlock seccomp_export fd_exec spawn_rate serve_load micro_bench)
+targets=(airlock airlock-netbridge seccomp_export fd_exec spawn_rate serve_load micro_bench proxy_bench)
 [[ -f "$ROOT/tests/load/CMakeLists.txt" ]] && targets+=(airlock-loadgen)
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
     die "build failed: cmake --build $BUILD_DIR --target ${targets[*]}"
@@ -433,6 +434,15 @@ peak_kib="$({ /usr/bin/time -f '%M' "$AIRLOCK" exec --workspace "$WS" --sandbox 
     echo
 } >>"$RES"
 
+# --- egress proxy --------------------------------------------------------------------------------
+log "egress proxy (scripts/bench_egress.sh)"
+egress_args=()
+((QUICK)) && egress_args+=(--quick)
+((PEERS)) && egress_args+=(--peers)
+BUILD_DIR="$BUILD_DIR" AIRLOCK_BENCH_TARGETS="$SCRATCH/egress-targets.md" \
+    "$ROOT/scripts/bench_egress.sh" "${egress_args[@]}" >>"$RES" ||
+    die "scripts/bench_egress.sh failed"
+
 # --- run viewer ----------------------------------------------------------------------------------
 # tests/ui/bench.mjs in the system's headless Chromium (puppeteer-core pinned by the tests' lock
 # file; it downloads no browser): the runs list of 1,000 runs, a run of 10,000 events opened
@@ -494,6 +504,7 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| WAL durable grouped commits ≥ 2,000 calls/s (8 threads) | $(fmt "$(m BM_WalAppendDurable/real_time/threads:8)" 0) | $(verdict "$(m BM_WalAppendDurable/real_time/threads:8)" '>=' 2000) |"
     echo "| airlock exec peak RSS ≤ 10 MiB | $(fmt "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')") MiB | $(verdict "$(awk -v k="$peak_kib" 'BEGIN {print k/1024}')" '<=' 10) |"
     echo "| serve RSS flat (±10 %) over $RSS_CALLS calls | $rss_change % | $(verdict "$rss_change" '<=' 10) |"
+    cat "$SCRATCH/egress-targets.md"
     echo "| ui: runs list of 1,000 runs, first screen ≤ 300 ms | $(u list_first_screen_ms) ms (all rows $(u list_all_rows_ms) ms) | $(verdict "$(u list_first_screen_ms)" '<=' 300) |"
     echo "| ui: run of 10,000 events, first screen ≤ 500 ms | $(u run_first_screen_ms) ms (all $(u run_all_ms) ms) | $(verdict "$(u run_first_screen_ms)" '<=' 500) |"
     echo "| ui: no freeze while it loads (longest main-thread task ≤ 200 ms) | $(u run_longest_task_ms) ms | $(verdict "$(u run_longest_task_ms)" '<=' 200) |"

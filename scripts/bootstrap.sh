@@ -21,9 +21,11 @@ PACKAGES=(g++ cmake make pkg-config libseccomp-dev bubblewrap libboost1.81-dev
           nlohmann-json3-dev libssl-dev libcli11-dev doctest-dev)
 # What the test suite needs on top (the MCP tests drive the official SDK from Node; the run
 # viewer's tests drive Debian's headless Chromium; the install tests render the man pages and
-# build, lint and install the Debian package).
+# build, lint and install the Debian package; the egress tests drive curl, wget, pip, npm, git
+# and OpenBSD's nc through the proxy against local servers, with a test CA made by openssl; their
+# ssh case needs openssh-server, left out here because installing it starts an ssh service).
 TEST_PACKAGES=(nodejs $(command -v npm >/dev/null || echo npm) chromium man-db groff-base dpkg-dev
-    lintian)
+    lintian curl wget git openssl python3-pip netcat-openbsd)
 
 say() { echo "airlock bootstrap: $*" >&2; }
 

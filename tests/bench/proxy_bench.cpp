@@ -2,10 +2,15 @@
 // tunnel against the same download direct, and the time to the first byte with and without
 // the proxy (connect, CONNECT, request, first byte). Not run by ctest:
 //   build/tests/bench/proxy_bench [MEGABYTES] [ROUNDS]
+// With --concurrent N, instead: the proxy alone in a child process, its RSS with 1 and with N
+// CONNECT tunnels open at once, each having carried a request and a 64 KiB answer, and then
+// with up to N more connections that have not sent their request yet (slow clients).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -122,6 +127,85 @@ double download(std::uint16_t target, std::uint16_t proxy_port, std::size_t byte
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// VmRSS or VmHWM of a process, in KiB.
+long status_kib(pid_t pid, const std::string& field) {
+    FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+    if (!f) return -1;
+    char line[256];
+    long kib = -1;
+    while (std::fgets(line, sizeof line, f))
+        if (std::string(line).rfind(field + ":", 0) == 0) kib = std::atol(line + field.size() + 1);
+    std::fclose(f);
+    return kib;
+}
+
+// The proxy alone in a child (forked before any thread exists), serving `listener` until the
+// parent closes `hold`.
+pid_t proxy_child(UniqueFd listener, int hold[2]) {
+    const pid_t pid = ::fork();
+    if (pid != 0) return pid;
+    ::close(hold[1]);
+    const int hold_read = hold[0];
+    netproxy::ProxyOptions options;
+    auto proxy = netproxy::Proxy::start(options, std::make_shared<AllowAll>(), nullptr);
+    if (!proxy) ::_exit(1);
+    (*proxy)->serve(std::move(listener));
+    char c;
+    while (::read(hold_read, &c, 1) > 0) {
+    }
+    ::_exit(0);
+}
+
+// Opens `n` tunnels at once and keeps them open; the proxy's RSS then.
+int concurrent(std::size_t n) {
+    std::uint16_t proxy_port = 0, target_port = 0;
+    UniqueFd proxy_listener = listen_loopback(proxy_port);
+    int hold[2];
+    if (::pipe(hold) != 0) return 1;
+    const pid_t child = proxy_child(std::move(proxy_listener), hold);
+    ::close(hold[0]);
+    UniqueFd target = listen_loopback(target_port);
+    std::thread(serve, target.get(), 64 * 1024).detach();
+    std::vector<UniqueFd> open;
+    const auto tunnel = [&] {
+        UniqueFd c = open_to(target_port, proxy_port);
+        const char req[] = "GET / HTTP/1.0\r\n\r\n";
+        send_all(c.get(), req, sizeof req - 1);
+        std::vector<char> buf(64 * 1024);
+        for (std::size_t got = 0; got < 64 * 1024;) {
+            const ssize_t r = ::read(c.get(), buf.data(), buf.size());
+            if (r <= 0) std::abort();
+            got += static_cast<std::size_t>(r);
+        }
+        open.push_back(std::move(c));
+    };
+    tunnel();
+    const long rss1 = status_kib(child, "VmRSS");
+    while (open.size() < n)
+        tunnel();
+    const long rssn = status_kib(child, "VmRSS");
+    const long hwm = status_kib(child, "VmHWM");
+    // Within the proxy's bound of 256 connections.
+    const std::size_t quiet = std::min<std::size_t>(n, n < 250 ? 250 - n : 0);
+    std::vector<UniqueFd> silent;
+    while (silent.size() < quiet)
+        silent.push_back(connect_loopback(proxy_port));
+    // The proxy has accepted them all once one more connection gets its answer.
+    tunnel();
+    const long rss_silent = status_kib(child, "VmRSS");
+    std::printf(
+        "proxy alone: RSS %ld KiB with 1 tunnel open, %ld KiB with %zu (peak %ld KiB): %+.1f KiB "
+        "per tunnel; %+.1f KiB per connection that has not sent its request yet (%zu more)\n",
+        rss1, rssn, n, hwm, static_cast<double>(rssn - rss1) / static_cast<double>(n - 1),
+        quiet ? static_cast<double>(rss_silent - rssn) / static_cast<double>(quiet) : 0.0, quiet);
+    silent.clear();
+    open.clear();
+    ::close(hold[1]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return 0;
+}
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -130,6 +214,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 2 && std::string(argv[1]) == "--concurrent")
+        return concurrent(std::max<std::size_t>(2, std::strtoul(argv[2], nullptr, 10)));
     const std::size_t mb = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 100;
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
     std::uint16_t bulk_port = 0, small_port = 0, proxy_port = 0;
@@ -164,7 +250,7 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "time to first byte, median of 200: direct %.0f us, through the proxy %.0f us "
-        "(+%.0f us)\n",
+        "(%+.0f us)\n",
         median(ttfb_direct), median(ttfb_via), median(ttfb_via) - median(ttfb_direct));
     return 0;
 }

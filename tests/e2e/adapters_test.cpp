@@ -145,7 +145,7 @@ TEST_CASE(
     CHECK(fs::exists(ws.path() / "ran-bwrap"));
 }
 
-TEST_CASE("deny_read hides files and directories; protected paths stay read-only") {
+TEST_CASE("deny_read hides files and directories, and protected paths stay read-only") {
     Workspace ws;
     HostDir host(ws.outside().filename().string());
     write_text(host.path / "secret-dir" / "key", "dir-secret");
@@ -182,8 +182,11 @@ TEST_CASE("deny_read hides files and directories; protected paths stay read-only
     CHECK_FALSE(fs::exists(ws.path() / "missing/protected"));
     CHECK_FALSE(fs::exists(ws.path() / "missing"));       // the placeholder was cleaned up
     CHECK(read_text(ws.path() / "normal.txt") == "y\n");  // positive control
-    // Positive control for the hook: without the policy, the hook can be written.
-    auto unprotected = ws.airlock({"exec", "--json", "--", "sh", "write.sh"});
+    // Positive control for the hook: with the floor's entry lifted and without the policy, the
+    // hook can be written.
+    auto unprotected =
+        ws.airlock({"exec", "--json", "--unprotect", ".git/hooks", "--", "sh", "write.sh"});
+    CHECK(unprotected.exit_code == 0);
     CHECK(fs::exists(ws.path() / ".git/hooks/pre-commit"));
 }
 

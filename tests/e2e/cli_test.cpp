@@ -388,7 +388,7 @@ TEST_CASE("a token on the command line is redacted in the WAL, not in the caller
     CHECK(verify.exit_code == 0);
 }
 
-TEST_CASE("the policy's own secret patterns are redacted in the WAL; a bad one stops airlock") {
+TEST_CASE("the policy's own secret patterns are redacted in the WAL, and a bad one stops airlock") {
     Workspace ws;
     write_text(ws.outside() / "p.json", R"({"version": 1, "default": "allow",
         "wal": {"redact": ["corp-secret-[0-9]+"]}})");

@@ -128,7 +128,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("HTTP: an allowed request reaches the target in origin form; a denied one does not") {
+TEST_CASE("HTTP: an allowed request reaches the target in origin form, a denied one does not") {
     Fixture f;
     {
         UniqueFd c = connect_loopback(f.port);
@@ -232,7 +232,7 @@ TEST_CASE("the connection bound: beyond it, connections are closed and others st
     CHECK(read_to_end(c.get()).ends_with("hello"));
 }
 
-TEST_CASE("a slow client is closed at its head deadline; the proxy keeps serving") {
+TEST_CASE("a slow client is closed at its head deadline, the proxy keeps serving") {
     ProxyOptions o;
     o.head_timeout = std::chrono::milliseconds(300);
     Fixture f(o);

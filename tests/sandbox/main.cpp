@@ -7,6 +7,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include "tests/support/every_run_tests.hpp"
+
 #include <sys/stat.h>
 
 #include <cstdlib>

@@ -3,10 +3,12 @@
 // Where sandbox-exec does not exist (Linux), the executable exits 77: ctest shows "skipped".
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/support/every_run_tests.hpp"
 
 #include <cstdio>
 #include <filesystem>

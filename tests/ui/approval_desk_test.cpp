@@ -116,7 +116,7 @@ TEST_CASE("web approvals: the ui going away while an ask waits is a denial") {
     CHECK_FALSE(web(ws.path()).ok());
 }
 
-TEST_CASE("web approvals: one desk per workspace; a stale socket is replaced") {
+TEST_CASE("web approvals: one desk per workspace, and a stale socket is replaced") {
     TempDir ws;
     {
         ApprovalDesk first({ws.path()});

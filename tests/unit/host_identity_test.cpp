@@ -31,7 +31,7 @@ struct Scratch {
 
 }  // namespace
 
-TEST_CASE("host identity: an enterable path needs no mask; the root keeps its owner") {
+TEST_CASE("host identity: an enterable path needs no mask, and the root keeps its owner") {
     Scratch s;
     const fs::path ws = s.path / "ws";
     fs::create_directories(ws);

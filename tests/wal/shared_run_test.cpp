@@ -154,7 +154,7 @@ fs::path shared_calls(const fs::path& ws, int calls) {
     return ws / ".airlock/runs/agent-run/events.jsonl";
 }
 
-TEST_CASE("a process continuing a shared run checks its tail; wal verify still checks it all") {
+TEST_CASE("a process continuing a shared run checks its tail, and wal verify still checks it all") {
     TempDir dir;
     const fs::path file = shared_calls(dir.path(), 3);  // 7 lines
     auto lines = lines_of(file);
