@@ -128,6 +128,66 @@ Check check_seccomp() {
     return c;
 }
 
+// Which ways of confining the network to airlock's proxy (a policy's "network": {...}) work.
+Check check_proxy_under_bwrap(const Check& bwrap) {
+    Check c{"network proxy under bwrap", false, {}, {}};
+    const auto bridge = sandbox::find_netbridge();
+    if (!bwrap.ok) {
+        c.detail = "bwrap does not work here";
+        c.fix = "see the bwrap check above";
+    } else if (!bridge) {
+        c.detail =
+            "airlock-netbridge is not installed next to airlock (nor in ../libexec/airlock/)";
+        c.fix = "install airlock completely (airlock-netbridge comes with it)";
+    } else {
+        c.ok = true;
+        c.detail = "the command has an empty network namespace; " + bridge->string() +
+                   " carries its connections to the proxy";
+    }
+    return c;
+}
+
+Check check_proxy_under_seccomp(const Check& seccomp) {
+    Check c{"network proxy under seccomp", false, {}, {}};
+    const auto landlock = sandbox::probe_landlock();
+    if (!seccomp.ok) {
+        c.detail = "the seccomp adapter does not work here";
+        c.fix = "see the seccomp check above";
+        return c;
+    }
+    if (landlock.abi < sandbox::kLandlockTcpAbi) {
+        c.detail = "Landlock ABI " + std::to_string(landlock.abi) + " has no TCP rules (ABI " +
+                   std::to_string(sandbox::kLandlockTcpAbi) +
+                   "): a policy with a network allow list is refused (sandbox_denied)";
+        c.fix = "boot Linux 6.7 or later, or use bwrap";
+        return c;
+    }
+    // The kernel must take a TCP port rule, not only report the ABI.
+    sandbox::LandlockSpec spec;
+    spec.restrict_tcp = true;
+    spec.connect_tcp_ports = {1};
+    if (auto ruleset = sandbox::build_landlock_ruleset(spec); !ruleset) {
+        c.detail = "a Landlock TCP rule cannot be made: " + ruleset.error().describe();
+        c.fix = "use bwrap";
+        return c;
+    }
+    // The filter that puts connect(2) to airlock (a seccomp user notification).
+    sandbox::SeccompOptions tcp_only;
+    tcp_only.tcp_only = true;
+    tcp_only.allow_unix_sockets = false;
+    if (auto bpf = sandbox::compile_seccomp(tcp_only); !bpf) {
+        c.detail = "the filter for the proxy cannot be made: " + bpf.error().describe();
+        c.fix = "use bwrap";
+        return c;
+    }
+    c.ok = true;
+    c.detail = "Landlock ABI " + std::to_string(landlock.abi) +
+               ": the proxy listens on the host's 127.0.0.1; the command may open plain TCP "
+               "connections to it only (Landlock by port, airlock by address; other local "
+               "processes can reach the proxy too)";
+    return c;
+}
+
 Check check_seatbelt() {
     const std::string path(sandbox::kSandboxExecPath);
     if (::access(path.c_str(), X_OK) == 0) return {"seatbelt", true, path + " found", {}};
@@ -158,8 +218,10 @@ void add_doctor_command(CLI::App& app, int& exit_status) {
         "doctor", "Check which sandbox adapters work on this host, and how to fix what does not");
     cmd->add_flag("--json", *json, "Print the checks as one JSON object");
     cmd->callback([&exit_status, json] {
-        const std::vector<Check> checks{check_bwrap(), check_seccomp(), check_seatbelt(),
-                                        check_cgroup()};
+        std::vector<Check> checks{check_bwrap(), check_seccomp(), check_seatbelt(), check_cgroup()};
+        checks.push_back(check_proxy_under_bwrap(checks[0]));
+        checks.push_back(check_proxy_under_seccomp(checks[1]));
+        const bool proxy_bwrap = checks[4].ok, proxy_seccomp = checks[5].ok;
         sandbox::SandboxRequest auto_request;
         const auto resolved = sandbox::choose_adapter(auto_request);
         const nlohmann::json choice = sandbox::to_json(auto_request.adapter, resolved);
@@ -174,6 +236,7 @@ void add_doctor_command(CLI::App& app, int& exit_status) {
                 {"adapter_choice", choice},
                 {"user_namespaces", sandbox::to_json(sandbox::user_namespaces_for_sandbox())},
                 {"ok", restricted},
+                {"network_proxy", {{"bwrap", proxy_bwrap}, {"seccomp", proxy_seccomp}}},
                 {"checks", nlohmann::json::array()}};
             for (const auto& c : checks)
                 out["checks"].push_back(

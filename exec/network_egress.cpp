@@ -1,5 +1,7 @@
 #include "exec/network_egress.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <system_error>
@@ -190,18 +192,39 @@ Result<std::unique_ptr<SessionEgress>> SessionEgress::start(const policy::Networ
     return egress;
 }
 
+void SessionEgress::add_call(const ToolCall& call) {
+    std::lock_guard lock(mutex_);
+    context_[call.call_id] = call;
+    calls_[call.call_id];
+}
+
 Result<UniqueFd> SessionEgress::open_call(const ToolCall& call) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return sys_error("sandbox", "cannot create the network proxy's channel", "socketpair");
     UniqueFd ours(pair[0]), theirs(pair[1]);
-    {
-        std::lock_guard lock(mutex_);
-        context_[call.call_id] = call;
-        calls_[call.call_id];
-    }
+    add_call(call);
     proxy_->serve_from(std::move(ours), call.call_id);
     return theirs;
+}
+
+Result<std::uint16_t> SessionEgress::open_call_on_loopback(const ToolCall& call) {
+    UniqueFd listening(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!listening.valid())
+        return sys_error("sandbox", "cannot create the network proxy's socket", "socket");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listening.get(), reinterpret_cast<sockaddr*>(&address), length) != 0)
+        return sys_error("sandbox", "cannot bind the network proxy to 127.0.0.1", "bind");
+    if (::listen(listening.get(), SOMAXCONN) != 0)
+        return sys_error("sandbox", "cannot listen for the network proxy", "listen");
+    if (::getsockname(listening.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        return sys_error("sandbox", "cannot read the network proxy's port", "getsockname");
+    add_call(call);
+    proxy_->serve(std::move(listening), call.call_id);
+    return static_cast<std::uint16_t>(ntohs(address.sin_port));
 }
 
 CallNetwork SessionEgress::end_call(const std::string& call_id) {

@@ -87,6 +87,11 @@ class SessionEgress {
     // A channel for one call's command (the child's end): the listening socket it sends back is
     // served as this call's origin.
     Result<UniqueFd> open_call(const ToolCall& call);
+    // The same for the seccomp adapter, which has no namespace to bridge into: the call is
+    // served on an ephemeral port of the host's 127.0.0.1, returned (Landlock lets the command
+    // connect to that port only; other local processes can reach it too, and get the same
+    // allow list: docs/SANDBOX.md).
+    Result<std::uint16_t> open_call_on_loopback(const ToolCall& call);
     // Closes the call's listening socket and connections, and returns what they recorded.
     CallNetwork end_call(const std::string& call_id);
     // Stops the proxy (every connection ends) and waits for the asks still open.
@@ -94,6 +99,7 @@ class SessionEgress {
 
   private:
     SessionEgress() = default;
+    void add_call(const ToolCall& call);
     std::mutex mutex_;
     std::map<std::string, CallNetwork> calls_;  // by call id (the proxy's origin)
     std::map<std::string, ToolCall> context_;   // what an ask shows about its call

@@ -38,6 +38,11 @@ class Launch {
     static Result<std::unique_ptr<Launch>> prepare(const LaunchRequest& request);
 
     const ProcessSpec& spec() const { return spec_; }
+    // Seccomp adapter with the proxy: airlock's end of the channel the child sends its
+    // connect(2) notification listener on (exec/connect_supervisor.hpp); invalid otherwise.
+    UniqueFd take_connect_channel() {
+        return seccomp_ ? std::move(seccomp_->listener_receive) : UniqueFd();
+    }
 
     struct Outcome {
         enum class Kind {

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include "exec/blob_store.hpp"
+#include "exec/connect_supervisor.hpp"
 #include "exec/file_tools.hpp"
 #include "exec/network_egress.hpp"
 #include "exec/sandboxed_launch.hpp"
@@ -26,8 +27,9 @@ Session::Stop Session::execute(Call& c) {
         case Tool::shell_exec:
             break;
     }
-    // A network allow list: the session's proxy serves this call on its own channel for as
-    // long as the command runs; when it ends, so do its connections.
+    // A network allow list: the session's proxy serves this call on its own channel (or, under
+    // seccomp, its own loopback port) for as long as the command runs; when it ends, so do its
+    // connections.
     UniqueFd channel;
     if (c.profile->network_proxy) {
         auto opened = open_egress(c);
@@ -40,11 +42,20 @@ Session::Stop Session::execute(Call& c) {
         ~CallChannel() {
             if (egress) egress->end_call(call_id);
         }
-    } served{channel.valid() ? egress_.get() : nullptr, c.call.call_id};
+    } served{c.profile->network_proxy ? egress_.get() : nullptr, c.call.call_id};
     auto launch = prepare_launch(c, channel.valid() ? channel.get() : -1);
     if (!launch) return sandbox_denied(c, launch.error().describe());
+    // Under seccomp, airlock answers the command's connect(2) calls: the proxy's address only.
+    std::unique_ptr<ConnectSupervisor> connects;
+    if (UniqueFd notify = (*launch)->take_connect_channel(); served.egress && notify.valid()) {
+        auto started = ConnectSupervisor::start(std::move(notify),
+                                                static_cast<std::uint16_t>(c.profile->proxy_port));
+        if (!started) return sandbox_denied(c, started.error().describe());
+        connects = std::move(started).value();
+    }
     if (auto stop = start_command(c)) return stop;
     auto ran = (*launch)->run(run_limits(c));
+    connects.reset();
     if (served.egress) {
         record_network(c, served.egress->end_call(c.call.call_id));
         served.egress = nullptr;
@@ -143,7 +154,14 @@ Result<UniqueFd> Session::open_egress(Call& c) {
                {{"max_connections", netproxy::ProxyOptions{}.max_connections},
                 {"records_per_call", SessionEgress::kMaxRecordsPerCall}});
     }
-    return egress_->open_call(c.call);
+    if (c.profile->adapter != sandbox::Adapter::seccomp) return egress_->open_call(c.call);
+    // Under seccomp there is no namespace to bridge into: the proxy listens on the host's
+    // loopback, and Landlock lets the command connect to that port only.
+    auto port = egress_->open_call_on_loopback(c.call);
+    if (!port) return port.error();
+    sandbox::set_proxy_port(*c.profile, *port);
+    c.result.sandbox["effective"]["proxy"] = sandbox::proxy_json(*c.profile);
+    return UniqueFd();
 }
 
 // Every connection through the proxy is a record; the refused ones are also in the result, so

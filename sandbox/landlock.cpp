@@ -30,6 +30,12 @@
 #ifndef LANDLOCK_SCOPE_SIGNAL
 #define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
 #endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #endif
@@ -43,6 +49,13 @@ struct RulesetAttr {
     std::uint64_t handled_access_fs;
     std::uint64_t handled_access_net;
     std::uint64_t scoped;
+};
+
+// LANDLOCK_RULE_NET_PORT's attribute (ABI 4), as the kernel defines it; older headers lack it.
+constexpr int kRuleNetPort = 2;
+struct NetPortAttr {
+    std::uint64_t allowed_access;
+    std::uint64_t port;
 };
 
 constexpr std::uint64_t kAbi1Fs =
@@ -150,6 +163,8 @@ LandlockRights landlock_rights_for_abi(int abi, const LandlockSpec& spec) {
     rights.handled_fs = handled;
     rights.readonly_fs = kReadFs & handled;
     rights.writable_fs = handled & ~kNeverGranted;
+    if (abi >= kLandlockTcpAbi && spec.restrict_tcp)
+        rights.handled_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
     if (abi >= 6) {
         if (spec.scope_abstract_unix_sockets) rights.scoped |= LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
         if (spec.scope_signals) rights.scoped |= LANDLOCK_SCOPE_SIGNAL;
@@ -173,12 +188,24 @@ std::vector<std::string> landlock_scope_names(std::uint64_t scoped) {
     return names;
 }
 
+std::vector<std::string> landlock_net_right_names(std::uint64_t rights) {
+    std::vector<std::string> names;
+    if (rights & LANDLOCK_ACCESS_NET_BIND_TCP) names.emplace_back("bind_tcp");
+    if (rights & LANDLOCK_ACCESS_NET_CONNECT_TCP) names.emplace_back("connect_tcp");
+    return names;
+}
+
 Result<UniqueFd> build_landlock_ruleset(const LandlockSpec& spec) {
     const LandlockProbe probe = probe_landlock();
     if (probe.abi < 1) return make_error("sandbox", "Landlock is unavailable: " + probe.reason);
+    if (spec.restrict_tcp && probe.abi < kLandlockTcpAbi)
+        return make_error("sandbox", "Landlock ABI " + std::to_string(probe.abi) +
+                                         " has no TCP rules (they need ABI " +
+                                         std::to_string(kLandlockTcpAbi) +
+                                         ", Linux 6.7): TCP cannot be restricted");
 
     const LandlockRights rights = landlock_rights_for_abi(probe.abi, spec);
-    const RulesetAttr attr{rights.handled_fs, 0, rights.scoped};
+    const RulesetAttr attr{rights.handled_fs, rights.handled_net, rights.scoped};
     UniqueFd ruleset(create_ruleset(&attr, sizeof attr, 0));
     if (!ruleset.valid()) {
         return sys_error("sandbox",
@@ -199,6 +226,18 @@ Result<UniqueFd> build_landlock_ruleset(const LandlockSpec& spec) {
         Result<void> added =
             add_path_rule(ruleset.get(), root, rights.writable_fs, "writable root");
         if (!added) return added.error();
+    }
+    for (const std::uint16_t port : spec.connect_tcp_ports) {
+        // Port 0 would mean "any port the kernel picks" for bind, and nothing for connect.
+        if (port == 0 || !spec.restrict_tcp)
+            return make_error("sandbox",
+                              "a Landlock TCP connect rule needs restrict_tcp and a "
+                              "port other than 0");
+        const NetPortAttr rule{LANDLOCK_ACCESS_NET_CONNECT_TCP, port};
+        if (::syscall(SYS_landlock_add_rule, ruleset.get(), kRuleNetPort, &rule, 0) != 0)
+            return sys_error("sandbox",
+                             "cannot add the Landlock rule for TCP port " + std::to_string(port),
+                             "landlock_add_rule");
     }
     return ruleset;
 }

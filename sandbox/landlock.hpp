@@ -1,4 +1,5 @@
-// Landlock filesystem rules: read everywhere listed, read-write only under writable roots.
+// Landlock filesystem rules: read everywhere listed, read-write only under writable roots; and,
+// from ABI 4, TCP rules: no bind at all, connect only to the listed ports.
 // The ruleset is built in the parent from plain data (a file descriptor comes out) and applied
 // by the child to itself between fork and exec with an async-signal-safe call.
 #pragma once
@@ -37,7 +38,15 @@ struct LandlockSpec {
     // read-only roots are its children except /dev. (Last, so that positional initialisers of
     // the fields above keep their meaning.)
     std::vector<std::string> listable_roots = {};
+    // ABI 4: TCP bind and connect are handled; connect is allowed to these ports only (on any
+    // address: Landlock's rules name ports, not hosts) and bind to none. Building such a
+    // ruleset on an older ABI fails rather than leave TCP open.
+    bool restrict_tcp = false;
+    std::vector<std::uint16_t> connect_tcp_ports = {};
 };
+
+// The first Landlock ABI with TCP bind/connect rules.
+inline constexpr int kLandlockTcpAbi = 4;
 
 // The access masks enforced for a given ABI: rights the ABI does not know are dropped.
 struct LandlockRights {
@@ -46,6 +55,7 @@ struct LandlockRights {
     std::uint64_t readonly_fs = 0;  // granted beneath readonly roots
     std::uint64_t writable_fs = 0;  // granted beneath writable roots
     std::uint64_t scoped = 0;       // LANDLOCK_SCOPE_* bits
+    std::uint64_t handled_net = 0;  // LANDLOCK_ACCESS_NET_* bits (restrict_tcp, ABI 4)
 };
 
 LandlockRights landlock_rights_for_abi(int abi, const LandlockSpec& spec);
@@ -54,9 +64,12 @@ LandlockRights landlock_rights_for_abi(int abi, const LandlockSpec& spec);
 // "signal"), for the `effective` evidence and for docs.
 std::vector<std::string> landlock_fs_right_names(std::uint64_t rights);
 std::vector<std::string> landlock_scope_names(std::uint64_t scoped);
+// "bind_tcp", "connect_tcp".
+std::vector<std::string> landlock_net_right_names(std::uint64_t rights);
 
 // Probes the ABI and creates a ruleset fd holding the spec's rules, trimmed to that ABI.
-// Fails (never silently weakens) when Landlock is unavailable or a root cannot be used.
+// Fails (never silently weakens) when Landlock is unavailable, a root cannot be used, or TCP
+// rules are asked of an ABI without them.
 Result<UniqueFd> build_landlock_ruleset(const LandlockSpec& spec);
 
 // For the child between fork and exec: sets no_new_privs and restricts the calling process

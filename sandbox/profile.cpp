@@ -200,6 +200,42 @@ Result<std::vector<std::pair<fs::path, fs::path>>> plan_toolchains(const Sandbox
 
 }  // namespace
 
+void set_proxy_port(Profile& p, int port) {
+    p.proxy_port = port;
+    const std::string url = "127.0.0.1:" + std::to_string(port);
+    for (const char* key : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
+        set_env(p.env, key, "http://" + url);
+    for (const char* key : {"ALL_PROXY", "all_proxy"})
+        set_env(p.env, key, "socks5h://" + url);
+    // Under bwrap the loopback is the sandbox's own: not through the proxy. Under seccomp
+    // nothing is reached but through the proxy (a loopback service the policy allows included).
+    for (const char* key : {"NO_PROXY", "no_proxy"})
+        set_env(p.env, key, p.adapter == Adapter::seccomp ? "" : "localhost,127.0.0.1,::1");
+}
+
+nlohmann::json proxy_json(const Profile& p) {
+    nlohmann::json j = {{"host", "127.0.0.1"},
+                        {"port", p.proxy_port > 0 ? nlohmann::json(p.proxy_port) : nullptr}};
+    if (p.adapter != Adapter::seccomp) {
+        j["namespace"] = "sandbox";
+        return j;
+    }
+    j["namespace"] = "host";
+    if (p.proxy_port <= 0) j["port_chosen"] = "when the proxy listens (an ephemeral port)";
+    LandlockSpec spec;
+    spec.restrict_tcp = true;
+    j["landlock_tcp"] = {
+        {"handled",
+         landlock_net_right_names(landlock_rights_for_abi(p.landlock_abi, spec).handled_net)},
+        {"connect_tcp_ports", p.proxy_port > 0 ? nlohmann::json::array({p.proxy_port})
+                                               : nlohmann::json::array({"the proxy's port"})},
+        {"bind_tcp_ports", nlohmann::json::array()},
+        {"note", "Landlock's rules name ports, not addresses"}};
+    // The address: every connect(2) is put to airlock (exec/connect_supervisor.hpp).
+    j["connect"] = "answered by airlock (seccomp user notification): the proxy's address only";
+    return j;
+}
+
 Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     if (request.workspace.empty() || !request.workspace.is_absolute())
         return make_error("sandbox", "workspace must be an absolute path");
@@ -320,10 +356,12 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return p;
     }
 
-    if (p.network_proxy && adapter != Adapter::bwrap)
-        return make_error("sandbox", std::string("the ") + std::string(adapter_name(adapter)) +
-                                         " adapter cannot confine the network to airlock's proxy "
-                                         "(the policy's network allow list needs bwrap)");
+    if (p.network_proxy && adapter == Adapter::seatbelt)
+        return make_error("sandbox",
+                          "the seatbelt adapter cannot confine the network to airlock's proxy "
+                          "(the policy's network allow list needs bwrap, or seccomp with Landlock "
+                          "ABI " +
+                              std::to_string(kLandlockTcpAbi) + ")");
     if (adapter == Adapter::seatbelt) {
         // sandbox-exec confines with its own profile (seatbelt.cpp): no namespaces, no seccomp.
         p.drop_capabilities = false;
@@ -353,6 +391,20 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
                               : ")"));
         }
         p.landlock_abi = probe_landlock().abi;
+        if (p.network_proxy) {
+            // Without a network namespace, only Landlock's TCP rules keep the command to the
+            // proxy: never an open network where they are missing.
+            if (p.landlock_abi < kLandlockTcpAbi)
+                return make_error(
+                    "sandbox",
+                    "the seccomp adapter confines the network to airlock's proxy with Landlock's "
+                    "TCP rules, which need Landlock ABI " +
+                        std::to_string(kLandlockTcpAbi) + " (Linux 6.7); this kernel has " +
+                        (p.landlock_abi > 0 ? "ABI " + std::to_string(p.landlock_abi)
+                                            : std::string("no Landlock")) +
+                        " (use bwrap, or \"network\": \"off\")");
+            set_proxy_port(p, 0);  // known once the proxy listens
+        }
         p.read_only.clear();  // reported honestly: .airlock is writable under this adapter
         p.home_unavailable = request.home_unavailable;
         if (wants_home(request)) {
@@ -385,15 +437,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
                               "airlock-netbridge is not installed next to airlock (nor in "
                               "../libexec/airlock/): the network proxy cannot be reached");
         p.netbridge = *bridge;
-        p.proxy_port = kProxyPort;
-        // The sandbox's own loopback: not through the proxy.
-        const std::string url = "127.0.0.1:" + std::to_string(kProxyPort);
-        for (const char* key : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
-            set_env(p.env, key, "http://" + url);
-        for (const char* key : {"ALL_PROXY", "all_proxy"})
-            set_env(p.env, key, "socks5h://" + url);
-        for (const char* key : {"NO_PROXY", "no_proxy"})
-            set_env(p.env, key, "localhost,127.0.0.1,::1");
+        set_proxy_port(p, kProxyPort);
     }
     p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
     std::vector<std::pair<fs::path, fs::path>> toolchains;
@@ -586,7 +630,7 @@ nlohmann::json effective(const Profile& p) {
                 {"no_new_privs", false}};
     }
     if (p.adapter == Adapter::seccomp) {
-        return {
+        nlohmann::json e = {
             {"filesystem",
              {{"root", "read-only (landlock)"},
               {"writable", writable},
@@ -602,6 +646,9 @@ nlohmann::json effective(const Profile& p) {
             {"seccomp",
              {{"filter", "airlock-default"},
               {"sockets", p.network ? "any"
+                          : p.network_proxy
+                              ? "TCP only (AF_INET, AF_INET6; no UDP, raw, MPTCP or SCTP, no TCP "
+                                "Fast Open, no listen; not AF_UNIX)"
                           : p.local_sockets_refused.empty()
                               ? "none (not even AF_UNIX)"
                               : "none (not even AF_UNIX): " + p.local_sockets_refused},
@@ -613,6 +660,8 @@ nlohmann::json effective(const Profile& p) {
             {"no_new_privs", true},
             {"host_user", host_user(p)},
         };
+        if (p.network_proxy) e["proxy"] = proxy_json(p);
+        return e;
     }
     return {
         {"filesystem", confined ? nlohmann::json{{"root", "read-only"},

@@ -76,7 +76,9 @@ struct Profile {
     bool network = false;
     bool network_proxy = false;  // see SandboxRequest::network_proxy
     // network_proxy: the helper that runs first inside the sandbox (bound read-only at its own
-    // path) and the loopback port it listens on there for the proxy.
+    // path) and the loopback port it listens on there for the proxy. Under the seccomp adapter
+    // there is no helper: the proxy listens on an ephemeral port of the host's 127.0.0.1, 0 here
+    // until it does (set_proxy_port), and Landlock lets TCP connect to that port only.
     std::filesystem::path netbridge;
     int proxy_port = 0;
     std::filesystem::path workspace;
@@ -116,6 +118,15 @@ std::optional<std::filesystem::path> find_netbridge();
 
 // The loopback port inside the sandbox's network namespace where the proxy is reached.
 inline constexpr int kProxyPort = 3128;
+
+// network_proxy: the port the command reaches the proxy on (127.0.0.1), and the proxy variables
+// that name it (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY and their lowercase forms).
+void set_proxy_port(Profile& profile, int port);
+
+// network_proxy: where the proxy is reached and, under the seccomp adapter, the Landlock TCP
+// rules that keep the command to it ({host, port, namespace, landlock_tcp?}); port is null
+// while it is not known yet.
+nlohmann::json proxy_json(const Profile& profile);
 
 // Why bwrap cannot work on this host, or nullopt when it can be tried.
 std::optional<std::string> bwrap_unavailable_reason();

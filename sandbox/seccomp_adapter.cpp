@@ -2,10 +2,12 @@
 
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -63,17 +65,35 @@ Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile) {
     options.allow_new_process_groups = false;
     // Landlock handles truncation from ABI 3; before that, the filter refuses truncate(2).
     options.allow_path_truncate = probe_landlock().abi >= 3;
+    // Airlock's proxy on the host's loopback: plain TCP only, for Landlock to check every
+    // connection (the rule below allows the proxy's port alone).
+    options.tcp_only = profile.network_proxy && !profile.network;
+    if (options.tcp_only && (profile.proxy_port <= 0 || profile.proxy_port > 65535))
+        return make_error("sandbox", "the network proxy's port is not known: nothing to allow");
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
 
     LandlockSpec spec;
+    if (options.tcp_only) {
+        spec.restrict_tcp = true;
+        spec.connect_tcp_ports = {static_cast<std::uint16_t>(profile.proxy_port)};
+    }
     if (auto roots = add_readonly_roots(spec); !roots) return roots.error();
     for (const auto& w : profile.writable)
         spec.writable_roots.push_back(w.string());
     if (profile.home) spec.writable_roots.push_back(profile.home->host_dir.string());
     auto ruleset = build_landlock_ruleset(spec);
     if (!ruleset) return ruleset.error();
-    return SeccompLaunch{std::move(bpf).value(), std::move(ruleset).value()};
+    SeccompLaunch launch{std::move(bpf).value(), std::move(ruleset).value(), {}, {}};
+    if (options.tcp_only) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+            return sys_error("sandbox", "cannot create the connect supervisor's channel",
+                             "socketpair");
+        launch.listener_receive.reset(pair[0]);
+        launch.listener_send.reset(pair[1]);
+    }
+    return launch;
 }
 
 namespace {
@@ -92,13 +112,43 @@ int drop_capabilities() noexcept {
     return 0;
 }
 
+// Sends one descriptor with SCM_RIGHTS. Async-signal-safe.
+int send_notify_listener(int channel, int fd) noexcept {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    while (::sendmsg(channel, &msg, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR) return errno;
+    return 0;
+}
+
 }  // namespace
 
 int apply_seccomp_launch(const void* context) noexcept {
     const auto* launch = static_cast<const SeccompLaunch*>(context);
     if (int err = drop_capabilities(); err != 0) return err;
     if (int err = apply_landlock(launch->landlock_ruleset.get()); err != 0) return err;
-    return install_seccomp_bpf(launch->bpf.data(), launch->bpf.size());
+    if (!launch->listener_send.valid())
+        return install_seccomp_bpf(launch->bpf.data(), launch->bpf.size());
+    int listener = -1;
+    if (int err =
+            install_seccomp_bpf_with_listener(launch->bpf.data(), launch->bpf.size(), &listener);
+        err != 0)
+        return err;
+    // Without the listener in airlock's hands every connect(2) would wait forever: fail here.
+    const int err = send_notify_listener(launch->listener_send.get(), listener);
+    ::close(listener);
+    return err;
 }
 
 }  // namespace airlock::sandbox

@@ -1,6 +1,8 @@
 // The seccomp adapter: no namespaces (for containers where bwrap cannot run). The child drops
 // its capabilities, restricts itself with Landlock (read-only everywhere, read-write in the
 // writable roots) and installs airlock's seccomp filter, in that order, right before exec.
+// With airlock's proxy (network_proxy), Landlock also handles TCP: no bind, connect to the
+// proxy's port only; and the filter keeps sockets to plain TCP, which those rules see.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,9 @@ namespace airlock::sandbox {
 struct SeccompLaunch {
     std::vector<unsigned char> bpf;
     UniqueFd landlock_ruleset;
+    // network_proxy: the filter puts connect(2) to airlock. The child sends the notification
+    // listener over `listener_send`; airlock's supervisor receives it on `listener_receive`.
+    UniqueFd listener_send, listener_receive;
 };
 
 Result<SeccompLaunch> prepare_seccomp_launch(const Profile& profile);

@@ -25,6 +25,10 @@ constexpr std::uint64_t kCloneNewTime = 0x00000080;  // unshare/clone3 only; CSI
 constexpr std::uint64_t kLow32 = 0xffffffffULL;
 constexpr std::uint64_t kTiocsti = 0x5412;
 constexpr std::uint64_t kTioclinux = 0x541C;
+constexpr std::uint64_t kSockTypeMask = 0xf;        // SOCK_TYPE_MASK: the type without flags
+constexpr std::uint64_t kMsgFastopen = 0x20000000;  // MSG_FASTOPEN
+constexpr std::uint64_t kIpprotoTcp = 6;            // IPPROTO_TCP, also SOL_TCP
+constexpr std::uint64_t kTcpFastopenConnect = 30;   // TCP_FASTOPEN_CONNECT
 
 SeccompRule deny(std::string syscall, std::string why, int err = EPERM) {
     return SeccompRule{std::move(syscall), SeccompActionKind::Errno, err, {}, std::move(why)};
@@ -199,14 +203,76 @@ void add_truncate_rules(const SeccompOptions& options, std::vector<SeccompRule>&
                          "empty any host file the user can write (ftruncate still works)"));
 }
 
+// With the network reached through Landlock's TCP rules only: what those rules do not see.
+void add_tcp_only_rules(std::vector<SeccompRule>& rules) {
+    for (const std::uint64_t family : {std::uint64_t{AF_INET}, std::uint64_t{AF_INET6}}) {
+        const SeccompArgCondition is_family = masked_eq(0, kLow32, family);
+        // The type without SOCK_NONBLOCK / SOCK_CLOEXEC must be SOCK_STREAM.
+        for (std::uint64_t type = 0; type <= kSockTypeMask; ++type) {
+            if (type == SOCK_STREAM) continue;
+            rules.push_back(SeccompRule{
+                "socket",
+                SeccompActionKind::Errno,
+                EACCES,
+                {is_family, masked_eq(1, kSockTypeMask, type)},
+                "only TCP reaches the proxy, and Landlock's rules see only TCP: no UDP, raw or "
+                "other IP sockets"});
+        }
+        // The protocol must be 0 or IPPROTO_TCP: MPTCP and SCTP streams pass Landlock by.
+        const std::string why =
+            "only plain TCP: Landlock's TCP rules do not apply to MPTCP or SCTP sockets";
+        rules.push_back(SeccompRule{"socket",
+                                    SeccompActionKind::Errno,
+                                    EPROTONOSUPPORT,
+                                    {is_family, {2, SeccompCompare::Greater, 0, kIpprotoTcp}},
+                                    why});
+        for (std::uint64_t protocol = 1; protocol < kIpprotoTcp; ++protocol)
+            rules.push_back(SeccompRule{"socket",
+                                        SeccompActionKind::Errno,
+                                        EPROTONOSUPPORT,
+                                        {is_family, masked_eq(2, kLow32, protocol)},
+                                        why});
+    }
+    // EOPNOTSUPP is what a kernel with client Fast Open disabled answers: clients fall back to
+    // connect(2), which Landlock checks.
+    const std::string fastopen =
+        "TCP Fast Open connects without connect(2), past Landlock's TCP rules";
+    rules.push_back(
+        deny_if("sendto", masked_eq(3, kMsgFastopen, kMsgFastopen), fastopen, EOPNOTSUPP));
+    rules.push_back(
+        deny_if("sendmsg", masked_eq(2, kMsgFastopen, kMsgFastopen), fastopen, EOPNOTSUPP));
+    rules.push_back(
+        deny_if("sendmmsg", masked_eq(3, kMsgFastopen, kMsgFastopen), fastopen, EOPNOTSUPP));
+    rules.push_back(
+        SeccompRule{"setsockopt",
+                    SeccompActionKind::Errno,
+                    EOPNOTSUPP,
+                    {masked_eq(1, kLow32, kIpprotoTcp), masked_eq(2, kLow32, kTcpFastopenConnect)},
+                    fastopen});
+    rules.push_back(SeccompRule{"connect",
+                                SeccompActionKind::Notify,
+                                0,
+                                {},
+                                "airlock answers: only the proxy's address (Landlock's rules "
+                                "name the port, on any address)"});
+    rules.push_back(deny("listen",
+                         "listen(2) binds an unbound socket to a port without bind(2), which "
+                         "is all Landlock checks; nothing may listen"));
+}
+
 void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& rules) {
     if (options.allow_network) return;
-    if (options.allow_local_sockets) {
+    if (options.allow_local_sockets || options.tcp_only) {
         // Every family but AF_INET (2), AF_INET6 (10) and, when allowed, AF_UNIX (1), on all 64
         // bits: above 10, or exactly one of the others. libseccomp tests an argument once per
         // rule, so each refused value below 10 is a rule of its own.
         const std::string why =
-            options.allow_unix_sockets
+            options.tcp_only
+                ? (options.allow_unix_sockets
+                       ? "network through airlock's proxy: only unix and TCP sockets may be "
+                         "created"
+                       : "network through airlock's proxy: only TCP sockets may be created")
+            : options.allow_unix_sockets
                 ? "network is off: only unix and IP sockets, inside the sandbox's own network "
                   "namespace, may be created"
                 : "network is off: only IP sockets, inside the sandbox's own network namespace, "
@@ -217,6 +283,7 @@ void add_network_rules(const SeccompOptions& options, std::vector<SeccompRule>& 
             if ((family == AF_UNIX && options.allow_unix_sockets) || family == AF_INET) continue;
             rules.push_back(deny_if("socket", masked_eq(0, ~0ULL, family), why, EAFNOSUPPORT));
         }
+        if (options.tcp_only) add_tcp_only_rules(rules);
         return;
     }
     if (!options.allow_unix_sockets) {
@@ -240,6 +307,12 @@ std::string errno_name(int err) {
             return "ENOSYS";
         case EAFNOSUPPORT:
             return "EAFNOSUPPORT";
+        case EACCES:
+            return "EACCES";
+        case EPROTONOSUPPORT:
+            return "EPROTONOSUPPORT";
+        case EOPNOTSUPP:
+            return "EOPNOTSUPP";
         default:
             return std::to_string(err);
     }
@@ -266,6 +339,7 @@ std::string describe_condition(const SeccompArgCondition& c) {
 
 std::string describe_action(const SeccompRule& rule) {
     if (rule.action == SeccompActionKind::KillProcess) return "kill_process";
+    if (rule.action == SeccompActionKind::Notify) return "notify";
     return "errno(" + errno_name(rule.errno_value) + ")";
 }
 
@@ -318,6 +392,8 @@ Result<void> add_rule(void* ctx, const SeccompRule& rule) {
     }
     const std::uint32_t action = rule.action == SeccompActionKind::KillProcess
                                      ? SCMP_ACT_KILL_PROCESS
+                                 : rule.action == SeccompActionKind::Notify
+                                     ? SCMP_ACT_NOTIFY
                                      : SCMP_ACT_ERRNO(static_cast<std::uint32_t>(rule.errno_value));
     const int rc = seccomp_rule_add_exact_array(
         ctx, action, nr, static_cast<unsigned>(rule.conditions.size()), cmps);
@@ -373,7 +449,8 @@ std::string dump_seccomp_rules(const SeccompOptions& options,
            (options.allow_local_sockets ? " allow_local_sockets=true" : "") +
            (options.allow_mode_changes ? "" : " allow_mode_changes=false") +
            (options.allow_new_process_groups ? "" : " allow_new_process_groups=false") +
-           (options.allow_path_truncate ? "" : " allow_path_truncate=false") + "\n";
+           (options.allow_path_truncate ? "" : " allow_path_truncate=false") +
+           (options.tcp_only ? " tcp_only=true" : "") + "\n";
     out += "default: allow\n";
     out += "architectures: native only; any other architecture -> kill_process\n";
     out += "x32 (syscall number with bit 0x40000000 on x86_64): kill_process\n";
@@ -421,7 +498,10 @@ Result<std::vector<unsigned char>> compile_seccomp(const SeccompOptions& options
     return bpf;
 }
 
-int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
+namespace {
+
+int install_filter(const unsigned char* bpf, std::size_t len, unsigned flags,
+                   long* result) noexcept {
     if (bpf == nullptr || len == 0 || len % sizeof(sock_filter) != 0 ||
         len / sizeof(sock_filter) > BPF_MAXINSNS) {
         return EINVAL;
@@ -431,8 +511,24 @@ int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
     prog.len = static_cast<unsigned short>(len / sizeof(sock_filter));
     // The kernel only reads the program; sock_fprog just lacks const.
     prog.filter = reinterpret_cast<sock_filter*>(const_cast<unsigned char*>(bpf));
-    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return errno;
+    *result = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (*result < 0) return errno;
     return 0;
+}
+
+}  // namespace
+
+int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept {
+    long result = 0;
+    return install_filter(bpf, len, 0, &result);
+}
+
+int install_seccomp_bpf_with_listener(const unsigned char* bpf, std::size_t len,
+                                      int* listener) noexcept {
+    long result = 0;
+    const int err = install_filter(bpf, len, SECCOMP_FILTER_FLAG_NEW_LISTENER, &result);
+    if (err == 0) *listener = static_cast<int>(result);
+    return err;
 }
 
 }  // namespace airlock::sandbox

@@ -35,11 +35,20 @@ struct SeccompOptions {
     // for writing is what Landlock checks). Landlock covers truncation only from ABI 3; before
     // that, truncate(2) could empty any host file the user can write.
     bool allow_path_truncate = true;
+    // true (only meaningful with allow_network == false): the host's network, reached through
+    // Landlock's TCP rules (seccomp adapter with airlock's proxy). AF_INET and AF_INET6 sockets
+    // may be created as plain TCP only (SOCK_STREAM, protocol 0 or IPPROTO_TCP: no UDP, raw,
+    // SCTP or MPTCP, which Landlock's TCP rules do not see); TCP Fast Open, whose sendto/sendmsg
+    // connects without connect(2) and past Landlock, and listen(2), whose automatic bind
+    // Landlock does not check, are refused. AF_UNIX follows allow_unix_sockets. connect(2)
+    // itself is put to airlock (Notify): Landlock's rules name a port, not an address.
+    bool tcp_only = false;
 };
 
 enum class SeccompActionKind {
     Errno,        // the call fails with `errno_value`; the program sees a clean error
     KillProcess,  // the whole process is killed with SIGSYS
+    Notify,       // the call waits for airlock's answer (seccomp user notification)
 };
 
 enum class SeccompCompare {
@@ -83,5 +92,10 @@ Result<std::vector<unsigned char>> compile_seccomp(const SeccompOptions& options
 // For the child between fork and exec: sets no_new_privs and installs a compiled filter.
 // Async-signal-safe (no allocation, no locks). Returns 0 or an errno value.
 int install_seccomp_bpf(const unsigned char* bpf, std::size_t len) noexcept;
+
+// The same for a filter with Notify rules: the notification listener (a descriptor the
+// supervisor answers the calls on) is stored in *listener. Async-signal-safe.
+int install_seccomp_bpf_with_listener(const unsigned char* bpf, std::size_t len,
+                                      int* listener) noexcept;
 
 }  // namespace airlock::sandbox

@@ -31,15 +31,29 @@ TEST_CASE("doctor reports each adapter and what auto resolves to") {
     auto r = ws.airlock({"doctor", "--json"});
     auto j = r.json();
     CHECK(r.exit_code == (j["ok"].get<bool>() ? 0 : 1));
-    REQUIRE(j["checks"].size() == 4);
+    REQUIRE(j["checks"].size() == 6);
     CHECK(j["checks"][0]["name"] == "bwrap");
     CHECK(j["checks"][2]["name"] == "seatbelt");
     CHECK(j["checks"][2]["ok"] == false);  // never claims macOS's sandbox on Linux
+    CHECK(j["checks"][4]["name"] == "network proxy under bwrap");
+    CHECK(j["checks"][5]["name"] == "network proxy under seccomp");
+    CHECK(j["network_proxy"]["bwrap"] == j["checks"][4]["ok"]);
+    CHECK(j["network_proxy"]["seccomp"] == j["checks"][5]["ok"]);
+    CHECK(j["network_proxy"]["seccomp"] ==
+          (j["checks"][1]["ok"].get<bool>() &&
+           airlock::sandbox::probe_landlock().abi >= airlock::sandbox::kLandlockTcpAbi));
     for (const auto& c : j["checks"])
         if (!c["ok"].get<bool>()) CHECK_FALSE(c["fix"].get<std::string>().empty());
     // What auto resolves to is what a real call gets.
     auto call = ws.airlock({"exec", "--json", "--", "true"});
     if (j["auto"].is_string()) CHECK(call.json()["sandbox"]["adapter"] == j["auto"]);
+    // And a network allow list under seccomp runs exactly where doctor says it can.
+    write_text(ws.outside() / "egress.json", R"({"version": 1, "default": "allow",
+        "sandbox": {"network": {"allow": ["example.org"]}}})");
+    auto egress = ws.airlock({"exec", "--json", "--policy", (ws.outside() / "egress.json").string(),
+                              "--no-builtin-policy", "--sandbox", "seccomp", "--unprotect",
+                              kLiftFloor, "--", "true"});
+    CHECK((egress.json()["status"] != "sandbox_denied") == j["network_proxy"]["seccomp"]);
 }
 
 TEST_CASE("the seccomp adapter confines writes, sockets and privileges without namespaces") {

@@ -148,12 +148,13 @@ struct Fixture {
 
 const std::string kHello = "hello from the local server\n";
 
-// Real tools need bwrap (the seccomp adapter refuses a proxy policy: egress_test.cpp) and so
-// user namespaces, the clients themselves and python3 for the servers.
+// Real tools are run under bwrap (its proxy at 127.0.0.1:3128; the seccomp adapter's egress,
+// on an ephemeral host port: egress_seccomp_test.cpp) and so need user namespaces, the clients
+// themselves and python3 for the servers.
 bool not_here(const std::vector<const char*>& programs) {
     if (under_seccomp()) {
         airlock::test::not_applicable("real clients through the egress proxy",
-                                      "needs bwrap; the seccomp adapter refuses a proxy policy");
+                                      "run under bwrap; seccomp: egress_seccomp_test.cpp");
         return true;
     }
     if (const std::string why = airlock::test::user_namespaces_refused_by_host(); !why.empty()) {

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -136,6 +137,80 @@ int tcp_connect(const char* port) {
     return outcome(rc == 0, errno);
 }
 
+sockaddr_in loopback(const char* port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(std::atoi(port)));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+}
+
+// A TCP connection to IPV4:PORT.
+int tcp_connect_to(const char* ip, const char* port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    sockaddr_in addr = loopback(port);
+    if (::inet_pton(AF_INET, ip, &addr.sin_addr) != 1) return 2;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(rc == 0, errno);
+}
+
+// tcp_connect from a second thread (a notification names the thread, not the process).
+int tcp_connect_in_thread(const char* port) {
+    int result = 3;
+    std::thread([&] { result = tcp_connect(port); }).join();
+    return result;
+}
+
+// A TCP connection to [::1]:PORT.
+int tcp6_connect(const char* port) {
+    const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(static_cast<uint16_t>(std::atoi(port)));
+    addr.sin6_addr = in6addr_loopback;
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(rc == 0, errno);
+}
+
+// One datagram to 127.0.0.1:PORT.
+int udp_send(const char* port) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    const sockaddr_in addr = loopback(port);
+    const ssize_t n =
+        ::sendto(fd, "x", 1, 0, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(n == 1, errno);
+}
+
+// TCP Fast Open: sendto with MSG_FASTOPEN connects without connect(2).
+int fastopen(const char* port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    const sockaddr_in addr = loopback(port);
+    const ssize_t n =
+        ::sendto(fd, "x", 1, MSG_FASTOPEN, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(n == 1, errno);
+}
+
+// A multipath TCP stream (IPPROTO_MPTCP, 262) connecting to 127.0.0.1:PORT.
+int mptcp_connect(const char* port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 262);
+    if (fd < 0) return outcome(false, errno);
+    const sockaddr_in addr = loopback(port);
+    const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    return outcome(rc == 0, errno);
+}
+
+// listen(2) on an unbound TCP socket: the kernel binds it to an ephemeral port.
+int listen_unbound() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return outcome(false, errno);
+    const int rc = ::listen(fd, 1);
+    return outcome(rc == 0, errno);
+}
+
 int unix_connect(const std::string& name, bool abstract) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return outcome(false, errno);
@@ -185,6 +260,13 @@ int main(int argc, char** argv) {
     if (what == "open" && argc > 2) return open_devices(argc - 2, argv + 2);
     if (what == "int80") return int80();
     if (what == "tcp" && argc > 2) return tcp_connect(argv[2]);
+    if (what == "tcp6" && argc > 2) return tcp6_connect(argv[2]);
+    if (what == "tcp-thread" && argc > 2) return tcp_connect_in_thread(argv[2]);
+    if (what == "tcp-to" && argc > 3) return tcp_connect_to(argv[2], argv[3]);
+    if (what == "udp" && argc > 2) return udp_send(argv[2]);
+    if (what == "fastopen" && argc > 2) return fastopen(argv[2]);
+    if (what == "mptcp" && argc > 2) return mptcp_connect(argv[2]);
+    if (what == "listen") return listen_unbound();
     if (what == "unix" && argc > 2) return unix_connect(argv[2], false);
     if (what == "unix-abstract" && argc > 2) return unix_connect(argv[2], true);
     if (what == "socket" && argc > 2) return make_socket(argv[2]);
@@ -194,7 +276,10 @@ int main(int argc, char** argv) {
         stderr,
         "usage: escape_probe io_uring | ptrace-child | ptrace PID | tiocsti | tiocsti-stdin | "
         "open PATH... | int80 | "
-        "tcp PORT | socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
+        "tcp PORT | tcp-thread PORT | tcp6 PORT | tcp-to IPV4 PORT | udp PORT | fastopen PORT | "
+        "mptcp PORT | listen "
+        "| "
+        "socket inet|inet6|udp|netlink|unix | unix PATH | unix-abstract NAME | "
         "kill PID | ids\n");
     return 2;
 }

@@ -1,9 +1,11 @@
 // A Landlock ruleset applied in a real forked child. Needs a kernel with Landlock: without it
 // this executable prints the probe's reason and exits 77 (ctest: skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -224,6 +226,93 @@ TEST_CASE("a child under the Landlock ruleset writes only inside its writable ro
         CHECK(outcome(free, "connect_host_abstract_socket").ok());
     }
     ::close(listener);
+}
+
+namespace {
+
+// A TCP listener on 127.0.0.1 (an ephemeral port) for the connect probes.
+struct TcpListener {
+    int fd = -1;
+    std::uint16_t port = 0;
+    TcpListener() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd, 8) == 0);
+        socklen_t len = sizeof a;
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        port = ntohs(a.sin_port);
+    }
+    ~TcpListener() { ::close(fd); }
+};
+
+Outcome tcp_connect(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return call_result(-1);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    Outcome out = call_result(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    ::close(fd);
+    return out;
+}
+
+Outcome tcp_bind_any_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return call_result(-1);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    Outcome out = call_result(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+    ::close(fd);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("TCP rules: connect only to the listed port, bind nowhere (ABI 4)") {
+    TcpListener allowed, other;
+    LandlockSpec spec;
+    spec.readonly_roots = {"/"};
+    spec.restrict_tcp = true;
+    spec.connect_tcp_ports = {allowed.port};
+    auto ruleset = build_landlock_ruleset(spec);
+    if (g_abi < kLandlockTcpAbi) {
+        REQUIRE_FALSE(ruleset.ok());
+        CHECK(ruleset.error().describe().find("has no TCP rules") != std::string::npos);
+        airlock::test::not_applicable("Landlock TCP rules", "Landlock ABI " +
+                                                                std::to_string(g_abi) +
+                                                                " < 4; the "
+                                                                "refusal to build them is tested");
+        return;
+    }
+    REQUIRE_MESSAGE(ruleset.ok(), (ruleset.ok() ? "" : ruleset.error().describe()));
+    const int ruleset_fd = ruleset->get();
+    std::vector<Probe> probes;
+    probes.emplace_back("connect_allowed", [&] { return tcp_connect(allowed.port); });
+    probes.emplace_back("connect_other", [&] { return tcp_connect(other.port); });
+    probes.emplace_back("bind", [] { return tcp_bind_any_port(); });
+    const ChildReport confined =
+        run_probes_in_child([&] { return apply_landlock(ruleset_fd); }, probes);
+    REQUIRE_MESSAGE(confined.setup_error == 0, confined.raw);
+    CHECK(outcome(confined, "connect_allowed").ok());
+    CHECK(same(outcome(confined, "connect_other"), Outcome{-1, EACCES, 0}));
+    CHECK(same(outcome(confined, "bind"), Outcome{-1, EACCES, 0}));
+    // Controls: without the ruleset, the same connect and bind work.
+    const ChildReport free = run_probes_in_child([] { return 0; }, probes);
+    CHECK(outcome(free, "connect_other").ok());
+    CHECK(outcome(free, "bind").ok());
+    // A rule for port 0, or a port rule without restrict_tcp, is refused.
+    LandlockSpec bad = spec;
+    bad.connect_tcp_ports = {0};
+    CHECK_FALSE(build_landlock_ruleset(bad).ok());
+    bad.connect_tcp_ports = {allowed.port};
+    bad.restrict_tcp = false;
+    CHECK_FALSE(build_landlock_ruleset(bad).ok());
 }
 
 TEST_CASE("bad roots are refused with an error naming the path") {

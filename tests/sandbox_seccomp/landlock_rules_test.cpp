@@ -51,6 +51,19 @@ TEST_CASE("landlock rights are trimmed to what each ABI knows") {
     CHECK(landlock_rights_for_abi(9, spec).handled_fs == 0xffff);  // newer ABIs: no unknown bits
 }
 
+TEST_CASE("TCP bind and connect are handled from ABI 4, only when asked") {
+    LandlockSpec tcp;
+    tcp.restrict_tcp = true;
+    for (int abi = 0; abi < kLandlockTcpAbi; ++abi)
+        CHECK(landlock_rights_for_abi(abi, tcp).handled_net == 0);
+    for (int abi = kLandlockTcpAbi; abi <= 7; ++abi) {
+        CAPTURE(abi);
+        CHECK(landlock_net_right_names(landlock_rights_for_abi(abi, tcp).handled_net) ==
+              std::vector<std::string>{"bind_tcp", "connect_tcp"});
+        CHECK(landlock_rights_for_abi(abi, LandlockSpec{}).handled_net == 0);
+    }
+}
+
 TEST_CASE("read-only roots get read rights, writable roots everything but device nodes") {
     for (int abi = 1; abi <= 7; ++abi) {
         CAPTURE(abi);

@@ -1,11 +1,13 @@
 // The seccomp policy as data: golden dump, rule semantics (via a small evaluator of the rule
 // list) and compilation to BPF. No filter is installed in this process.
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <fstream>
@@ -70,6 +72,12 @@ TEST_CASE("seccomp dump matches the golden files") {
     check_golden(SeccompOptions{.allow_network = true}, "seccomp_network_on.txt");
     check_golden(SeccompOptions{.allow_network = false, .allow_unix_sockets = false},
                  "seccomp_network_off_no_unix.txt");
+    check_golden(SeccompOptions{.allow_network = false,
+                                .allow_unix_sockets = false,
+                                .allow_mode_changes = false,
+                                .allow_new_process_groups = false,
+                                .tcp_only = true},
+                 "seccomp_proxy_tcp_only.txt");
 }
 
 TEST_CASE("every rule names a syscall libseccomp knows and has a reason") {
@@ -159,6 +167,69 @@ TEST_CASE("socket: network off allows only AF_UNIX, network on allows all") {
         build_seccomp_rules(SeccompOptions{.allow_network = false, .allow_unix_sockets = false});
     CHECK(refused_with(no_unix, "socket", {AF_UNIX, SOCK_STREAM}) == EAFNOSUPPORT);
     CHECK(refused_with(no_unix, "socketpair", {AF_UNIX, SOCK_STREAM}) == 0);
+}
+
+TEST_CASE("socket: through the proxy (tcp_only) only plain TCP, no Fast Open, no listen") {
+    const SeccompOptions options{
+        .allow_network = false, .allow_unix_sockets = false, .tcp_only = true};
+    const auto rules = build_seccomp_rules(options);
+    constexpr std::uint64_t kFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    for (std::uint64_t family : {AF_INET, AF_INET6}) {
+        CAPTURE(family);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM}) == 0);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM | kFlags}) == 0);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, IPPROTO_TCP}) == 0);
+        CHECK(refused_with(rules, "socket", {family, SOCK_DGRAM}) == EACCES);
+        CHECK(refused_with(rules, "socket", {family, SOCK_DGRAM | kFlags}) == EACCES);
+        CHECK(refused_with(rules, "socket", {family, SOCK_RAW, IPPROTO_ICMP}) == EACCES);
+        CHECK(refused_with(rules, "socket", {family, SOCK_SEQPACKET}) == EACCES);
+        CHECK(refused_with(rules, "socket", {family, (1ULL << 32) | SOCK_DGRAM}) == EACCES);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, 262 /* MPTCP */}) ==
+              EPROTONOSUPPORT);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, IPPROTO_SCTP}) ==
+              EPROTONOSUPPORT);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, 1}) == EPROTONOSUPPORT);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, 0xffffffffULL}) ==
+              EPROTONOSUPPORT);
+        CHECK(refused_with(rules, "socket", {family, SOCK_STREAM, (1ULL << 32) | IPPROTO_TCP}) ==
+              EPROTONOSUPPORT);
+        for (std::uint64_t type = 0; type < 16; ++type)
+            if (type != SOCK_STREAM) CHECK(refused_with(rules, "socket", {family, type}) == EACCES);
+    }
+    CHECK(refused_with(rules, "socket", {AF_UNIX, SOCK_STREAM}) == EAFNOSUPPORT);
+    CHECK(refused_with(rules, "socket", {AF_NETLINK, SOCK_RAW}) == EAFNOSUPPORT);
+    CHECK(refused_with(rules, "socket", {AF_PACKET, SOCK_RAW}) == EAFNOSUPPORT);
+    CHECK(refused_with(rules, "socket", {(1ULL << 32) | AF_INET, SOCK_STREAM}) == EAFNOSUPPORT);
+    CHECK(refused_with(rules, "socketpair", {AF_UNIX, SOCK_STREAM}) == 0);
+
+    CHECK(refused_with(rules, "sendto", {3, 0, 1, 0x20000000 /* MSG_FASTOPEN */}) == EOPNOTSUPP);
+    CHECK(refused_with(rules, "sendto", {3, 0, 1, 0x20000000 | MSG_NOSIGNAL}) == EOPNOTSUPP);
+    CHECK(refused_with(rules, "sendto", {3, 0, 1, MSG_NOSIGNAL}) == 0);
+    CHECK(refused_with(rules, "sendmsg", {3, 0, 0x20000000}) == EOPNOTSUPP);
+    CHECK(refused_with(rules, "sendmsg", {3, 0, MSG_DONTWAIT}) == 0);
+    CHECK(refused_with(rules, "sendmmsg", {3, 0, 1, 0x20000000}) == EOPNOTSUPP);
+    CHECK(refused_with(rules, "sendmmsg", {3, 0, 1, 0}) == 0);
+    CHECK(refused_with(rules, "setsockopt", {3, IPPROTO_TCP, 30 /* TCP_FASTOPEN_CONNECT */}) ==
+          EOPNOTSUPP);
+    CHECK(refused_with(rules, "setsockopt", {3, IPPROTO_TCP, 1 /* TCP_NODELAY */}) == 0);
+    CHECK(refused_with(rules, "setsockopt", {3, SOL_SOCKET, 30}) == 0);
+    CHECK(refused_with(rules, "listen", {3, 1}) == EPERM);
+    // connect(2) is put to airlock (by port, Landlock; by address, exec/connect_supervisor).
+    const auto connect = std::find_if(rules.begin(), rules.end(),
+                                      [](const SeccompRule& r) { return r.syscall == "connect"; });
+    REQUIRE(connect != rules.end());
+    CHECK(connect->action == SeccompActionKind::Notify);
+    CHECK(connect->conditions.empty());
+
+    // None of this where the network namespace or the open network makes it moot.
+    for (const auto& other :
+         {build_seccomp_rules(SeccompOptions{}),
+          build_seccomp_rules(SeccompOptions{.allow_network = true, .tcp_only = true})}) {
+        CHECK(refused_with(other, "sendto", {3, 0, 1, 0x20000000}) == 0);
+        CHECK(refused_with(other, "listen", {3, 1}) == 0);
+        for (const auto& r : other)
+            CHECK(r.action != SeccompActionKind::Notify);
+    }
 }
 
 TEST_CASE("the required denials are all present") {

@@ -244,3 +244,44 @@ TEST_CASE("the user-namespace probe explains a limit of zero") {
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE(
+    "the proxy's address: 3128 in bwrap's namespace, the host's ephemeral port under seccomp") {
+    auto env = [](const Profile& p, const std::string& key) {
+        for (const auto& [k, v] : p.env)
+            if (k == key) return v;
+        return std::string("<unset>");
+    };
+    Profile bwrap;
+    bwrap.adapter = Adapter::bwrap;
+    bwrap.network_proxy = true;
+    set_proxy_port(bwrap, kProxyPort);
+    CHECK(env(bwrap, "HTTPS_PROXY") == "http://127.0.0.1:3128");
+    CHECK(env(bwrap, "no_proxy") == "localhost,127.0.0.1,::1");
+    CHECK(proxy_json(bwrap) ==
+          nlohmann::json{{"host", "127.0.0.1"}, {"port", 3128}, {"namespace", "sandbox"}});
+
+    Profile seccomp;
+    seccomp.adapter = Adapter::seccomp;
+    seccomp.network_proxy = true;
+    seccomp.landlock_abi = 4;
+    set_proxy_port(seccomp, 0);  // as built: the proxy does not listen yet
+    auto planned = proxy_json(seccomp);
+    CHECK(planned["port"].is_null());
+    CHECK(planned["namespace"] == "host");
+    CHECK(planned["landlock_tcp"]["handled"] == nlohmann::json::array({"bind_tcp", "connect_tcp"}));
+    CHECK(planned["landlock_tcp"]["bind_tcp_ports"].empty());
+    // Nothing to allow yet: the launch refuses rather than leave TCP open or closed by accident.
+    auto early = prepare_seccomp_launch(seccomp);
+    REQUIRE_FALSE(early.ok());
+    CHECK(early.error().describe().find("port is not known") != std::string::npos);
+
+    set_proxy_port(seccomp, 41234);
+    CHECK(env(seccomp, "HTTP_PROXY") == "http://127.0.0.1:41234");
+    CHECK(env(seccomp, "ALL_PROXY") == "socks5h://127.0.0.1:41234");
+    CHECK(env(seccomp, "NO_PROXY").empty());  // nothing is reached around the proxy
+    CHECK(proxy_json(seccomp)["landlock_tcp"]["connect_tcp_ports"] ==
+          nlohmann::json::array({41234}));
+    CHECK(std::count_if(seccomp.env.begin(), seccomp.env.end(),
+                        [](const auto& kv) { return kv.first == "HTTP_PROXY"; }) == 1);
+}
