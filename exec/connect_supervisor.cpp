@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "netproxy/fd_passing.hpp"
+#include "platform/fd_passing.hpp"
 
 namespace airlock::exec {
 
@@ -129,7 +129,7 @@ void ConnectSupervisor::run() {
     // The child sends the listener right after installing the filter; the channel closing
     // first means it never did (it failed, or exited): nothing to answer.
     if (!wait_readable(channel_.get(), stop_.get())) return;
-    UniqueFd listener(netproxy::receive_fd(channel_.get()));
+    UniqueFd listener(receive_fd(channel_.get()));
     if (!listener.valid()) return;
     seccomp_notif_sizes sizes{};
     if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) return;

@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "netproxy/fd_passing.hpp"
+#include "platform/fd_passing.hpp"
 
 namespace {
 
@@ -47,7 +47,10 @@ int main(int argc, char** argv) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("bind");
     if (::listen(s, 512) != 0) fail("listen");
-    if (!airlock::netproxy::send_fd(channel, s)) fail("sendmsg");
+    if (const int err = airlock::send_fd(channel, s); err != 0) {
+        errno = err;
+        fail("sendmsg");
+    }
     ::close(s);
     ::close(channel);
     ::execvp(argv[4], argv + 4);

@@ -19,6 +19,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "netproxy/parse.hpp"
+#include "platform/fd_passing.hpp"
 
 namespace airlock::netproxy {
 

@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 
-#include "netproxy/fd_passing.hpp"
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "platform/fd_passing.hpp"
 #include "sandbox/landlock.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
@@ -112,26 +113,6 @@ int drop_capabilities() noexcept {
     return 0;
 }
 
-// Sends one descriptor with SCM_RIGHTS. Async-signal-safe.
-int send_notify_listener(int channel, int fd) noexcept {
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    while (::sendmsg(channel, &msg, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR) return errno;
-    return 0;
-}
-
 }  // namespace
 
 int apply_seccomp_launch(const void* context) noexcept {
@@ -146,7 +127,7 @@ int apply_seccomp_launch(const void* context) noexcept {
         err != 0)
         return err;
     // Without the listener in airlock's hands every connect(2) would wait forever: fail here.
-    const int err = send_notify_listener(launch->listener_send.get(), listener);
+    const int err = send_fd(launch->listener_send.get(), listener);
     ::close(listener);
     return err;
 }
