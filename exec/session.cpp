@@ -557,20 +557,8 @@ Session::Stop Session::ask_approval(Call& c) {
             return std::nullopt;
         }
     }
-    record("approval_requested", c.call.call_id,
-           {{"key", request.key}, {"provider", approver_->provider_name()}, {"rule", v.rule}});
-    if (wal_) (void)wal_->sync();  // the question is on disk before anyone answers it
-
-    const approvals::Outcome outcome = approver_->decide(request);
+    const approvals::Outcome outcome = put_to_approver(c.call.call_id, request, v.rule, nullptr);
     const auto& answer = outcome.answer;
-    record("approval_answered", c.call.call_id,
-           {{"key", request.key},
-            {"provider", answer.provider},
-            {"decision", approvals::decision_name(answer.decision)},
-            {"reason", answer.reason},
-            {"seconds", answer.seconds},
-            {"from_session_cache", outcome.from_session_cache},
-            {"loop_guard", outcome.loop_guard}});
     c.result.approval =
         ApprovalRecord{answer.provider, std::string(approvals::decision_name(answer.decision)),
                        request.key, outcome.from_session_cache};
@@ -590,6 +578,29 @@ Session::Stop Session::ask_approval(Call& c) {
                        " (policy rule \"" + v.rule + "\" asks for approval)");
 }
 
+// The question and its answer, each on the record (a network destination's, with its host and
+// port); the question is durable before anyone answers it.
+approvals::Outcome Session::put_to_approver(const std::string& call_id,
+                                            const approvals::ApprovalRequest& request,
+                                            const std::string& rule, const json* network) {
+    json asked = {{"key", request.key}, {"provider", approver_->provider_name()}, {"rule", rule}};
+    if (network) asked["network"] = *network;
+    record("approval_requested", call_id, std::move(asked));
+    if (wal_) (void)wal_->sync();
+    approvals::Outcome outcome = approver_->decide(request);
+    const auto& answer = outcome.answer;
+    json answered = {{"key", request.key},
+                     {"provider", answer.provider},
+                     {"decision", approvals::decision_name(answer.decision)},
+                     {"reason", answer.reason},
+                     {"seconds", answer.seconds},
+                     {"from_session_cache", outcome.from_session_cache},
+                     {"loop_guard", outcome.loop_guard}};
+    if (network) answered["network"] = *network;
+    record("approval_answered", call_id, std::move(answered));
+    return outcome;
+}
+
 netproxy::Answer Session::ask_network(const ToolCall& call,
                                       const approvals::NetworkDestination& destination,
                                       const policy::NetworkDecision& asked) {
@@ -601,23 +612,8 @@ netproxy::Answer Session::ask_network(const ToolCall& call,
     request.verdict.reason = asked.reason;
     request.key = approvals::request_key(request);
     const json network = {{"host", destination.host}, {"port", destination.port}};
-    record("approval_requested", call.call_id,
-           {{"key", request.key},
-            {"provider", approver_->provider_name()},
-            {"rule", asked.rule},
-            {"network", network}});
-    if (wal_) (void)wal_->sync();  // the question is on disk before anyone answers it
-    const approvals::Outcome outcome = approver_->decide(request);
+    const approvals::Outcome outcome = put_to_approver(call.call_id, request, asked.rule, &network);
     const auto& answer = outcome.answer;
-    record("approval_answered", call.call_id,
-           {{"key", request.key},
-            {"provider", answer.provider},
-            {"decision", approvals::decision_name(answer.decision)},
-            {"reason", answer.reason},
-            {"seconds", answer.seconds},
-            {"from_session_cache", outcome.from_session_cache},
-            {"loop_guard", outcome.loop_guard},
-            {"network", network}});
     if (approvals::grants(answer.decision))
         return {true, "approval",
                 outcome.from_session_cache

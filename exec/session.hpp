@@ -121,6 +121,9 @@ class Session {
     Stop decide_policy(Call& c);
     Stop redeem_grant(Call& c);
     Stop ask_approval(Call& c);
+    approvals::Outcome put_to_approver(const std::string& call_id,
+                                       const approvals::ApprovalRequest& request,
+                                       const std::string& rule, const nlohmann::json* network);
     CallResult decided(Call& c);
     Stop prepare_sandbox(Call& c);
     Stop execute(Call& c);
