@@ -165,6 +165,20 @@ add "fd_exec /bin/true" "$(q "$FD_EXEC") -- /bin/true"
 add "raw bwrap (airlock's profile)" "$raw_bwrap"
 add "raw bwrap, no seccomp" "$raw_bwrap_noseccomp"
 add "airlock exec, bwrap" "$(printf '%q' "$AIRLOCK") exec --workspace $(printf '%q' "$WS") --sandbox bwrap -- /bin/true"
+# What this round's features cost on that figure, each against "airlock exec, bwrap": the
+# protection floor (every entry that can be lifted, lifted), local sockets (off: no loopback in
+# the sandbox's namespace), and a network allow list (the proxy starts, airlock-netbridge runs
+# first). The sandbox's identity and home cannot be turned off; they are in every row.
+floor_entries="$("$AIRLOCK" policy floor --json | jq -r '[.entries[].path | select(. != ".airlock")] | join(",")')"
+printf '{"version": 1, "sandbox": {"local_sockets": "off"}}\n' >"$SCRATCH/sockets-off.json"
+printf '{"version": 1, "sandbox": {"network": {"allow": ["example.org"]}}}\n' >"$SCRATCH/allow-list.json"
+airlock_exec="$(printf '%q' "$AIRLOCK") exec --workspace $(printf '%q' "$WS") --sandbox bwrap"
+add_if_runs() { # add_if_runs NAME COMMAND: measured only when it runs here
+    if eval "$2" >/dev/null 2>&1; then add "$1" "$2"; else log "$1 does not run here; skipped"; fi
+}
+add_if_runs "airlock exec, bwrap, floor lifted" "$airlock_exec --unprotect $(q "$floor_entries") -- /bin/true"
+add_if_runs "airlock exec, bwrap, local sockets off" "$airlock_exec --policy $(q "$SCRATCH/sockets-off.json") -- /bin/true"
+add_if_runs "airlock exec, bwrap, network allow list" "$airlock_exec --policy $(q "$SCRATCH/allow-list.json") -- /bin/true"
 if "$AIRLOCK" exec --workspace "$WS" --sandbox seccomp -- /bin/true >/dev/null 2>&1; then
     add "airlock exec, seccomp+Landlock" "$(printf '%q' "$AIRLOCK") exec --workspace $(printf '%q' "$WS") --sandbox seccomp -- /bin/true"
 else
@@ -483,6 +497,12 @@ sr8="${srv_rate[8]:-nan}"
 serve8="$(ratio "$sr8" "${raw_rate[8]}")"
 rss_change="n/a"
 [[ -n "$rss_before" ]] && rss_change="$(awk -v a="$rss_after" -v b="$rss_before" 'BEGIN {d=(a-b)*100/b; printf "%.1f", d<0?-d:d}')"
+# A feature's cost: airlock exec with it (the default) against the same without it, in % of
+# the one without; the proxy's start in ms over airlock exec without a network object.
+pct_over() { awk -v a="$1" -v b="$2" 'BEGIN {if (a=="nan" || b=="nan" || a=="" || b=="" || b==0) print "n/a"; else printf "%.1f", (a-b)*100/b}'; }
+floor_cost="$(pct_over "$airlock_ms" "$(median_ms "airlock exec, bwrap, floor lifted")")"
+sockets_cost="$(pct_over "$airlock_ms" "$(median_ms "airlock exec, bwrap, local sockets off")")"
+proxy_start_ms="$(awk -v a="$(median_ms "airlock exec, bwrap, network allow list")" -v b="$airlock_ms" 'BEGIN {if (a=="nan" || b=="nan" || a=="" || b=="") print "n/a"; else printf "%.2f", a-b}')"
 pol10k="$(m BM_PolicyEvaluate/10000/ns)"
 pol1k="$(m BM_PolicyEvaluate/1000/ns)"
 {
@@ -491,6 +511,9 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| target | measured | |"
     echo "|---|---|---|"
     echo "| airlock exec ≤ 1.15 × raw bwrap | $ratio_raw × | $(verdict "$ratio_raw" '<=' 1.15) |"
+    echo "| the protection floor costs ≤ 5 % of airlock exec | $floor_cost % | $(verdict "$floor_cost" '<=' 5) |"
+    echo "| local sockets (on) cost ≤ 5 % of airlock exec | $sockets_cost % | $(verdict "$sockets_cost" '<=' 5) |"
+    echo "| a network allow list (the proxy's start) adds ≤ 2 ms | $(fmt "$proxy_start_ms") ms | $(verdict "$proxy_start_ms" '<=' 2) |"
     echo "| ≥ 5 × faster than the fastest peer other than firejail | $peer_ratio × (${fastest_peer:-no peer measured}) | $(verdict "$peer_ratio" '>=' 5) |"
     echo "| serve at 8 in flight ≥ 90 % of raw bwrap | $serve8 × | $(verdict "$serve8" '>=' 0.9) |"
     echo "| denied call round trip ≤ 0.5 ms | $(fmt "$denied_ms" 3) ms | $(verdict "$denied_ms" '<=' 0.5) |"
