@@ -126,6 +126,16 @@ struct Fixture {
     }
 };
 
+// A SOCKS5 client's greeting (no authentication) and CONNECT to a domain name, in one write.
+std::string socks5_connect(const std::string& host, std::uint16_t port) {
+    std::string r("\x05\x01\x00\x05\x01\x00\x03", 7);
+    r += static_cast<char>(host.size());
+    r += host;
+    r += static_cast<char>(port >> 8);
+    r += static_cast<char>(port & 0xff);
+    return r;
+}
+
 }  // namespace
 
 TEST_CASE("HTTP: an allowed request reaches the target in origin form, a denied one does not") {
@@ -184,17 +194,10 @@ TEST_CASE("malformed and oversized requests are refused and the proxy keeps serv
 
 TEST_CASE("SOCKS5: allowed names connect, refused ones get 0x02") {
     Fixture f;
-    auto request = [&](const std::string& host) {
-        std::string r("\x05\x01\x00\x03", 4);
-        r += static_cast<char>(host.size());
-        r += host;
-        r += static_cast<char>(f.target.port >> 8);
-        r += static_cast<char>(f.target.port & 0xff);
-        return r;
-    };
+    auto request = [&](const std::string& host) { return socks5_connect(host, f.target.port); };
     {
         UniqueFd c = connect_loopback(f.port);
-        send_all(c.get(), std::string("\x05\x01\x00", 3) + request("other.test"));
+        send_all(c.get(), request("other.test"));
         const std::string answer = read_to_end(c.get());
         REQUIRE(answer.size() == 12);
         CHECK(answer.substr(0, 2) == std::string("\x05\x00", 2));
@@ -202,7 +205,7 @@ TEST_CASE("SOCKS5: allowed names connect, refused ones get 0x02") {
         CHECK_FALSE(f.target.has_pending());
     }
     UniqueFd c = connect_loopback(f.port);
-    send_all(c.get(), std::string("\x05\x01\x00", 3) + request("good.test"));
+    send_all(c.get(), request("good.test"));
     char reply[12];
     REQUIRE(::recv(c.get(), reply, sizeof reply, MSG_WAITALL) == 12);
     CHECK(reply[3] == 0x00);
@@ -415,14 +418,7 @@ TEST_CASE("close_origin ends that origin's connections (and its waits), not anot
 TEST_CASE("SOCKS5 with a Decider that answers later: 0x02 when refused, 0x00 when allowed") {
     LaterFixture f;
     const std::uint16_t port = f.serve("call-1");
-    auto request = [&](const std::string& host) {
-        std::string r("\x05\x01\x00\x05\x01\x00\x03", 7);
-        r += static_cast<char>(host.size());
-        r += host;
-        r += static_cast<char>(f.target.port >> 8);
-        r += static_cast<char>(f.target.port & 0xff);
-        return r;
-    };
+    auto request = [&](const std::string& host) { return socks5_connect(host, f.target.port); };
     {
         UniqueFd c = connect_loopback(port);
         send_all(c.get(), request("slow.test"));
