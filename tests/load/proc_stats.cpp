@@ -1,18 +1,47 @@
 #include "tests/load/proc_stats.hpp"
 
-#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
+
+#include "platform/unique_fd.hpp"
 
 namespace airlock::load {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// A /proc file's text, or nullopt when the process is gone. Not std::ifstream: a read of a
+// process that exits after the open fails with ESRCH, and libstdc++'s filebuf throws on that.
+std::optional<std::string> read_proc_file(const std::string& path) {
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return std::nullopt;
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n > 0) {
+            text.append(buf, static_cast<size_t>(n));
+        } else if (n == 0) {
+            break;
+        } else if (errno != EINTR) {
+            return std::nullopt;
+        }
+    }
+    return text;
+}
+
+}  // namespace
+
 std::optional<long> rss_kib(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    const auto text = read_proc_file("/proc/" + std::to_string(pid) + "/status");
+    if (!text) return std::nullopt;
+    std::istringstream in(*text);
     std::string line;
     while (std::getline(in, line)) {
         if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
@@ -37,8 +66,7 @@ namespace {
 // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses, so the
 // fields after it are found from the last ')'.
 std::optional<ProcessInfo> read_stat(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = read_proc_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
     const auto open = text.find('(');
     const auto close = text.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close < open) return {};
@@ -94,14 +122,12 @@ std::string describe(const ProcessInfo& p) {
 
 std::string detail_of(pid_t pid) {
     const std::string proc = "/proc/" + std::to_string(pid);
-    std::ifstream cmd(proc + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    std::string cmdline = read_proc_file(proc + "/cmdline").value_or("");
     for (char& c : cmdline)
         if (c == '\0') c = ' ';
     if (cmdline.size() > 300) cmdline = cmdline.substr(0, 300) + "...";
-    std::ifstream wchan_file(proc + "/wchan");
-    std::string wchan;
-    std::getline(wchan_file, wchan);
+    std::string wchan = read_proc_file(proc + "/wchan").value_or("");
+    if (const auto nl = wchan.find('\n'); nl != std::string::npos) wchan.resize(nl);
     return "[" + cmdline + "] waiting in " + (wchan.empty() ? "?" : wchan);
 }
 
