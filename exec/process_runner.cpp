@@ -251,6 +251,19 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     }
 
     ProcessOutcome outcome;
+    if (spec.on_started && !spec.on_started()) {
+        // The child holds its command back until released: killed there, it never ran.
+        ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+        if (spec.kill_descendants) spec.kill_descendants();
+        int ignored;
+        while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+        }
+        outcome.withheld = true;
+        outcome.exit_code = 128 + SIGKILL;
+        outcome.term_signal = SIGKILL;
+        return outcome;
+    }
     const auto deadline = started + limits.timeout;
     // A pidfd lets one poll() wait for output, exit and the deadline together.
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

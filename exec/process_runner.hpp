@@ -38,6 +38,11 @@ struct ProcessSpec {
     bool own_pid_namespace = false;
     PreExecHook pre_exec = nullptr;
     const void* pre_exec_context = nullptr;
+    // Called in the parent once the child has exec'd, before anything is waited for: the place
+    // to release a child that holds its command back (bwrap --block-fd) after work done while
+    // it set itself up. false: the child and its descendants are killed and reaped, and the
+    // outcome is `withheld`.
+    std::function<bool()> on_started;
 };
 
 struct RunLimits {
@@ -52,6 +57,7 @@ struct ProcessOutcome {
     int term_signal = 0;  // N when killed by a signal
     bool timed_out = false;
     bool cancelled = false;
+    bool withheld = false;  // on_started said no: killed before it could run the command
     std::string stdout_bytes;
     std::string stderr_bytes;
     bool stdout_truncated = false;

@@ -49,13 +49,18 @@ class Launch {
             ran,             // the command ran (whatever its exit status)
             sandbox_failed,  // the sandbox could not be set up; the command never ran
             not_found,       // the program was not there inside the sandbox
+            withheld,        // `before_command` said no: the command never ran
         };
         Kind kind = Kind::ran;
         ProcessOutcome process;
         std::string message;  // for sandbox_failed / not_found
     };
     // Error (stage "exec") when the child could not be started: nothing ran.
-    Result<Outcome> run(const RunLimits& limits);
+    // `before_command` runs before the command may start; false withholds it. With bwrap it runs
+    // while bwrap sets the sandbox up (bwrap waits on --block-fd before it execs the command),
+    // so that work done there (the WAL's sync) overlaps the sandbox's set-up; with the other
+    // adapters it runs before the child is started.
+    Result<Outcome> run(const RunLimits& limits, const std::function<bool()>& before_command = {});
 
   private:
     Launch() = default;
@@ -65,7 +70,8 @@ class Launch {
     bool own_pid_namespace_ = false;
     bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
-    std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)
+    UniqueFd block_read_, block_write_;  // bwrap --block-fd: the command waits for a byte
+    std::vector<UniqueFd> data_fds_;     // bwrap's ro-bind-data contents (passwd, group)
     std::optional<sandbox::SeccompLaunch> seccomp_;
     std::optional<sandbox::IdentityLaunch> identity_;
 };

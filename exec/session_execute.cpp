@@ -53,13 +53,20 @@ Session::Stop Session::execute(Call& c) {
         if (!started) return sandbox_denied(c, started.error().describe());
         connects = std::move(started).value();
     }
-    if (auto stop = start_command(c)) return stop;
-    auto ran = (*launch)->run(run_limits(c));
+    // The WAL's records of what is about to run reach the disk before it runs: with bwrap,
+    // while bwrap sets the sandbox up and holds the command back (Launch::run).
+    Stop not_started;
+    const auto start = [&] {
+        not_started = start_command(c);
+        return !not_started;
+    };
+    auto ran = (*launch)->run(run_limits(c), start);
     connects.reset();
     if (served.egress) {
         record_network(c, served.egress->end_call(c.call.call_id));
         served.egress = nullptr;
     }
+    if (not_started) return not_started;
     if (!ran) {
         record("exec_failed", c.call.call_id, {{"message", ran.error().describe()}});
         return blocked(c, Status::error, kExitError, "exec", ran.error().describe());
@@ -223,6 +230,9 @@ Session::Stop Session::check_sandbox_started(Call& c, Launch::Outcome& ran) {
             c.result.stderr_bytes = std::move(out.stderr_bytes);
             return blocked(c, Status::failed, kExitNotFound, "exec",
                            c.command[0] + ": command not found inside the sandbox");
+        case Launch::Outcome::Kind::withheld:  // the WAL was synced; releasing bwrap failed
+            record("exec_failed", c.call.call_id, {{"message", ran.message}});
+            return blocked(c, Status::error, kExitError, "exec", ran.message);
     }
     return std::nullopt;
 }

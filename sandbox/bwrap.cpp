@@ -43,6 +43,10 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
         argv.push_back("--seccomp");
         argv.push_back(std::to_string(fds.seccomp_fd));
     }
+    if (fds.block_fd >= 0) {
+        argv.push_back("--block-fd");
+        argv.push_back(std::to_string(fds.block_fd));
+    }
     argv.push_back("--");
     if (profile.network_proxy) {
         // The helper listens on the sandbox's loopback for the proxy, then execs the command.
@@ -86,7 +90,8 @@ BwrapFds bwrap_child_fds(const Profile& profile) {
     int next = 5;
     for (const auto& m : profile.mounts)
         if (m.op == "ro-bind-data") fds.data_fds.push_back(next++);
-    if (profile.network_proxy) fds.proxy_channel_fd = next;
+    if (profile.network_proxy) fds.proxy_channel_fd = next++;
+    fds.block_fd = next;
     return fds;
 }
 

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,7 +45,7 @@ TEST_CASE("the bwrap profile is read-only root, writable workspace, no network")
         "--unshare-net", "--cap-drop", "ALL",
         "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
         "--bind", "/srv/ws", "/srv/ws",
-        "--chdir", "/srv/ws/sub", "--json-status-fd", "3", "--seccomp", "4",
+        "--chdir", "/srv/ws/sub", "--json-status-fd", "3", "--seccomp", "4", "--block-fd", "5",
         "--", "make", "test"};
     // clang-format on
     CHECK(argv == expected);
@@ -284,4 +286,81 @@ TEST_CASE(
           nlohmann::json::array({41234}));
     CHECK(std::count_if(seccomp.env.begin(), seccomp.env.end(),
                         [](const auto& kv) { return kv.first == "HTTP_PROXY"; }) == 1);
+}
+
+// With bwrap, the WAL's sync runs while bwrap sets the sandbox up: bwrap waits on --block-fd
+// after its mounts and before the command, so what before_command refuses never runs.
+TEST_CASE("bwrap holds the command back until before_command returns; refused, it never runs") {
+    namespace fs = std::filesystem;
+    using airlock::exec::Launch;
+    if (!find_bwrap() || !user_namespaces_for_sandbox().works) {
+        airlock::test::not_applicable("bwrap --block-fd", "bwrap cannot run here");
+        return;
+    }
+    std::string tmpl = "/var/tmp/airlock-unit.XXXXXX";
+    const fs::path ws = ::mkdtemp(tmpl.data());
+    SandboxRequest req;
+    req.workspace = ws;
+    req.cwd = ws;
+    req.airlock_is_root = false;  // no identity switch: the launch alone is under test
+    req.env = {{"PATH", "/usr/bin:/bin"}};
+    auto p = build_profile(req, Adapter::bwrap);
+    REQUIRE(p.ok());
+    // bwrap's last mount before it waits: the floor's last placeholder, created on the host.
+    std::string last_placeholder;
+    std::vector<fs::path> placeholders;
+    for (const auto& m : p->mounts) {
+        if (m.source != "/dev/null" || m.dest.parent_path() != ws) continue;
+        placeholders.push_back(m.dest);
+        last_placeholder = m.dest.filename().string();
+    }
+    REQUIRE_FALSE(last_placeholder.empty());
+
+    // Waits (bounded) for `name` to be created in the workspace.
+    const auto created = [&](int inotify_fd, const std::string& name, int timeout_ms) {
+        alignas(inotify_event) char buf[4096];
+        for (;;) {
+            pollfd pfd{inotify_fd, POLLIN, 0};
+            if (::poll(&pfd, 1, timeout_ms) <= 0) return false;
+            const ssize_t n = ::read(inotify_fd, buf, sizeof buf);
+            for (ssize_t off = 0; off < n;) {
+                const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+                if (ev->len > 0 && name == ev->name) return true;
+                off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+            }
+        }
+    };
+    const auto run = [&](bool allow, bool& ran_before_release) {
+        for (const auto& placeholder : placeholders)
+            fs::remove(placeholder);  // what bwrap left on the host last time
+        airlock::UniqueFd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+        REQUIRE(watch.valid());
+        REQUIRE(::inotify_add_watch(watch.get(), ws.c_str(), IN_CREATE) >= 0);
+        airlock::exec::LaunchRequest lr;
+        lr.profile = &*p;
+        lr.command = {"/bin/sh", "-c", "echo ran > marker"};
+        lr.resolved_program = "/bin/sh";
+        auto launch = Launch::prepare(lr);
+        REQUIRE(launch.ok());
+        auto out = (*launch)->run({}, [&] {
+            // bwrap has made its mounts; without --block-fd it would exec the command now.
+            if (!created(watch.get(), last_placeholder, 10000)) {
+                FAIL_CHECK("bwrap did not create " << last_placeholder);
+                return false;
+            }
+            ran_before_release = created(watch.get(), "marker", 300);
+            return allow;
+        });
+        REQUIRE(out.ok());
+        return out->kind;
+    };
+    bool ran_early = true;
+    CHECK(run(false, ran_early) == Launch::Outcome::Kind::withheld);
+    CHECK_FALSE(ran_early);
+    CHECK_FALSE(fs::exists(ws / "marker"));
+    // Positive control: released, the same command runs.
+    CHECK(run(true, ran_early) == Launch::Outcome::Kind::ran);
+    CHECK_FALSE(ran_early);
+    CHECK(fs::exists(ws / "marker"));
+    fs::remove_all(ws);
 }
