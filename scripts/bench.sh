@@ -135,10 +135,14 @@ jq -e '.command[0] == "bwrap"' "$SCRATCH/plan.json" >/dev/null ||
 "$BUILD_DIR/tests/bench/seccomp_export" "$SCRATCH/seccomp.bpf"
 status_fd="$(jq -r '.command | index("--json-status-fd") as $i | if $i then .[$i+1] else "" end' "$SCRATCH/plan.json")"
 seccomp_fd="$(jq -r '.command | index("--seccomp") as $i | if $i then .[$i+1] else "" end' "$SCRATCH/plan.json")"
+# --block-fd: airlock releases the command once the WAL is on disk; the raw command reads EOF
+# from /dev/null at once.
+block_fd="$(jq -r '.command | index("--block-fd") as $i | if $i then .[$i+1] else "" end' "$SCRATCH/plan.json")"
 FD_EXEC="$BUILD_DIR/tests/bench/fd_exec"
 fd_specs=()
 [[ -n "$status_fd" ]] && fd_specs+=("$status_fd=/dev/null")
 [[ -n "$seccomp_fd" ]] && fd_specs+=("$seccomp_fd=$SCRATCH/seccomp.bpf")
+[[ -n "$block_fd" ]] && fd_specs+=("$block_fd=/dev/null")
 # --ro-bind-data FD PATH (the generated passwd and group): the raw command reads the host's
 # file of that name through the same fd number, data of about the same size.
 while read -r data_fd data_path; do
@@ -188,6 +192,68 @@ if command -v firejail >/dev/null && firejail --quiet --noprofile /bin/true >/de
     add "firejail --noprofile" "firejail --quiet --noprofile /bin/true"
 fi
 
+# The same comparison as an unprivileged user (as root: the user airlock-test, created when
+# missing, in a scratch directory it owns; its own dry run gives its own raw bwrap command, which
+# has no identity switch). hyperfine runs as that user, in the same rounds as the rows above.
+UNPRIV_USER=airlock-test
+unpriv_na=""
+unpriv_cmds=()
+if [[ "$(id -u)" != 0 ]]; then
+    unpriv_na="the whole benchmark runs as uid $(id -u): the rows above are unprivileged"
+elif ! command -v setpriv >/dev/null; then
+    unpriv_na="setpriv (util-linux) is not installed"
+elif ! id -u "$UNPRIV_USER" >/dev/null 2>&1 &&
+    ! useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+        --user-group "$UNPRIV_USER" >/dev/null 2>&1; then
+    unpriv_na="the user $UNPRIV_USER does not exist and useradd could not create it"
+else
+    USCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/airlock-bench-user.XXXXXX")"
+    trap 'rm -rf "$SCRATCH" "$USCRATCH"' EXIT
+    chown "$UNPRIV_USER:" "$USCRATCH"
+    chmod 755 "$USCRATCH"
+    as_user() {
+        setpriv --reuid "$(id -u "$UNPRIV_USER")" --regid "$(id -g "$UNPRIV_USER")" --init-groups -- \
+            env HOME="$USCRATCH/home" "$@"
+    }
+    as_user mkdir -p "$USCRATCH/home" "$USCRATCH/ws"
+    if ! as_user test -x "$AIRLOCK" -a -x "$FD_EXEC"; then
+        unpriv_na="$UNPRIV_USER cannot execute $AIRLOCK (a parent directory is not searchable for other users)"
+    elif ! out="$(as_user unshare --user --map-root-user true 2>&1)"; then
+        unpriv_na="this host refuses user namespaces to $UNPRIV_USER ($out)"
+    elif ! as_user "$AIRLOCK" exec --workspace "$USCRATCH/ws" --sandbox bwrap -- /bin/true >/dev/null 2>"$USCRATCH/err"; then
+        unpriv_na="airlock exec --sandbox bwrap fails as $UNPRIV_USER: $(tail -c 300 "$USCRATCH/err" | tr '\n' ' ')"
+    else
+        as_user "$AIRLOCK" exec --workspace "$USCRATCH/ws" --sandbox bwrap --dry-run --json -- /bin/true |
+            jq -r '.stdout' >"$USCRATCH/plan.json"
+        # fd_exec opens its files read-write: the user gets its own copies.
+        install -o "$UNPRIV_USER" -m 600 "$SCRATCH/seccomp.bpf" "$USCRATCH/seccomp.bpf"
+        uspecs=()
+        for fd_opt in json-status-fd block-fd; do
+            fd="$(jq -r --arg o "--$fd_opt" '.command | index($o) as $i | if $i then .[$i+1] else "" end' "$USCRATCH/plan.json")"
+            [[ -n "$fd" ]] && uspecs+=("$fd=/dev/null")
+        done
+        fd="$(jq -r '.command | index("--seccomp") as $i | if $i then .[$i+1] else "" end' "$USCRATCH/plan.json")"
+        [[ -n "$fd" ]] && uspecs+=("$fd=$USCRATCH/seccomp.bpf")
+        n=0
+        while read -r data_fd data_path; do
+            [[ -n "$data_fd" ]] || continue
+            install -o "$UNPRIV_USER" -m 600 "$data_path" "$USCRATCH/data-$n"
+            uspecs+=("$data_fd=$USCRATCH/data-$n")
+            n=$((n + 1))
+        done < <(jq -r '.command as $c | [range(0; $c | length)] | map(select($c[.] == "--ro-bind-data"))
+                        | .[] | "\($c[. + 1]) \($c[. + 2])"' "$USCRATCH/plan.json")
+        unpriv_raw="$(q "$FD_EXEC") ${uspecs[*]} -- $(jq -r '.command | map(@sh) | join(" ")' "$USCRATCH/plan.json")"
+        printf '%s\n' "$unpriv_raw" >"$USCRATCH/raw_bwrap.sh"
+        if ! as_user sh -c "$unpriv_raw" >/dev/null 2>"$USCRATCH/err"; then
+            unpriv_na="the raw bwrap command fails as $UNPRIV_USER: $(tail -c 300 "$USCRATCH/err" | tr '\n' ' ')"
+        else
+            unpriv_cmds=(-n "raw bwrap, unprivileged" "$unpriv_raw"
+                -n "airlock exec, bwrap, unprivileged" "$(q "$AIRLOCK") exec --workspace $(q "$USCRATCH/ws") --sandbox bwrap -- /bin/true")
+        fi
+    fi
+fi
+[[ -n "$unpriv_na" ]] && log "unprivileged: not applicable here: $unpriv_na"
+
 declare -a peer_names=() peer_cmds=() peer_notes=()
 if ((PEERS)); then
     # srt needs ripgrep and socat on Linux.
@@ -225,6 +291,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
     hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/e2e-$r.json" \
         "${args[@]}" >/dev/null
+    if ((${#unpriv_cmds[@]})); then
+        as_user hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$USCRATCH/e2e-$r.json" \
+            "${unpriv_cmds[@]}" >/dev/null
+        cp "$USCRATCH/e2e-$r.json" "$SCRATCH/e2e-unprivileged-$r.json"
+    fi
     if ((${#peer_names[@]})); then
         args=()
         for i in "${!peer_names[@]}"; do args+=(-n "${peer_names[$i]}" "${peer_cmds[$i]}"); done
@@ -260,15 +331,39 @@ for n in "${all_names[@]}"; do
 done
 {
     echo
-    echo "The raw bwrap command, exactly as measured (fd ${status_fd:-none} is bwrap's --json-status-fd, fd ${seccomp_fd:-none} the seccomp filter airlock compiles):"
+    echo "The raw bwrap command, exactly as measured (fd ${status_fd:-none} is bwrap's --json-status-fd, fd ${seccomp_fd:-none} the seccomp filter airlock compiles, fd ${block_fd:-none} the --block-fd airlock releases the command on, /dev/null here):"
     echo
     echo '```'
     sed -e "s|$SCRATCH|\$SCRATCH|g" -e "s|$BUILD_DIR|build|g" "$SCRATCH/raw_bwrap.sh"
     echo '```'
     echo
-    echo "Each \`airlock exec\` is a complete run: policy load, guard, policy, a new run directory with a durable WAL (one fdatasync, before the command runs), sandbox set-up, the command, the result."
+    echo "Each \`airlock exec\` is a complete run: policy load, guard, policy, a new run directory with a durable WAL (one fdatasync, before the command runs, while bwrap sets the sandbox up), sandbox set-up, the command, the result."
     echo
 } >>"$RES"
+unpriv_raw_ms="nan"
+unpriv_ms="nan"
+{
+    echo "#### As an unprivileged user"
+    echo
+    if [[ -n "$unpriv_na" ]]; then
+        echo "Not applicable here: $unpriv_na."
+    else
+        unpriv_raw_ms="$(median_ms "raw bwrap, unprivileged")"
+        unpriv_ms="$(median_ms "airlock exec, bwrap, unprivileged")"
+        echo "The same rounds, hyperfine run as the user $UNPRIV_USER (uid $(id -u "$UNPRIV_USER")) in a workspace it owns; its raw bwrap command is its own dry run's (no identity switch, its own sandbox home), the descriptors opened the same way."
+        echo
+        echo "| command | median ms | p25 ms | p75 ms | × raw bwrap (unprivileged) |"
+        echo "|---|---:|---:|---:|---:|"
+        for n in "raw bwrap, unprivileged" "airlock exec, bwrap, unprivileged"; do
+            m="$(median_ms "$n")"
+            echo "| $n | $(fmt "$m") | $(fmt "$(quartile_ms "$n" 0.25)") | $(fmt "$(quartile_ms "$n" 0.75)") | $(ratio "$m" "$unpriv_raw_ms") |"
+        done
+    fi
+    echo
+} >>"$RES"
+ratio_unpriv="$(ratio "$unpriv_ms" "$unpriv_raw_ms")"
+unpriv_measured="$ratio_unpriv ×"
+[[ -n "$unpriv_na" ]] && unpriv_measured="not applicable here"
 for note in "${peer_notes[@]}"; do echo "- Peer not measured: $note" >>"$RES"; done
 ((${#peer_notes[@]})) && echo >>"$RES"
 
@@ -511,6 +606,7 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| target | measured | |"
     echo "|---|---|---|"
     echo "| airlock exec ≤ 1.15 × raw bwrap | $ratio_raw × | $(verdict "$ratio_raw" '<=' 1.15) |"
+    echo "| airlock exec ≤ 1.15 × raw bwrap, as an unprivileged user | $unpriv_measured | $(verdict "$ratio_unpriv" '<=' 1.15) |"
     echo "| the protection floor costs ≤ 5 % of airlock exec | $floor_cost % | $(verdict "$floor_cost" '<=' 5) |"
     echo "| local sockets (on) cost ≤ 5 % of airlock exec | $sockets_cost % | $(verdict "$sockets_cost" '<=' 5) |"
     echo "| a network allow list (the proxy's start) adds ≤ 2 ms | $(fmt "$proxy_start_ms") ms | $(verdict "$proxy_start_ms" '<=' 2) |"
