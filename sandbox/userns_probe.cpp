@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -19,6 +22,8 @@
 #include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -187,10 +192,108 @@ UsernsProbe probe_user_namespaces(uid_t uid, gid_t gid) {
     return p;
 }
 
+std::string userns_probe_key(uid_t uid, gid_t gid, const UsernsProbe& sysctls) {
+    auto first_line = [](const char* path) {
+        std::ifstream in(path);
+        std::string line;
+        std::getline(in, line);
+        return line;
+    };
+    char own_ns[64] = {};
+    const ssize_t n = ::readlink("/proc/self/ns/user", own_ns, sizeof own_ns - 1);
+    if (n > 0) own_ns[n] = '\0';
+    struct utsname uts {};
+    ::uname(&uts);
+    auto sysctl = [](const std::optional<long>& v) { return v ? std::to_string(*v) : "-"; };
+    return "v1 boot=" + first_line("/proc/sys/kernel/random/boot_id") + " userns=" + own_ns +
+           " euid=" + std::to_string(::geteuid()) + " uid=" + std::to_string(uid) +
+           " gid=" + std::to_string(gid) + " kernel=" + uts.release +
+           " max_user_namespaces=" + sysctl(sysctls.max_user_namespaces) +
+           " unprivileged_userns_clone=" + sysctl(sysctls.unprivileged_userns_clone) +
+           " apparmor_restrict_unprivileged_userns=" +
+           sysctl(sysctls.apparmor_restrict_unprivileged_userns) + "\n";
+}
+
+namespace {
+
+// This user's own, and nobody else may write it.
+bool probe_cache_is_private(const struct stat& st) {
+    return st.st_uid == ::geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+std::optional<std::string> read_probe_cache(const fs::path& file) {
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        !probe_cache_is_private(st) || st.st_size > 4096)
+        return std::nullopt;
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    if (::read(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        return std::nullopt;
+    return text;
+}
+
+// Best effort: a cache that cannot be written only means the next call probes again.
+void write_probe_cache(const fs::path& dir, const fs::path& file, const std::string& key) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !probe_cache_is_private(st))
+        return;
+    const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) return;
+    const bool written = write_all(fd.get(), key.data(), key.size());
+    fd.reset();
+    if (!written || ::rename(tmp.c_str(), file.c_str()) != 0) ::unlink(tmp.c_str());
+}
+
+}  // namespace
+
+UsernsProbe probe_user_namespaces_cached(uid_t uid, gid_t gid, const fs::path& cache_dir) {
+    if (cache_dir.empty()) return probe_user_namespaces(uid, gid);
+    UsernsProbe sysctls;
+    sysctls.max_user_namespaces = read_sysctl("/proc/sys/user/max_user_namespaces");
+    sysctls.unprivileged_userns_clone = read_sysctl("/proc/sys/kernel/unprivileged_userns_clone");
+    sysctls.apparmor_restrict_unprivileged_userns =
+        read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+    const std::string key = userns_probe_key(uid, gid, sysctls);
+    const fs::path file =
+        cache_dir / ("userns-probe-" + std::to_string(uid) + "-" + std::to_string(gid));
+    if (read_probe_cache(file) == key) {
+        UsernsProbe p = std::move(sysctls);
+        p.works = true;
+        p.cached = true;
+        p.probed_as = uid;
+        p.why = "a child running as uid " + std::to_string(uid) +
+                " created a user namespace and mapped its user (probed earlier since boot, "
+                "nothing it depends on has changed)";
+        return p;
+    }
+    UsernsProbe p = probe_user_namespaces(uid, gid);
+    if (p.works) write_probe_cache(cache_dir, file, key);
+    return p;
+}
+
+fs::path userns_probe_cache_dir() {
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && runtime[0] == '/') {
+        struct stat st {};
+        if (::stat(runtime, &st) == 0 && S_ISDIR(st.st_mode) && probe_cache_is_private(st))
+            return fs::path(runtime) / "airlock";
+    }
+    if (::geteuid() == 0) return "/run/airlock";
+    if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && cache[0] == '/')
+        return fs::path(cache) / "airlock";
+    if (const char* home = std::getenv("HOME"); home && home[0] == '/')
+        return fs::path(home) / ".cache" / "airlock";
+    return {};
+}
+
 const UsernsProbe& user_namespaces_for_sandbox() {
     static const UsernsProbe probe = [] {
-        if (::geteuid() == 0) return probe_user_namespaces(kSandboxHostUid, kSandboxHostGid);
-        return probe_user_namespaces(::geteuid(), ::getegid());
+        if (::geteuid() == 0)
+            return probe_user_namespaces_cached(kSandboxHostUid, kSandboxHostGid,
+                                                userns_probe_cache_dir());
+        return probe_user_namespaces_cached(::geteuid(), ::getegid(), userns_probe_cache_dir());
     }();
     return probe;
 }
@@ -209,6 +312,7 @@ nlohmann::json to_json(const UsernsProbe& p) {
           {"kernel.apparmor_restrict_unprivileged_userns",
            sysctl(p.apparmor_restrict_unprivileged_userns)}}}};
     if (!p.works) out["failed_call"] = p.failed_call;
+    if (p.cached) out["cached"] = true;
     return out;
 }
 

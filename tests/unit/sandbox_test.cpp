@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -363,4 +365,59 @@ TEST_CASE("bwrap holds the command back until before_command returns; refused, i
     CHECK_FALSE(ran_early);
     CHECK(fs::exists(ws / "marker"));
     fs::remove_all(ws);
+}
+
+TEST_CASE("a successful user-namespace probe is cached per boot, and only as the user's own file") {
+    namespace fs = std::filesystem;
+    std::string tmpl = "/var/tmp/airlock-unit.XXXXXX";
+    const fs::path root = ::mkdtemp(tmpl.data());
+    const fs::path dir = root / "cache";
+    const uid_t uid = ::geteuid();
+    const gid_t gid = ::getegid();
+    const fs::path file = dir / ("userns-probe-" + std::to_string(uid) + "-" + std::to_string(gid));
+    const auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const auto write = [](const fs::path& p, const std::string& text) {
+        std::ofstream(p, std::ios::trunc) << text;
+    };
+
+    const UsernsProbe first = probe_user_namespaces_cached(uid, gid, dir);
+    if (!first.works) {
+        CHECK_FALSE(fs::exists(file));  // a failure is never cached
+        airlock::test::not_applicable("user-namespace probe cache", first.why);
+        fs::remove_all(root);
+        return;
+    }
+    CHECK_FALSE(first.cached);
+    const std::string key = userns_probe_key(uid, gid, first);
+    CHECK(read(file) == key);
+    CHECK((fs::status(dir).permissions() & fs::perms::all) == fs::perms::owner_all);
+
+    const UsernsProbe second = probe_user_namespaces_cached(uid, gid, dir);
+    CHECK(second.works);
+    CHECK(second.cached);
+    CHECK(second.why.find("created a user namespace") != std::string::npos);
+
+    // Anything it depends on changed (here: another boot): probed again, and the key rewritten.
+    write(file, "v1 boot=another-boot\n");
+    const UsernsProbe changed = probe_user_namespaces_cached(uid, gid, dir);
+    CHECK(changed.works);
+    CHECK_FALSE(changed.cached);
+    CHECK(read(file) == key);
+
+    // A file others may write is not believed; nor is a symlink to the right key.
+    fs::permissions(file, fs::perms::group_write, fs::perm_options::add);
+    CHECK_FALSE(probe_user_namespaces_cached(uid, gid, dir).cached);
+    write(root / "elsewhere", key);
+    fs::remove(file);
+    fs::create_symlink(root / "elsewhere", file);
+    CHECK_FALSE(probe_user_namespaces_cached(uid, gid, dir).cached);
+    // Positive control: the user's own private file with the key is used.
+    fs::remove(file);
+    write(file, key);
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    CHECK(probe_user_namespaces_cached(uid, gid, dir).cached);
+    fs::remove_all(root);
 }
