@@ -292,7 +292,8 @@ TEST_CASE(
 
 // With bwrap, the WAL's sync runs while bwrap sets the sandbox up: bwrap waits on --block-fd
 // after its mounts and before the command, so what before_command refuses never runs.
-TEST_CASE("bwrap holds the command back until before_command returns; refused, it never runs") {
+TEST_CASE(
+    "bwrap holds the command back until before_command returns, and a refused one never runs") {
     namespace fs = std::filesystem;
     using airlock::exec::Launch;
     if (!find_bwrap() || !user_namespaces_for_sandbox().works) {
