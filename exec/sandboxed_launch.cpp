@@ -67,9 +67,11 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
                 return sys_error("sandbox", "cannot create the bwrap status pipe", "pipe2");
             launch->status_read_.reset(fds[0]);
             launch->status_write_.reset(fds[1]);
-            auto filter = sandbox::bwrap_seccomp_fd(profile);
+            // Filled while bwrap sets the sandbox up (run): bwrap reads it after --block-fd.
+            auto filter = sandbox::bwrap_seccomp_memfd();
             if (!filter) return filter.error();
             launch->seccomp_fd_ = std::move(filter).value();
+            launch->profile_ = &profile;
             auto data = sandbox::bwrap_data_fds(profile);
             if (!data) return data.error();
             launch->data_fds_ = std::move(data).value();
@@ -148,6 +150,11 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits,
     } else {
         // bwrap sets the sandbox up meanwhile; one byte on --block-fd lets the command run.
         spec_.on_started = [&] {
+            if (auto written = sandbox::write_bwrap_seccomp(*profile_, seccomp_fd_.get());
+                !written) {
+                filter_error_ = written.error().describe();
+                return false;
+            }
             if (before_command && !before_command()) return false;
             const char go = 1;
             ssize_t n;
@@ -164,6 +171,11 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits,
     block_write_.reset();  // after the child is gone or released: EOF would let it go on
     if (!ran) return ran.error();
     outcome.process = std::move(ran).value();
+    if (outcome.process.withheld && !filter_error_.empty()) {
+        outcome.kind = Outcome::Kind::sandbox_failed;
+        outcome.message = filter_error_;
+        return outcome;
+    }
     if (outcome.process.withheld) {
         // before_command said no, or the byte could not be written (then it said yes).
         outcome.kind = Outcome::Kind::withheld;

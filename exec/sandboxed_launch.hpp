@@ -70,8 +70,10 @@ class Launch {
     bool own_pid_namespace_ = false;
     bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
-    UniqueFd block_read_, block_write_;  // bwrap --block-fd: the command waits for a byte
-    std::vector<UniqueFd> data_fds_;     // bwrap's ro-bind-data contents (passwd, group)
+    UniqueFd block_read_, block_write_;          // bwrap --block-fd: the command waits for a byte
+    const sandbox::Profile* profile_ = nullptr;  // bwrap: its seccomp filter is written in run
+    std::string filter_error_;
+    std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)
     std::optional<sandbox::SeccompLaunch> seccomp_;
     std::optional<sandbox::IdentityLaunch> identity_;
 };

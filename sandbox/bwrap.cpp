@@ -106,7 +106,13 @@ Result<std::vector<UniqueFd>> bwrap_data_fds(const Profile& profile) {
     return out;
 }
 
-Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
+Result<UniqueFd> bwrap_seccomp_memfd() {
+    UniqueFd fd(::memfd_create("airlock-seccomp", MFD_CLOEXEC));
+    if (!fd.valid()) return sys_error("sandbox", "cannot hold the seccomp filter", "memfd_create");
+    return fd;
+}
+
+Result<void> write_bwrap_seccomp(const Profile& profile, int memfd) {
     SeccompOptions options;
     options.allow_network = profile.network;
     // A read-only bind does not stop connect() on a host socket file: with the network off,
@@ -117,19 +123,24 @@ Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
     options.allow_local_sockets = profile.local_sockets;
     auto bpf = compile_seccomp(options);
     if (!bpf) return bpf.error();
-    UniqueFd fd(::memfd_create("airlock-seccomp", MFD_CLOEXEC));
-    if (!fd.valid()) return sys_error("sandbox", "cannot hold the seccomp filter", "memfd_create");
     std::size_t off = 0;
     while (off < bpf->size()) {
-        const ssize_t n = ::write(fd.get(), bpf->data() + off, bpf->size() - off);
+        const ssize_t n = ::write(memfd, bpf->data() + off, bpf->size() - off);
         if (n < 0) {
             if (errno == EINTR) continue;
             return sys_error("sandbox", "cannot write the seccomp filter", "write");
         }
         off += static_cast<std::size_t>(n);
     }
-    if (::lseek(fd.get(), 0, SEEK_SET) != 0)
+    if (::lseek(memfd, 0, SEEK_SET) != 0)
         return sys_error("sandbox", "cannot rewind the seccomp filter", "lseek");
+    return {};
+}
+
+Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile) {
+    auto fd = bwrap_seccomp_memfd();
+    if (!fd) return fd.error();
+    if (auto written = write_bwrap_seccomp(profile, fd->get()); !written) return written.error();
     return fd;
 }
 

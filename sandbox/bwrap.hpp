@@ -41,4 +41,9 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
 // bwrap reads with --seccomp FD (bwrap installs it last, right before exec).
 Result<UniqueFd> bwrap_seccomp_fd(const Profile& profile);
 
+// The same in two steps: the empty memfd to pass, and the filter compiled into it (rewound).
+// bwrap reads it only after --block-fd, so it may be written while bwrap sets the sandbox up.
+Result<UniqueFd> bwrap_seccomp_memfd();
+Result<void> write_bwrap_seccomp(const Profile& profile, int memfd);
+
 }  // namespace airlock::sandbox
