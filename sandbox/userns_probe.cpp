@@ -235,6 +235,9 @@ std::optional<std::string> read_probe_cache(const fs::path& file) {
 
 // Best effort: a cache that cannot be written only means the next call probes again.
 void write_probe_cache(const fs::path& dir, const fs::path& file, const std::string& key) {
+    // ~/.cache itself may not exist yet.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT)
+        (void)::mkdir(dir.parent_path().c_str(), 0700);
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !probe_cache_is_private(st))
