@@ -235,9 +235,11 @@ std::optional<std::string> read_probe_cache(const fs::path& file) {
 
 // Best effort: a cache that cannot be written only means the next call probes again.
 void write_probe_cache(const fs::path& dir, const fs::path& file, const std::string& key) {
-    // ~/.cache itself may not exist yet.
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT)
-        (void)::mkdir(dir.parent_path().c_str(), 0700);
+    // Its parents (~/.local/state/airlock) may not exist yet.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) {
+        std::error_code ec;
+        fs::create_directories(dir.parent_path(), ec);
+    }
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !probe_cache_is_private(st))
@@ -284,10 +286,11 @@ fs::path userns_probe_cache_dir() {
             return fs::path(runtime) / "airlock";
     }
     if (::geteuid() == 0) return "/run/airlock";
-    if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && cache[0] == '/')
-        return fs::path(cache) / "airlock";
+    // Beside the sandbox homes airlock keeps there anyway (sandbox/home.hpp).
+    if (const char* state = std::getenv("XDG_STATE_HOME"); state && state[0] == '/')
+        return fs::path(state) / "airlock" / "probe";
     if (const char* home = std::getenv("HOME"); home && home[0] == '/')
-        return fs::path(home) / ".cache" / "airlock";
+        return fs::path(home) / ".local" / "state" / "airlock" / "probe";
     return {};
 }
 

@@ -45,9 +45,9 @@ UsernsProbe probe_user_namespaces_cached(uid_t uid, gid_t gid,
                                          const std::filesystem::path& cache_dir);
 
 // Where user_namespaces_for_sandbox keeps its cache: $XDG_RUNTIME_DIR/airlock when that is this
-// user's own directory, else /run/airlock for root, else $XDG_CACHE_HOME/airlock or
-// ~/.cache/airlock; empty (no cache) when there is none of them. The key names the boot, so a
-// file from an earlier boot is never used.
+// user's own directory, else /run/airlock for root, else ${XDG_STATE_HOME:-~/.local/state}/
+// airlock/probe (beside the sandbox homes); empty (no cache) when there is none of them. The
+// key names the boot, so a file from an earlier boot is never used.
 std::filesystem::path userns_probe_cache_dir();
 
 // The probe for the identity bwrap's sandbox would have: this user, or as root the sandbox's

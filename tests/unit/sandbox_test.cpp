@@ -372,7 +372,7 @@ TEST_CASE("a successful user-namespace probe is cached per boot, and only as the
     namespace fs = std::filesystem;
     std::string tmpl = "/var/tmp/airlock-unit.XXXXXX";
     const fs::path root = ::mkdtemp(tmpl.data());
-    const fs::path dir = root / "dot-cache" / "airlock";  // its parent made too, like ~/.cache
+    const fs::path dir = root / "state" / "airlock" / "probe";  // its parents made too
     const uid_t uid = ::geteuid();
     const gid_t gid = ::getegid();
     const fs::path file = dir / ("userns-probe-" + std::to_string(uid) + "-" + std::to_string(gid));
