@@ -1,7 +1,7 @@
 // Build-time tool: reads guard/catalog/rules.json with the same strict loader that reads a
-// policy's guard section, and writes the C++ code that builds the same Catalog, so that airlock
-// does not parse and check the catalog's JSON at every start. A catalog the loader refuses fails
-// the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
+// policy's guard section, and writes it as constant data (guard/catalog_view.hpp), so that airlock
+// neither parses the catalog's JSON nor builds its structures at start. A catalog the loader
+// refuses fails the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -32,32 +32,6 @@ std::string lit(const std::string& s) {
         }
     }
     return out + "\"";
-}
-
-std::string strings(const std::vector<std::string>& list) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < list.size(); ++i)
-        out += (i ? ", " : "") + lit(list[i]);
-    return out + "}";
-}
-
-std::string names(const NameSet& set) {
-    std::vector<std::string> exact(set.exact.begin(), set.exact.end());
-    std::sort(exact.begin(), exact.end());  // the same output at every build
-    return "NameSet{" + strings(exact) + ", " + strings(set.prefixes) + "}";
-}
-
-std::string patterns(const std::vector<Pattern>& list) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const Pattern& p = list[i];
-        out += i ? ", " : "";
-        out += "Pattern{" + lit(p.glob) + ", " + lit(p.prefix) + ", ";
-        out += p.cls ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*p.cls)) + ")"
-                     : std::string("std::nullopt");
-        out += "}";
-    }
-    return out + "}";
 }
 
 // Every field of Matcher, by kind. A field missing here would be lost: the guard tests compare
@@ -105,77 +79,149 @@ const std::pair<const char*, int Matcher::*> kInts[] = {
     {"min_args", &Matcher::min_args},
 };
 
-// Statements that push one Matcher onto `into`; only the fields that differ from the default.
-std::string matcher(const Matcher& m, const std::string& into) {
-    const Matcher blank;
-    std::ostringstream out;
-    out << "    {\n        Matcher m;\n";
-    for (const auto& [name, field] : kStringLists)
-        if (m.*field != blank.*field)
-            out << "        m." << name << " = " << strings(m.*field) << ";\n";
-    for (const auto& [name, field] : kPatternLists)
-        if (m.*field != blank.*field)
-            out << "        m." << name << " = " << patterns(m.*field) << ";\n";
-    for (const auto& [name, field] : kFlags)
-        if (m.*field)
-            out << "        m." << name << " = " << (*(m.*field) ? "true" : "false") << ";\n";
-    for (const auto& [name, field] : kNameSets)
-        if (m.*field) out << "        m." << name << " = " << names(*(m.*field)) << ";\n";
-    for (const auto& [name, field] : kInts)
-        if (m.*field != blank.*field) out << "        m." << name << " = " << m.*field << ";\n";
-    if (m.min_bytes != blank.min_bytes) out << "        m.min_bytes = " << m.min_bytes << "u;\n";
-    out << "        " << into << ".push_back(std::move(m));\n    }\n";
-    return out.str();
-}
+// Each list becomes a named constant array; the views refer to the arrays.
+class Emitter {
+  public:
+    std::string strings(const std::vector<std::string>& list) {
+        if (list.empty()) return "{}";
+        std::string body;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            body += (i ? ", " : "") + lit(list[i]) + "sv";
+        return define("std::string_view", "s", body);
+    }
 
-std::string rule(const CompiledRule& r, std::size_t index) {
-    std::ostringstream out;
-    out << "void rule_" << index << "(Catalog& c) {\n    CompiledRule r;\n";
-    out << "    r.info.id = " << lit(r.info.id) << ";\n";
-    out << "    r.info.level = static_cast<Level>(" << static_cast<int>(r.info.level) << ");\n";
-    out << "    r.info.message = " << lit(r.info.message) << ";\n";
-    // info.tool, info.source and info's examples are the Guard's to fill in.
-    out << "    r.tool = static_cast<Tool>(" << static_cast<int>(r.tool) << ");\n";
-    for (const auto& m : r.any)
-        out << matcher(m, "r.any");
-    if (!r.trigger_examples.empty())
-        out << "    r.trigger_examples = " << strings(r.trigger_examples) << ";\n";
-    if (!r.pass_examples.empty())
-        out << "    r.pass_examples = " << strings(r.pass_examples) << ";\n";
-    out << "    c.rules.push_back(std::move(r));\n}\n\n";
-    return out.str();
-}
+    std::string names(const NameSet& set) {
+        std::vector<std::string> exact(set.exact.begin(), set.exact.end());
+        std::sort(exact.begin(), exact.end());  // the order NameSetView searches in
+        return "NameSetView{" + strings(exact) + ", " + strings(set.prefixes) + "}";
+    }
+
+    std::string patterns(const std::vector<Pattern>& list) {
+        if (list.empty()) return "{}";
+        std::string body;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const Pattern& p = list[i];
+            body += i ? ", " : "";
+            body += "PatternView{" + lit(p.glob) + "sv, " + lit(p.prefix) + "sv, ";
+            body += p.cls
+                        ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*p.cls)) + ")"
+                        : std::string("std::nullopt");
+            body += "}";
+        }
+        return define("PatternView", "p", body);
+    }
+
+    std::string matchers(const std::vector<Matcher>& list) {
+        if (list.empty()) return "{}";
+        std::string body;
+        for (const auto& m : list)
+            body += matcher(m);
+        return define("MatcherView", "m", body);
+    }
+
+    std::string alt_refs(const std::vector<AltRef>& list) {
+        if (list.empty()) return "{}";
+        std::string body;
+        for (std::size_t i = 0; i < list.size(); ++i)
+            body += (i ? ", " : "") + ref(list[i]);
+        return define("AltRef", "a", body);
+    }
+
+    static std::string ref(const AltRef& r) {
+        return "AltRef{" + std::to_string(r.rule) + ", " + std::to_string(r.alt) + "}";
+    }
+
+    // An array of `type` named after `stem`, defined before its first use.
+    std::string define(const std::string& type, const std::string& stem, const std::string& body) {
+        const std::string name = stem + std::to_string(next_++);
+        defs_ << "constexpr " << type << " " << name << "[] = {" << body << "};\n";
+        return name;
+    }
+
+    std::string defs() const { return defs_.str(); }
+
+  private:
+    // A constant expression: a lambda that sets only the fields that differ from the default.
+    std::string matcher(const Matcher& m) {
+        const Matcher blank;
+        std::ostringstream out;
+        out << "[] {\n    MatcherView m;\n";
+        for (const auto& [name, field] : kStringLists)
+            if (m.*field != blank.*field)
+                out << "    m." << name << " = " << strings(m.*field) << ";\n";
+        for (const auto& [name, field] : kPatternLists)
+            if (m.*field != blank.*field)
+                out << "    m." << name << " = " << patterns(m.*field) << ";\n";
+        for (const auto& [name, field] : kFlags)
+            if (m.*field)
+                out << "    m." << name << " = " << (*(m.*field) ? "true" : "false") << ";\n";
+        for (const auto& [name, field] : kNameSets)
+            if (m.*field) out << "    m." << name << " = " << names(*(m.*field)) << ";\n";
+        for (const auto& [name, field] : kInts)
+            if (m.*field != blank.*field) out << "    m." << name << " = " << m.*field << ";\n";
+        if (m.min_bytes != blank.min_bytes) out << "    m.min_bytes = " << m.min_bytes << "u;\n";
+        out << "    return m;\n}(),\n";
+        return out.str();
+    }
+
+    std::ostringstream defs_;
+    int next_ = 0;
+};
 
 std::string generate(const Catalog& c) {
+    Emitter e;
+    std::string rules;
+    for (const auto& r : c.rules) {
+        // CompiledRule::info's tool, source and examples are the Guard's to fill in.
+        rules += "    RuleView{" + lit(r.info.id) + "sv, static_cast<Level>(" +
+                 std::to_string(static_cast<int>(r.info.level)) + "), " + lit(r.info.message) +
+                 "sv, static_cast<Tool>(" + std::to_string(static_cast<int>(r.tool)) + "), " +
+                 e.matchers(r.any) + ", " + e.strings(r.trigger_examples) + ", " +
+                 e.strings(r.pass_examples) + "},\n";
+    }
+    std::string kinds;
+    for (const auto& k : c.kinds)
+        kinds += e.matchers(k) + ", ";
+    const std::string known = e.names(c.known);
+    const std::map<std::string, std::vector<AltRef>> by_program(c.by_program.begin(),
+                                                                c.by_program.end());
+    std::string programs;
+    for (const auto& [program, alts] : by_program)
+        programs += "{" + lit(program) + "sv, " + e.alt_refs(alts) + "}, ";
+    std::string prefixes;
+    for (const auto& [prefix, r] : c.by_prefix)
+        prefixes += "{" + lit(prefix) + "sv, " + Emitter::ref(r) + "}, ";
+    const std::string generic = e.alt_refs(c.generic);
+    const std::map<std::string, int> kind_ids(c.kind_ids.begin(), c.kind_ids.end());
+    std::string kind_names;
+    for (const auto& [name, id] : kind_ids)
+        kind_names += "{" + lit(name) + "sv, " + std::to_string(id) + "}, ";
+    const std::map<std::string, NameSet> classes(c.classes.begin(), c.classes.end());
+    std::string class_sets;
+    for (const auto& [name, set] : classes)
+        class_sets += "{" + lit(name) + "sv, " + e.names(set) + "}, ";
+    auto array = [&](const std::string& type, const std::string& stem, const std::string& body) {
+        return body.empty() ? std::string("{}") : e.define(type, stem, body);
+    };
+    const std::string rule_array = array("RuleView", "rules", "\n" + rules);
+    const std::string kind_array = array("List<MatcherView>", "kinds", kinds);
+    const std::string program_array = array("ProgramAlts", "by_program", programs);
+    const std::string prefix_array = array("PrefixAlt", "by_prefix", prefixes);
+    const std::string kind_id_array = array("NamedKind", "kind_ids", kind_names);
+    const std::string class_array = array("NamedSet", "classes", class_sets);
+
     std::ostringstream out;
     out << "// Generated from guard/catalog/rules.json by guard/catalog_codegen.cpp; do not edit.\n"
-           "#include \"guard/rule_loader.hpp\"\n\n"
-           "namespace airlock::guard::detail {\nnamespace {\n\n";
-    // One function per rule and kind keeps each one small for the compiler.
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-        out << rule(c.rules[i], i);
-    for (std::size_t k = 0; k < c.kinds.size(); ++k) {
-        out << "void kind_" << k << "(Catalog& c) {\n    auto& alternatives = c.kinds[" << k
-            << "];\n";
-        for (const auto& m : c.kinds[k])
-            out << matcher(m, "alternatives");
-        out << "}\n\n";
-    }
-    out << "}  // namespace\n\nResult<Catalog> load_builtin_catalog() {\n    Catalog c;\n";
-    const std::map<std::string, NameSet> classes(c.classes.begin(), c.classes.end());
-    for (const auto& [name, set] : classes)
-        out << "    c.classes.emplace(" << lit(name) << ", " << names(set) << ");\n";
-    out << "    c.known = " << names(c.known) << ";\n";
-    const std::map<std::string, int> kind_ids(c.kind_ids.begin(), c.kind_ids.end());
-    for (const auto& [name, id] : kind_ids)
-        out << "    c.kind_ids.emplace(" << lit(name) << ", " << id << ");\n";
-    out << "    c.kinds.resize(" << c.kinds.size() << ");\n";
-    for (std::size_t k = 0; k < c.kinds.size(); ++k)
-        out << "    kind_" << k << "(c);\n";
-    out << "    c.rules.reserve(" << c.rules.size() << ");\n";
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-        out << "    rule_" << i << "(c);\n";
-    out << "    c.build_index();\n    return c;\n}\n\n}  // namespace airlock::guard::detail\n";
+           "#include \"guard/catalog_view.hpp\"\n\n"
+           "namespace airlock::guard::detail {\nnamespace builtin_catalog_data {\n"
+           "using namespace std::string_view_literals;\n\n"
+        << e.defs() << "\nconstexpr CatalogView kCatalog{" << rule_array << ", " << kind_array
+        << ", " << known << ", " << program_array << ", " << prefix_array << ", " << generic << ", "
+        << c.rules.size() << ", " << kind_id_array << ", " << class_array << "};\n\n"
+        << "}  // namespace builtin_catalog_data\n\n"
+           "const CatalogView& builtin_catalog_view() {\n"
+           "    return builtin_catalog_data::kCatalog;\n}\n\n"
+           "}  // namespace airlock::guard::detail\n";
     return out.str();
 }
 

@@ -5,7 +5,7 @@
 namespace airlock::guard::detail {
 namespace {
 
-bool pattern_match(const Pattern& p, std::string_view word, const PathContext& paths) {
+bool pattern_match(const PatternView& p, std::string_view word, const PathContext& paths) {
     if (p.cls) {
         if (word.substr(0, p.prefix.size()) != p.prefix) return false;
         return in_class(*p.cls, word.substr(p.prefix.size()), paths);
@@ -13,7 +13,7 @@ bool pattern_match(const Pattern& p, std::string_view word, const PathContext& p
     return glob_match(p.glob, word);
 }
 
-bool any_pattern(const std::vector<Pattern>& ps, std::string_view word, const PathContext& paths) {
+bool any_pattern(List<PatternView> ps, std::string_view word, const PathContext& paths) {
     for (const auto& p : ps)
         if (pattern_match(p, word, paths)) return true;
     return false;
@@ -62,7 +62,7 @@ bool for_each_positional(const std::vector<std::string>& argv, F&& f) {
 }
 
 std::string_view subcommand_of(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& skip_values) {
+                               List<std::string_view> skip_values) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& w = argv[i];
         if (is_option(w)) {
@@ -78,7 +78,7 @@ std::string_view subcommand_of(const std::vector<std::string>& argv,
     return {};
 }
 
-bool contains(const std::vector<std::string>& list, std::string_view w) {
+bool contains(List<std::string_view> list, std::string_view w) {
     for (const auto& x : list)
         if (x == w) return true;
     return false;
@@ -112,7 +112,7 @@ bool reads_stdin_script(const Segment& s) {
     return !has_operand;
 }
 
-bool in_pipeline_before(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+bool in_pipeline_before(const std::vector<Segment>& segs, std::size_t idx, const NameSetView& set) {
     const Segment& s = segs[idx];
     if (s.pipe_position == 0) return false;
     for (const auto& t : segs) {
@@ -123,7 +123,7 @@ bool in_pipeline_before(const std::vector<Segment>& segs, std::size_t idx, const
     return false;
 }
 
-bool has_child(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+bool has_child(const std::vector<Segment>& segs, std::size_t idx, const NameSetView& set) {
     for (std::size_t k = 0; k < segs.size(); ++k) {
         if (segs[k].parent != static_cast<int>(idx)) continue;
         if (!segs[k].argv.empty() && set.contains(segs[k].argv[0])) return true;
@@ -141,7 +141,7 @@ bool holds_substitution(std::string_view w) {
 // Whether the words the segment takes its code from hold a substitution: the program word,
 // the options (attached code: -e"$(...)") and the first operand (the -c string, the -e code,
 // or the script file: `bash <(...)`, `source <(...)`).
-bool code_holds_substitution(const Segment& s, const std::vector<std::string>& skip_values) {
+bool code_holds_substitution(const Segment& s, List<std::string_view> skip_values) {
     if (holds_substitution(s.program_path)) return true;
     const auto& argv = s.argv;
     for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -189,7 +189,7 @@ std::string_view plain_path(std::string_view p) {
 
 // The first operand after the options (the script an interpreter runs), or empty.
 std::string_view first_operand(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& skip_values) {
+                               List<std::string_view> skip_values) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& w = argv[i];
         if (w == "--") return i + 1 < argv.size() ? std::string_view(argv[i + 1]) : "";
@@ -230,7 +230,7 @@ bool is_self_call(const std::vector<Segment>& segs, std::size_t idx) {
 
 }  // namespace
 
-bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
+bool matches(const MatcherView& m, std::size_t idx, const MatchContext& ctx) {
     const Segment& s = ctx.segments[idx];
     const auto& argv = s.argv;
     if (m.program && (argv.empty() || !m.program->contains(argv[0]))) return false;
@@ -318,7 +318,7 @@ bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
     return true;
 }
 
-bool matches_file(const Matcher& m, std::string_view path, std::string_view content,
+bool matches_file(const MatcherView& m, std::string_view path, std::string_view content,
                   const PathContext& paths) {
     if (!m.path.empty() && !any_pattern(m.path, path, paths)) return false;
     if (m.min_bytes > 0 && content.size() < m.min_bytes) return false;

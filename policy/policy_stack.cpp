@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "platform/sha256.hpp"
@@ -168,17 +167,13 @@ std::optional<PolicyStack> PolicyStack::compile(
     }
     impl->guard = std::move(*guard);
 
-    std::set<std::string> known_reasons;
-    for (const auto& r : impl->guard.rules())
-        known_reasons.insert(r.id);
     for (auto& layer : layers) {
         impl->layer_names.push_back(layer.name);
         impl->layer_defaults.push_back(layer.default_decision);
         for (auto& rule : layer.rules) {
             // An unknown guard rule id would silently never match. (Checked when the guard
             // publishes its catalog.)
-            if (rule.risk_reason && !known_reasons.empty() &&
-                !known_reasons.count(*rule.risk_reason))
+            if (rule.risk_reason && !impl->guard.has_rule(*rule.risk_reason))
                 findings.push_back({Finding::Severity::error, "schema", rule.where.str(),
                                     rule.field + ".risk_reason",
                                     "\"" + *rule.risk_reason +
