@@ -1,7 +1,7 @@
 // Build-time tool: reads guard/catalog/rules.json with the same strict loader that reads a
-// policy's guard section, and writes it as constant data (guard/catalog_view.hpp), so that airlock
-// neither parses the catalog's JSON nor builds its structures at start. A catalog the loader
-// refuses fails the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
+// policy's guard section, and writes its pools (guard/catalog_view.hpp) as constant arrays, so that
+// airlock neither parses the catalog's JSON nor builds its structures at start. A catalog the
+// loader refuses fails the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "guard/catalog_view.hpp"
 #include "guard/rule_loader.hpp"
 
 namespace {
@@ -34,190 +35,139 @@ std::string lit(const std::string& s) {
     return out + "\"";
 }
 
-// Every field of Matcher, by kind. A field missing here would be lost: the guard tests compare
-// the generated catalog with the one loaded from the JSON.
-const std::pair<const char*, std::vector<std::string> Matcher::*> kStringLists[] = {
-    {"argv_prefix", &Matcher::argv_prefix},
-    {"subcommand", &Matcher::subcommand},
-    {"not_subcommand", &Matcher::not_subcommand},
-    {"skip_option_values", &Matcher::skip_option_values},
-    {"flag", &Matcher::flag},
-    {"not_flag", &Matcher::not_flag},
-    {"wrapper", &Matcher::wrapper},
-    {"content_prefix", &Matcher::content_prefix},
-};
-const std::pair<const char*, std::vector<Pattern> Matcher::*> kPatternLists[] = {
-    {"arg", &Matcher::arg},
-    {"word", &Matcher::word},
-    {"not_word", &Matcher::not_word},
-    {"last_arg", &Matcher::last_arg},
-    {"redirect_write", &Matcher::redirect_write},
-    {"redirect_read", &Matcher::redirect_read},
-    {"also_word", &Matcher::also_word},
-    {"path", &Matcher::path},
-};
-const std::pair<const char*, std::optional<bool> Matcher::*> kFlags[] = {
-    {"program_dynamic", &Matcher::program_dynamic},
-    {"dynamic", &Matcher::dynamic},
-    {"self_call", &Matcher::self_call},
-    {"stdin_script", &Matcher::stdin_script},
-    {"piped", &Matcher::piped},
-    {"escaped", &Matcher::escaped},
-};
-const std::pair<const char*, std::optional<NameSet> Matcher::*> kNameSets[] = {
-    {"program", &Matcher::program},
-    {"stdin_from", &Matcher::stdin_from},
-    {"child", &Matcher::child},
-};
-const std::pair<const char*, int Matcher::*> kInts[] = {
-    {"kind", &Matcher::kind},
-    {"stdin_from_kind", &Matcher::stdin_from_kind},
-    {"child_kind", &Matcher::child_kind},
-    {"code_from_kind", &Matcher::code_from_kind},
-    {"program_written_by_kind", &Matcher::program_written_by_kind},
-    {"script_written_by_kind", &Matcher::script_written_by_kind},
-    {"min_args", &Matcher::min_args},
-};
+std::string ref(StrRef s) {
+    return "{" + std::to_string(s.offset) + ", " + std::to_string(s.length) + "}";
+}
 
-// Each list becomes a named constant array; the views refer to the arrays.
-class Emitter {
-  public:
-    std::string strings(const std::vector<std::string>& list) {
-        if (list.empty()) return "{}";
-        std::string body;
-        for (std::size_t i = 0; i < list.size(); ++i)
-            body += (i ? ", " : "") + lit(list[i]) + "sv";
-        return define("std::string_view", "s", body);
-    }
+std::string range(Range r) {
+    return "{" + std::to_string(r.first) + ", " + std::to_string(r.count) + "}";
+}
 
-    std::string names(const NameSet& set) {
-        std::vector<std::string> exact(set.exact.begin(), set.exact.end());
-        std::sort(exact.begin(), exact.end());  // the order NameSetView searches in
-        return "NameSetView{" + strings(exact) + ", " + strings(set.prefixes) + "}";
-    }
+std::string names(const NameSetRec& set) {
+    return "NameSetRec{" + range(set.exact) + ", " + range(set.prefixes) + "}";
+}
 
-    std::string patterns(const std::vector<Pattern>& list) {
-        if (list.empty()) return "{}";
-        std::string body;
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            const Pattern& p = list[i];
-            body += i ? ", " : "";
-            body += "PatternView{" + lit(p.glob) + "sv, " + lit(p.prefix) + "sv, ";
-            body += p.cls
-                        ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*p.cls)) + ")"
-                        : std::string("std::nullopt");
-            body += "}";
-        }
-        return define("PatternView", "p", body);
-    }
+std::string path_class(const std::optional<PathClass>& cls) {
+    return cls ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*cls)) + ")"
+               : std::string("std::nullopt");
+}
 
-    std::string matchers(const std::vector<Matcher>& list) {
-        if (list.empty()) return "{}";
-        std::string body;
-        for (const auto& m : list)
-            body += matcher(m);
-        return define("MatcherView", "m", body);
-    }
+// A constant expression that sets the fields that differ from the default.
+std::string matcher(const MatcherRec& m) {
+    std::vector<std::string> fields;
+    auto list = [&](const char* name, Range r) {
+        if (!r.empty()) fields.push_back(std::string("m.") + name + " = " + range(r));
+    };
+    auto set = [&](const char* name, const std::optional<NameSetRec>& s) {
+        if (s) fields.push_back(std::string("m.") + name + " = " + names(*s));
+    };
+    auto flag = [&](const char* name, std::optional<bool> b) {
+        if (b) fields.push_back(std::string("m.") + name + " = " + (*b ? "true" : "false"));
+    };
+    auto number = [&](const char* name, long long v, long long blank) {
+        if (v != blank) fields.push_back(std::string("m.") + name + " = " + std::to_string(v));
+    };
+    set("program", m.program);
+    list("argv_prefix", m.argv_prefix);
+    list("subcommand", m.subcommand);
+    list("not_subcommand", m.not_subcommand);
+    list("skip_option_values", m.skip_option_values);
+    list("flag", m.flag);
+    list("not_flag", m.not_flag);
+    list("wrapper", m.wrapper);
+    list("arg", m.arg);
+    list("word", m.word);
+    list("not_word", m.not_word);
+    list("last_arg", m.last_arg);
+    list("redirect_write", m.redirect_write);
+    list("redirect_read", m.redirect_read);
+    flag("program_dynamic", m.program_dynamic);
+    flag("dynamic", m.dynamic);
+    flag("self_call", m.self_call);
+    flag("stdin_script", m.stdin_script);
+    flag("piped", m.piped);
+    set("stdin_from", m.stdin_from);
+    set("child", m.child);
+    flag("escaped", m.escaped);
+    list("also_word", m.also_word);
+    number("kind", m.kind, -1);
+    number("stdin_from_kind", m.stdin_from_kind, -1);
+    number("child_kind", m.child_kind, -1);
+    number("code_from_kind", m.code_from_kind, -1);
+    number("program_written_by_kind", m.program_written_by_kind, -1);
+    number("script_written_by_kind", m.script_written_by_kind, -1);
+    number("min_args", m.min_args, -1);
+    list("path", m.path);
+    if (m.min_bytes != 0) fields.push_back("m.min_bytes = " + std::to_string(m.min_bytes) + "u");
+    list("content_prefix", m.content_prefix);
+    std::string out = "[] {\n        MatcherRec m;\n";
+    for (const auto& f : fields)
+        out += "        " + f + ";\n";
+    return out + "        return m;\n    }()";
+}
 
-    std::string alt_refs(const std::vector<AltRef>& list) {
-        if (list.empty()) return "{}";
-        std::string body;
-        for (std::size_t i = 0; i < list.size(); ++i)
-            body += (i ? ", " : "") + ref(list[i]);
-        return define("AltRef", "a", body);
-    }
-
-    static std::string ref(const AltRef& r) {
-        return "AltRef{" + std::to_string(r.rule) + ", " + std::to_string(r.alt) + "}";
-    }
-
-    // An array of `type` named after `stem`, defined before its first use.
-    std::string define(const std::string& type, const std::string& stem, const std::string& body) {
-        const std::string name = stem + std::to_string(next_++);
-        defs_ << "constexpr " << type << " " << name << "[] = {" << body << "};\n";
-        return name;
-    }
-
-    std::string defs() const { return defs_.str(); }
-
-  private:
-    // A constant expression: a lambda that sets only the fields that differ from the default.
-    std::string matcher(const Matcher& m) {
-        const Matcher blank;
-        std::ostringstream out;
-        out << "[] {\n    MatcherView m;\n";
-        for (const auto& [name, field] : kStringLists)
-            if (m.*field != blank.*field)
-                out << "    m." << name << " = " << strings(m.*field) << ";\n";
-        for (const auto& [name, field] : kPatternLists)
-            if (m.*field != blank.*field)
-                out << "    m." << name << " = " << patterns(m.*field) << ";\n";
-        for (const auto& [name, field] : kFlags)
-            if (m.*field)
-                out << "    m." << name << " = " << (*(m.*field) ? "true" : "false") << ";\n";
-        for (const auto& [name, field] : kNameSets)
-            if (m.*field) out << "    m." << name << " = " << names(*(m.*field)) << ";\n";
-        for (const auto& [name, field] : kInts)
-            if (m.*field != blank.*field) out << "    m." << name << " = " << m.*field << ";\n";
-        if (m.min_bytes != blank.min_bytes) out << "    m.min_bytes = " << m.min_bytes << "u;\n";
-        out << "    return m;\n}(),\n";
-        return out.str();
-    }
-
-    std::ostringstream defs_;
-    int next_ = 0;
-};
+// `constexpr TYPE NAME[] = {...};`, one element a line; an empty pool is no array at all.
+template <class T, class F>
+std::string array(std::ostringstream& out, const char* type, const char* name,
+                  const std::vector<T>& items, F&& element) {
+    if (items.empty()) return "{}";
+    out << "constexpr " << type << " " << name << "[] = {\n";
+    for (const auto& item : items)
+        out << "    " << element(item) << ",\n";
+    out << "};\n\n";
+    return name;
+}
 
 std::string generate(const Catalog& c) {
-    Emitter e;
-    std::string rules;
-    for (const auto& r : c.rules) {
-        // CompiledRule::info's tool, source and examples are the Guard's to fill in.
-        rules += "    RuleView{" + lit(r.info.id) + "sv, static_cast<Level>(" +
-                 std::to_string(static_cast<int>(r.info.level)) + "), " + lit(r.info.message) +
-                 "sv, static_cast<Tool>(" + std::to_string(static_cast<int>(r.tool)) + "), " +
-                 e.matchers(r.any) + ", " + e.strings(r.trigger_examples) + ", " +
-                 e.strings(r.pass_examples) + "},\n";
-    }
-    std::string kinds;
-    for (const auto& k : c.kinds)
-        kinds += e.matchers(k) + ", ";
-    const std::string known = e.names(c.known);
-    const std::map<std::string, std::vector<AltRef>> by_program(c.by_program.begin(),
-                                                                c.by_program.end());
-    std::string programs;
-    for (const auto& [program, alts] : by_program)
-        programs += "{" + lit(program) + "sv, " + e.alt_refs(alts) + "}, ";
-    std::string prefixes;
-    for (const auto& [prefix, r] : c.by_prefix)
-        prefixes += "{" + lit(prefix) + "sv, " + Emitter::ref(r) + "}, ";
-    const std::string generic = e.alt_refs(c.generic);
-    const std::map<std::string, int> kind_ids(c.kind_ids.begin(), c.kind_ids.end());
-    std::string kind_names;
-    for (const auto& [name, id] : kind_ids)
-        kind_names += "{" + lit(name) + "sv, " + std::to_string(id) + "}, ";
-    const std::map<std::string, NameSet> classes(c.classes.begin(), c.classes.end());
-    std::string class_sets;
-    for (const auto& [name, set] : classes)
-        class_sets += "{" + lit(name) + "sv, " + e.names(set) + "}, ";
-    auto array = [&](const std::string& type, const std::string& stem, const std::string& body) {
-        return body.empty() ? std::string("{}") : e.define(type, stem, body);
-    };
-    const std::string rule_array = array("RuleView", "rules", "\n" + rules);
-    const std::string kind_array = array("List<MatcherView>", "kinds", kinds);
-    const std::string program_array = array("ProgramAlts", "by_program", programs);
-    const std::string prefix_array = array("PrefixAlt", "by_prefix", prefixes);
-    const std::string kind_id_array = array("NamedKind", "kind_ids", kind_names);
-    const std::string class_array = array("NamedSet", "classes", class_sets);
-
+    const CatalogPools p = make_pools(c);
     std::ostringstream out;
     out << "// Generated from guard/catalog/rules.json by guard/catalog_codegen.cpp; do not edit.\n"
            "#include \"guard/catalog_view.hpp\"\n\n"
-           "namespace airlock::guard::detail {\nnamespace builtin_catalog_data {\n"
-           "using namespace std::string_view_literals;\n\n"
-        << e.defs() << "\nconstexpr CatalogView kCatalog{" << rule_array << ", " << kind_array
-        << ", " << known << ", " << program_array << ", " << prefix_array << ", " << generic << ", "
-        << c.rules.size() << ", " << kind_id_array << ", " << class_array << "};\n\n"
+           "namespace airlock::guard::detail {\nnamespace builtin_catalog_data {\n\n";
+    // The characters, in literals of at most about 100 bytes.
+    out << "constexpr char kChars[] =";
+    for (std::size_t at = 0; at < p.chars.size(); at += 100)
+        out << "\n    " << lit(p.chars.substr(at, 100));
+    out << (p.chars.empty() ? " \"\"" : "") << ";\n\n";
+    const std::string strs = array(out, "StrRef", "kStrs", p.strs, ref);
+    const std::string patterns =
+        array(out, "PatternRec", "kPatterns", p.patterns, [](const PatternRec& r) {
+            return "PatternRec{" + ref(r.glob) + ", " + ref(r.prefix) + ", " + path_class(r.cls) +
+                   "}";
+        });
+    const std::string matchers = array(out, "MatcherRec", "kMatchers", p.matchers, matcher);
+    const std::string alt_refs = array(out, "AltRef", "kAltRefs", p.alt_refs, [](const AltRef& r) {
+        return "AltRef{" + std::to_string(r.rule) + ", " + std::to_string(r.alt) + "}";
+    });
+    const std::string rules = array(out, "RuleRec", "kRules", p.rules, [](const RuleRec& r) {
+        return "RuleRec{" + ref(r.id) + ", static_cast<Level>(" +
+               std::to_string(static_cast<int>(r.level)) + "), " + ref(r.message) +
+               ", static_cast<Tool>(" + std::to_string(static_cast<int>(r.tool)) + "), " +
+               range(r.any) + ", " + range(r.trigger_examples) + ", " + range(r.pass_examples) +
+               "}";
+    });
+    const std::string kinds = array(out, "Range", "kKinds", p.kinds, range);
+    const std::string by_program =
+        array(out, "ProgramAlts", "kByProgram", p.by_program, [](const ProgramAlts& e) {
+            return "ProgramAlts{" + ref(e.program) + ", " + range(e.alts) + "}";
+        });
+    const std::string by_prefix =
+        array(out, "PrefixAlt", "kByPrefix", p.by_prefix, [](const PrefixAlt& e) {
+            return "PrefixAlt{" + ref(e.prefix) + ", AltRef{" + std::to_string(e.ref.rule) + ", " +
+                   std::to_string(e.ref.alt) + "}}";
+        });
+    const std::string kind_ids =
+        array(out, "NamedKind", "kKindIds", p.kind_ids, [](const NamedKind& e) {
+            return "NamedKind{" + ref(e.name) + ", " + std::to_string(e.id) + "}";
+        });
+    const std::string classes = array(
+        out, "NamedSet", "kClasses", p.classes,
+        [](const NamedSet& e) { return "NamedSet{" + ref(e.name) + ", " + names(e.set) + "}"; });
+    auto pool = [](const std::string& name) { return name == "{}" ? "nullptr" : name; };
+    out << "constexpr CatalogView kCatalog{kChars, " << pool(strs) << ", " << pool(patterns) << ", "
+        << pool(matchers) << ", " << pool(alt_refs) << ", " << rules << ", " << kinds << ", "
+        << names(p.known) << ", " << by_program << ", " << by_prefix << ", " << range(p.generic)
+        << ", " << c.rules.size() << ", " << kind_ids << ", " << classes << "};\n\n"
         << "}  // namespace builtin_catalog_data\n\n"
            "const CatalogView& builtin_catalog_view() {\n"
            "    return builtin_catalog_data::kCatalog;\n}\n\n"

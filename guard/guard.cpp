@@ -14,6 +14,12 @@
 
 namespace airlock::guard {
 
+namespace detail {
+Result<Catalog> load_builtin_catalog() {
+    return thaw(builtin_catalog_view());
+}
+}  // namespace detail
+
 namespace {
 
 // The two rules the guard applies itself, listed after the catalog's.
@@ -55,7 +61,7 @@ Result<Guard> Guard::create(const nlohmann::json* extensions) {
     if (extensions != nullptr && !extensions->is_null()) {
         detail::Catalog catalog = detail::thaw(builtin);
         if (auto ok = detail::add_extensions(catalog, *extensions); !ok) return ok.error();
-        guard.catalog_ = detail::freeze(std::move(catalog), builtin.rules.size());
+        guard.catalog_ = detail::freeze(catalog, builtin.rules.size());
     } else {
         // The built-in catalog is constant data: nothing to own or free.
         guard.catalog_ = std::shared_ptr<const detail::CatalogView>(
@@ -75,13 +81,15 @@ const std::vector<RuleInfo>& Guard::rules() const {
         for (std::size_t i = 0; i < cat.rules.size(); ++i) {
             const auto& r = cat.rules[i];
             RuleInfo info;
-            info.id = std::string(r.id);
+            info.id = std::string(cat.str(r.id));
             info.level = r.level;
-            info.message = std::string(r.message);
+            info.message = std::string(cat.str(r.message));
             info.tool = r.tool;
             info.source = i < cat.builtin_rules ? "builtin" : "policy";
-            info.trigger_examples.assign(r.trigger_examples.begin(), r.trigger_examples.end());
-            info.pass_examples.assign(r.pass_examples.begin(), r.pass_examples.end());
+            for (const std::string_view e : cat.strings(r.trigger_examples))
+                info.trigger_examples.emplace_back(e);
+            for (const std::string_view e : cat.strings(r.pass_examples))
+                info.pass_examples.emplace_back(e);
             list.push_back(std::move(info));
         }
         list.push_back(unknown_program_rule());
@@ -94,7 +102,7 @@ bool Guard::has_rule(std::string_view id) const {
     if (!catalog_) return false;
     if (id == kUnknownId || id == kUnparsedId) return true;
     for (const auto& r : catalog_->rules)
-        if (r.id == id) return true;
+        if (catalog_->str(r.id) == id) return true;
     return false;
 }
 
@@ -105,8 +113,9 @@ void add_reason(Assessment& a, std::string_view id, Level level, std::string mes
     if (level > a.level) a.level = level;
 }
 
-void add_reason(Assessment& a, const detail::RuleView& rule, int segment) {
-    add_reason(a, rule.id, rule.level, std::string(rule.message), segment);
+void add_reason(Assessment& a, const detail::CatalogView& cat, const detail::RuleRec& rule,
+                int segment) {
+    add_reason(a, cat.str(rule.id), rule.level, std::string(cat.str(rule.message)), segment);
 }
 
 int score_of(const Assessment& a) {
@@ -132,7 +141,7 @@ bool is_known(const detail::CatalogView& cat, const Parse& parse, const Segment&
                      (path.rfind(dir, 0) == 0 && path.find('/', dir.size()) == std::string::npos);
         if (!system) return false;
     }
-    if (cat.known.contains(seg.argv[0])) return true;
+    if (cat.contains(cat.known, seg.argv[0])) return true;
     for (const auto& f : parse.functions)
         if (f == seg.argv[0]) return true;
     return false;
@@ -170,22 +179,25 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
             if (!a.parse.problems.empty()) message += ": " + a.parse.problems.front();
             add_reason(a, kUnparsedId, Level::high, std::move(message), -1);
         }
-        detail::MatchContext ctx{a.parse.segments, paths, cat.kinds};
+        detail::MatchContext ctx{a.parse.segments, paths, cat};
         std::vector<detail::AltRef> candidates;
         for (std::size_t i = 0; i < a.parse.segments.size(); ++i) {
             const Segment& seg = a.parse.segments[i];
             candidates.clear();
-            const detail::List<detail::AltRef>* indexed =
+            const detail::ProgramAlts* indexed =
                 seg.argv.empty() ? nullptr : cat.alternatives_for(seg.argv[0]);
+            const detail::List<detail::AltRef> generic = cat.alts(cat.generic);
             if (indexed != nullptr) {
-                std::merge(indexed->begin(), indexed->end(), cat.generic.begin(), cat.generic.end(),
+                const detail::List<detail::AltRef> alts = cat.alts(indexed->alts);
+                std::merge(alts.begin(), alts.end(), generic.begin(), generic.end(),
                            std::back_inserter(candidates));
             } else {
-                candidates.assign(cat.generic.begin(), cat.generic.end());
+                candidates.assign(generic.begin(), generic.end());
             }
             if (!seg.argv.empty()) {
                 bool added = false;
-                for (const auto& [prefix, ref] : cat.by_prefix) {
+                for (const auto& [prefix_ref, ref] : cat.by_prefix) {
+                    const std::string_view prefix = cat.str(prefix_ref);
                     if (seg.argv[0].compare(0, prefix.size(), prefix) != 0) continue;
                     candidates.push_back(ref);
                     added = true;
@@ -195,8 +207,9 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
             std::uint32_t matched = static_cast<std::uint32_t>(-1);
             for (const auto& ref : candidates) {
                 if (ref.rule == matched) continue;
-                if (detail::matches(cat.rules[ref.rule].any[ref.alt], i, ctx)) {
-                    add_reason(a, cat.rules[ref.rule], static_cast<int>(i));
+                const detail::RuleRec& rule = cat.rules[ref.rule];
+                if (detail::matches(cat.matchers[rule.any.first + ref.alt], i, ctx)) {
+                    add_reason(a, cat, rule, static_cast<int>(i));
                     matched = ref.rule;
                 }
             }
@@ -210,9 +223,9 @@ Assessment Guard::assess(const ToolCall& call, const std::filesystem::path& work
         }
         for (std::size_t r = 0; r < cat.rules.size(); ++r) {
             if (cat.rules[r].tool != call.tool) continue;
-            for (const auto& m : cat.rules[r].any) {
-                if (detail::matches_file(m, call.path, call.content, paths)) {
-                    add_reason(a, cat.rules[r], -1);
+            for (const auto& m : cat.matcher_list(cat.rules[r].any)) {
+                if (detail::matches_file(m, call.path, call.content, cat, paths)) {
+                    add_reason(a, cat, cat.rules[r], -1);
                     break;
                 }
             }

@@ -13,11 +13,11 @@ namespace airlock::guard::detail {
 struct MatchContext {
     const std::vector<Segment>& segments;
     const PathContext& paths;
-    List<List<MatcherView>> kinds;
+    const CatalogView& cat;
 };
 
-bool matches(const MatcherView& m, std::size_t segment, const MatchContext& ctx);
-bool matches_file(const MatcherView& m, std::string_view path, std::string_view content,
-                  const PathContext& paths);
+bool matches(const MatcherRec& m, std::size_t segment, const MatchContext& ctx);
+bool matches_file(const MatcherRec& m, std::string_view path, std::string_view content,
+                  const CatalogView& cat, const PathContext& paths);
 
 }  // namespace airlock::guard::detail
