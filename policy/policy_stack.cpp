@@ -184,7 +184,13 @@ std::optional<PolicyStack> PolicyStack::compile(
     if (failed()) return std::nullopt;
     impl->index = detail::RuleIndex(impl->rules);
     impl->digest = sha256_hex(digest_input);
-    detail::check_examples(*impl, findings);
+    // The built-in layer is constant: its examples are checked once, by the test suite
+    // (tests/policy), not at every start of airlock.
+    std::optional<std::size_t> builtin_layer;
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (texts[i].first == "builtin" && texts[i].second == builtin_policy_text())
+            builtin_layer = i;
+    detail::check_examples(*impl, findings, builtin_layer);
     if (failed()) return std::nullopt;
     return PolicyStack(std::move(impl));
 }
