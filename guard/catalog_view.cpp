@@ -7,27 +7,22 @@
 namespace airlock::guard::detail {
 
 bool CatalogView::contains(const NameSetRec& set, std::string_view name) const {
-    // exact is sorted.
-    std::uint32_t lo = set.exact.first;
-    std::uint32_t hi = set.exact.first + set.exact.count;
-    while (lo < hi) {
-        const std::uint32_t mid = lo + (hi - lo) / 2;
-        const std::string_view s = str(strs[mid]);
-        if (s == name) return true;
-        if (s < name)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    const StrRef* first = strs + set.exact.first;
+    const StrRef* last = first + set.exact.count;
+    const StrRef* it = std::lower_bound(
+        first, last, name,
+        [this](const StrRef& s, std::string_view n) { return name_less(str(s), n); });
+    if (it != last && str(*it) == name) return true;
     for (const std::string_view p : strings(set.prefixes))
         if (name.substr(0, p.size()) == p) return true;
     return false;
 }
 
 const ProgramAlts* CatalogView::alternatives_for(std::string_view program) const {
-    const auto* it = std::lower_bound(
-        by_program.begin(), by_program.end(), program,
-        [this](const ProgramAlts& entry, std::string_view p) { return str(entry.program) < p; });
+    const auto* it = std::lower_bound(by_program.begin(), by_program.end(), program,
+                                      [this](const ProgramAlts& entry, std::string_view p) {
+                                          return name_less(str(entry.program), p);
+                                      });
     return it != by_program.end() && str(it->program) == program ? it : nullptr;
 }
 
@@ -56,7 +51,9 @@ class PoolBuilder {
     }
     NameSetRec names(const NameSet& set) {
         std::vector<std::string> exact(set.exact.begin(), set.exact.end());
-        std::sort(exact.begin(), exact.end());  // the order CatalogView::contains searches
+        std::sort(exact.begin(), exact.end(), [](const std::string& x, const std::string& y) {
+            return name_less(x, y);  // the order CatalogView::contains searches
+        });
         return {strings(exact), strings(set.prefixes)};
     }
     std::optional<NameSetRec> names(const std::optional<NameSet>& set) {
@@ -220,8 +217,11 @@ CatalogPools make_pools(const Catalog& c) {
     for (const auto& k : c.kinds)
         pools.kinds.push_back(b.matchers(k));
     pools.known = b.names(c.known);
-    const std::map<std::string, std::vector<AltRef>> by_program(c.by_program.begin(),
-                                                                c.by_program.end());
+    std::vector<std::pair<std::string, std::vector<AltRef>>> by_program(c.by_program.begin(),
+                                                                        c.by_program.end());
+    std::sort(by_program.begin(), by_program.end(), [](const auto& x, const auto& y) {
+        return name_less(x.first, y.first);  // the order CatalogView::alternatives_for searches
+    });
     for (const auto& [program, alts] : by_program)
         pools.by_program.push_back({b.text(program), b.alt_refs(alts)});
     for (const auto& [prefix, ref] : c.by_prefix)

@@ -41,8 +41,14 @@ struct PatternRec {
     std::optional<PathClass> cls;
 };
 
-// Program names (ranges of the string pool): exact names sorted for a binary search, and
-// "prefix*" patterns.
+// The order of sorted names: shorter first, then by bytes, so that most comparisons of a
+// binary search end at the lengths.
+constexpr bool name_less(std::string_view a, std::string_view b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+// Program names (ranges of the string pool): exact names sorted by name_less for a binary
+// search, and "prefix*" patterns.
 struct NameSetRec {
     Range exact;
     Range prefixes;
@@ -168,7 +174,7 @@ struct CatalogView {
     List<RuleRec> rules;
     List<Range> kinds;  // of the matcher pool
     NameSetRec known;
-    // The index (Catalog::build_index): by_program sorted by program name.
+    // The index (Catalog::build_index): by_program sorted by name_less of the program.
     List<ProgramAlts> by_program;
     List<PrefixAlt> by_prefix;
     Range generic;
