@@ -1,7 +1,7 @@
 // Build-time tool: reads guard/catalog/rules.json with the same strict loader that reads a
-// policy's guard section, and writes the C++ code that builds the same Catalog, so that airlock
-// does not parse and check the catalog's JSON at every start. A catalog the loader refuses fails
-// the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
+// policy's guard section, and writes its pools (guard/catalog_view.hpp) as constant arrays, so that
+// airlock neither parses the catalog's JSON nor builds its structures at start. A catalog the
+// loader refuses fails the build. Usage: airlock_guard_codegen RULES_JSON OUTPUT_CPP
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "guard/catalog_view.hpp"
 #include "guard/rule_loader.hpp"
 
 namespace {
@@ -34,148 +35,143 @@ std::string lit(const std::string& s) {
     return out + "\"";
 }
 
-std::string strings(const std::vector<std::string>& list) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < list.size(); ++i)
-        out += (i ? ", " : "") + lit(list[i]);
-    return out + "}";
+std::string ref(StrRef s) {
+    return "{" + std::to_string(s.offset) + ", " + std::to_string(s.length) + "}";
 }
 
-std::string names(const NameSet& set) {
-    std::vector<std::string> exact(set.exact.begin(), set.exact.end());
-    std::sort(exact.begin(), exact.end());  // the same output at every build
-    return "NameSet{" + strings(exact) + ", " + strings(set.prefixes) + "}";
+std::string range(Range r) {
+    return "{" + std::to_string(r.first) + ", " + std::to_string(r.count) + "}";
 }
 
-std::string patterns(const std::vector<Pattern>& list) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const Pattern& p = list[i];
-        out += i ? ", " : "";
-        out += "Pattern{" + lit(p.glob) + ", " + lit(p.prefix) + ", ";
-        out += p.cls ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*p.cls)) + ")"
-                     : std::string("std::nullopt");
-        out += "}";
-    }
-    return out + "}";
+std::string names(const NameSetRec& set) {
+    return "NameSetRec{" + range(set.exact) + ", " + range(set.prefixes) + "}";
 }
 
-// Every field of Matcher, by kind. A field missing here would be lost: the guard tests compare
-// the generated catalog with the one loaded from the JSON.
-const std::pair<const char*, std::vector<std::string> Matcher::*> kStringLists[] = {
-    {"argv_prefix", &Matcher::argv_prefix},
-    {"subcommand", &Matcher::subcommand},
-    {"not_subcommand", &Matcher::not_subcommand},
-    {"skip_option_values", &Matcher::skip_option_values},
-    {"flag", &Matcher::flag},
-    {"not_flag", &Matcher::not_flag},
-    {"wrapper", &Matcher::wrapper},
-    {"content_prefix", &Matcher::content_prefix},
-};
-const std::pair<const char*, std::vector<Pattern> Matcher::*> kPatternLists[] = {
-    {"arg", &Matcher::arg},
-    {"word", &Matcher::word},
-    {"not_word", &Matcher::not_word},
-    {"last_arg", &Matcher::last_arg},
-    {"redirect_write", &Matcher::redirect_write},
-    {"redirect_read", &Matcher::redirect_read},
-    {"also_word", &Matcher::also_word},
-    {"path", &Matcher::path},
-};
-const std::pair<const char*, std::optional<bool> Matcher::*> kFlags[] = {
-    {"program_dynamic", &Matcher::program_dynamic},
-    {"dynamic", &Matcher::dynamic},
-    {"self_call", &Matcher::self_call},
-    {"stdin_script", &Matcher::stdin_script},
-    {"piped", &Matcher::piped},
-    {"escaped", &Matcher::escaped},
-};
-const std::pair<const char*, std::optional<NameSet> Matcher::*> kNameSets[] = {
-    {"program", &Matcher::program},
-    {"stdin_from", &Matcher::stdin_from},
-    {"child", &Matcher::child},
-};
-const std::pair<const char*, int Matcher::*> kInts[] = {
-    {"kind", &Matcher::kind},
-    {"stdin_from_kind", &Matcher::stdin_from_kind},
-    {"child_kind", &Matcher::child_kind},
-    {"code_from_kind", &Matcher::code_from_kind},
-    {"program_written_by_kind", &Matcher::program_written_by_kind},
-    {"script_written_by_kind", &Matcher::script_written_by_kind},
-    {"min_args", &Matcher::min_args},
-};
-
-// Statements that push one Matcher onto `into`; only the fields that differ from the default.
-std::string matcher(const Matcher& m, const std::string& into) {
-    const Matcher blank;
-    std::ostringstream out;
-    out << "    {\n        Matcher m;\n";
-    for (const auto& [name, field] : kStringLists)
-        if (m.*field != blank.*field)
-            out << "        m." << name << " = " << strings(m.*field) << ";\n";
-    for (const auto& [name, field] : kPatternLists)
-        if (m.*field != blank.*field)
-            out << "        m." << name << " = " << patterns(m.*field) << ";\n";
-    for (const auto& [name, field] : kFlags)
-        if (m.*field)
-            out << "        m." << name << " = " << (*(m.*field) ? "true" : "false") << ";\n";
-    for (const auto& [name, field] : kNameSets)
-        if (m.*field) out << "        m." << name << " = " << names(*(m.*field)) << ";\n";
-    for (const auto& [name, field] : kInts)
-        if (m.*field != blank.*field) out << "        m." << name << " = " << m.*field << ";\n";
-    if (m.min_bytes != blank.min_bytes) out << "        m.min_bytes = " << m.min_bytes << "u;\n";
-    out << "        " << into << ".push_back(std::move(m));\n    }\n";
-    return out.str();
+std::string path_class(const std::optional<PathClass>& cls) {
+    return cls ? "static_cast<PathClass>(" + std::to_string(static_cast<int>(*cls)) + ")"
+               : std::string("std::nullopt");
 }
 
-std::string rule(const CompiledRule& r, std::size_t index) {
-    std::ostringstream out;
-    out << "void rule_" << index << "(Catalog& c) {\n    CompiledRule r;\n";
-    out << "    r.info.id = " << lit(r.info.id) << ";\n";
-    out << "    r.info.level = static_cast<Level>(" << static_cast<int>(r.info.level) << ");\n";
-    out << "    r.info.message = " << lit(r.info.message) << ";\n";
-    // info.tool, info.source and info's examples are the Guard's to fill in.
-    out << "    r.tool = static_cast<Tool>(" << static_cast<int>(r.tool) << ");\n";
-    for (const auto& m : r.any)
-        out << matcher(m, "r.any");
-    if (!r.trigger_examples.empty())
-        out << "    r.trigger_examples = " << strings(r.trigger_examples) << ";\n";
-    if (!r.pass_examples.empty())
-        out << "    r.pass_examples = " << strings(r.pass_examples) << ";\n";
-    out << "    c.rules.push_back(std::move(r));\n}\n\n";
-    return out.str();
+// A constant expression that sets the fields that differ from the default.
+std::string matcher(const MatcherRec& m) {
+    std::vector<std::string> fields;
+    auto list = [&](const char* name, Range r) {
+        if (!r.empty()) fields.push_back(std::string("m.") + name + " = " + range(r));
+    };
+    auto set = [&](const char* name, const std::optional<NameSetRec>& s) {
+        if (s) fields.push_back(std::string("m.") + name + " = " + names(*s));
+    };
+    auto flag = [&](const char* name, std::optional<bool> b) {
+        if (b) fields.push_back(std::string("m.") + name + " = " + (*b ? "true" : "false"));
+    };
+    auto number = [&](const char* name, long long v, long long blank) {
+        if (v != blank) fields.push_back(std::string("m.") + name + " = " + std::to_string(v));
+    };
+    set("program", m.program);
+    list("argv_prefix", m.argv_prefix);
+    list("subcommand", m.subcommand);
+    list("not_subcommand", m.not_subcommand);
+    list("skip_option_values", m.skip_option_values);
+    list("flag", m.flag);
+    list("not_flag", m.not_flag);
+    list("wrapper", m.wrapper);
+    list("arg", m.arg);
+    list("word", m.word);
+    list("not_word", m.not_word);
+    list("last_arg", m.last_arg);
+    list("redirect_write", m.redirect_write);
+    list("redirect_read", m.redirect_read);
+    flag("program_dynamic", m.program_dynamic);
+    flag("dynamic", m.dynamic);
+    flag("self_call", m.self_call);
+    flag("stdin_script", m.stdin_script);
+    flag("piped", m.piped);
+    set("stdin_from", m.stdin_from);
+    set("child", m.child);
+    flag("escaped", m.escaped);
+    list("also_word", m.also_word);
+    number("kind", m.kind, -1);
+    number("stdin_from_kind", m.stdin_from_kind, -1);
+    number("child_kind", m.child_kind, -1);
+    number("code_from_kind", m.code_from_kind, -1);
+    number("program_written_by_kind", m.program_written_by_kind, -1);
+    number("script_written_by_kind", m.script_written_by_kind, -1);
+    number("min_args", m.min_args, -1);
+    list("path", m.path);
+    if (m.min_bytes != 0) fields.push_back("m.min_bytes = " + std::to_string(m.min_bytes) + "u");
+    list("content_prefix", m.content_prefix);
+    std::string out = "[] {\n        MatcherRec m;\n";
+    for (const auto& f : fields)
+        out += "        " + f + ";\n";
+    return out + "        return m;\n    }()";
+}
+
+// `constexpr TYPE NAME[] = {...};`, one element a line; an empty pool is no array at all.
+template <class T, class F>
+std::string array(std::ostringstream& out, const char* type, const char* name,
+                  const std::vector<T>& items, F&& element) {
+    if (items.empty()) return "{}";
+    out << "constexpr " << type << " " << name << "[] = {\n";
+    for (const auto& item : items)
+        out << "    " << element(item) << ",\n";
+    out << "};\n\n";
+    return name;
 }
 
 std::string generate(const Catalog& c) {
+    const CatalogPools p = make_pools(c);
     std::ostringstream out;
     out << "// Generated from guard/catalog/rules.json by guard/catalog_codegen.cpp; do not edit.\n"
-           "#include \"guard/rule_loader.hpp\"\n\n"
-           "namespace airlock::guard::detail {\nnamespace {\n\n";
-    // One function per rule and kind keeps each one small for the compiler.
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-        out << rule(c.rules[i], i);
-    for (std::size_t k = 0; k < c.kinds.size(); ++k) {
-        out << "void kind_" << k << "(Catalog& c) {\n    auto& alternatives = c.kinds[" << k
-            << "];\n";
-        for (const auto& m : c.kinds[k])
-            out << matcher(m, "alternatives");
-        out << "}\n\n";
-    }
-    out << "}  // namespace\n\nResult<Catalog> load_builtin_catalog() {\n    Catalog c;\n";
-    const std::map<std::string, NameSet> classes(c.classes.begin(), c.classes.end());
-    for (const auto& [name, set] : classes)
-        out << "    c.classes.emplace(" << lit(name) << ", " << names(set) << ");\n";
-    out << "    c.known = " << names(c.known) << ";\n";
-    const std::map<std::string, int> kind_ids(c.kind_ids.begin(), c.kind_ids.end());
-    for (const auto& [name, id] : kind_ids)
-        out << "    c.kind_ids.emplace(" << lit(name) << ", " << id << ");\n";
-    out << "    c.kinds.resize(" << c.kinds.size() << ");\n";
-    for (std::size_t k = 0; k < c.kinds.size(); ++k)
-        out << "    kind_" << k << "(c);\n";
-    out << "    c.rules.reserve(" << c.rules.size() << ");\n";
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-        out << "    rule_" << i << "(c);\n";
-    out << "    c.build_index();\n    return c;\n}\n\n}  // namespace airlock::guard::detail\n";
+           "#include \"guard/catalog_view.hpp\"\n\n"
+           "namespace airlock::guard::detail {\nnamespace builtin_catalog_data {\n\n";
+    // The characters, in literals of at most about 100 bytes.
+    out << "constexpr char kChars[] =";
+    for (std::size_t at = 0; at < p.chars.size(); at += 100)
+        out << "\n    " << lit(p.chars.substr(at, 100));
+    out << (p.chars.empty() ? " \"\"" : "") << ";\n\n";
+    const std::string strs = array(out, "StrRef", "kStrs", p.strs, ref);
+    const std::string patterns =
+        array(out, "PatternRec", "kPatterns", p.patterns, [](const PatternRec& r) {
+            return "PatternRec{" + ref(r.glob) + ", " + ref(r.prefix) + ", " + path_class(r.cls) +
+                   "}";
+        });
+    const std::string matchers = array(out, "MatcherRec", "kMatchers", p.matchers, matcher);
+    const std::string alt_refs = array(out, "AltRef", "kAltRefs", p.alt_refs, [](const AltRef& r) {
+        return "AltRef{" + std::to_string(r.rule) + ", " + std::to_string(r.alt) + "}";
+    });
+    const std::string rules = array(out, "RuleRec", "kRules", p.rules, [](const RuleRec& r) {
+        return "RuleRec{" + ref(r.id) + ", static_cast<Level>(" +
+               std::to_string(static_cast<int>(r.level)) + "), " + ref(r.message) +
+               ", static_cast<Tool>(" + std::to_string(static_cast<int>(r.tool)) + "), " +
+               range(r.any) + ", " + range(r.trigger_examples) + ", " + range(r.pass_examples) +
+               "}";
+    });
+    const std::string kinds = array(out, "Range", "kKinds", p.kinds, range);
+    const std::string by_program =
+        array(out, "ProgramAlts", "kByProgram", p.by_program, [](const ProgramAlts& e) {
+            return "ProgramAlts{" + ref(e.program) + ", " + range(e.alts) + "}";
+        });
+    const std::string by_prefix =
+        array(out, "PrefixAlt", "kByPrefix", p.by_prefix, [](const PrefixAlt& e) {
+            return "PrefixAlt{" + ref(e.prefix) + ", AltRef{" + std::to_string(e.ref.rule) + ", " +
+                   std::to_string(e.ref.alt) + "}}";
+        });
+    const std::string kind_ids =
+        array(out, "NamedKind", "kKindIds", p.kind_ids, [](const NamedKind& e) {
+            return "NamedKind{" + ref(e.name) + ", " + std::to_string(e.id) + "}";
+        });
+    const std::string classes = array(
+        out, "NamedSet", "kClasses", p.classes,
+        [](const NamedSet& e) { return "NamedSet{" + ref(e.name) + ", " + names(e.set) + "}"; });
+    auto pool = [](const std::string& name) { return name == "{}" ? "nullptr" : name; };
+    out << "constexpr CatalogView kCatalog{kChars, " << pool(strs) << ", " << pool(patterns) << ", "
+        << pool(matchers) << ", " << pool(alt_refs) << ", " << rules << ", " << kinds << ", "
+        << names(p.known) << ", " << by_program << ", " << by_prefix << ", " << range(p.generic)
+        << ", " << c.rules.size() << ", " << kind_ids << ", " << classes << "};\n\n"
+        << "}  // namespace builtin_catalog_data\n\n"
+           "const CatalogView& builtin_catalog_view() {\n"
+           "    return builtin_catalog_data::kCatalog;\n}\n\n"
+           "}  // namespace airlock::guard::detail\n";
     return out.str();
 }
 

@@ -49,7 +49,7 @@ struct RuleInfo {
 };
 
 namespace detail {
-struct Catalog;
+struct CatalogView;
 }
 
 class Guard {
@@ -58,11 +58,14 @@ class Guard {
     static Result<Guard> create(const nlohmann::json* extensions = nullptr);
 
     Assessment assess(const ToolCall& call, const std::filesystem::path& workspace) const;
-    const std::vector<RuleInfo>& rules() const { return rules_; }
+    // Every rule, the catalog's and then unknown_program and unparsed (built on first call).
+    const std::vector<RuleInfo>& rules() const;
+    bool has_rule(std::string_view id) const;
 
   private:
-    std::vector<RuleInfo> rules_;
-    std::shared_ptr<const detail::Catalog> catalog_;  // compiled rules, shared by copies
+    struct RuleList;
+    std::shared_ptr<const detail::CatalogView> catalog_;  // compiled rules, shared by copies
+    std::shared_ptr<RuleList> rule_list_;
 };
 
 // {"level", "score", "reasons": [...], "segments": [...], "complete", "problems"}

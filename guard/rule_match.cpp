@@ -5,7 +5,10 @@
 namespace airlock::guard::detail {
 namespace {
 
-bool pattern_match(const Pattern& p, std::string_view word, const PathContext& paths) {
+using Strings = Resolved<StrRef>;
+using Patterns = Resolved<PatternRec>;
+
+bool pattern_match(const PatternView& p, std::string_view word, const PathContext& paths) {
     if (p.cls) {
         if (word.substr(0, p.prefix.size()) != p.prefix) return false;
         return in_class(*p.cls, word.substr(p.prefix.size()), paths);
@@ -13,7 +16,7 @@ bool pattern_match(const Pattern& p, std::string_view word, const PathContext& p
     return glob_match(p.glob, word);
 }
 
-bool any_pattern(const std::vector<Pattern>& ps, std::string_view word, const PathContext& paths) {
+bool any_pattern(const Patterns& ps, std::string_view word, const PathContext& paths) {
     for (const auto& p : ps)
         if (pattern_match(p, word, paths)) return true;
     return false;
@@ -61,8 +64,7 @@ bool for_each_positional(const std::vector<std::string>& argv, F&& f) {
     return false;
 }
 
-std::string_view subcommand_of(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& skip_values) {
+std::string_view subcommand_of(const std::vector<std::string>& argv, const Strings& skip_values) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& w = argv[i];
         if (is_option(w)) {
@@ -78,8 +80,8 @@ std::string_view subcommand_of(const std::vector<std::string>& argv,
     return {};
 }
 
-bool contains(const std::vector<std::string>& list, std::string_view w) {
-    for (const auto& x : list)
+bool contains(const Strings& list, std::string_view w) {
+    for (const std::string_view x : list)
         if (x == w) return true;
     return false;
 }
@@ -112,22 +114,25 @@ bool reads_stdin_script(const Segment& s) {
     return !has_operand;
 }
 
-bool in_pipeline_before(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+bool in_pipeline_before(const MatchContext& ctx, std::size_t idx, const NameSetRec& set) {
+    const std::vector<Segment>& segs = ctx.segments;
     const Segment& s = segs[idx];
     if (s.pipe_position == 0) return false;
     for (const auto& t : segs) {
         if (&t == &s || t.pipeline != s.pipeline || t.depth != s.depth) continue;
-        if (t.pipe_position < s.pipe_position && !t.argv.empty() && set.contains(t.argv[0]))
+        if (t.pipe_position < s.pipe_position && !t.argv.empty() &&
+            ctx.cat.contains(set, t.argv[0]))
             return true;
     }
     return false;
 }
 
-bool has_child(const std::vector<Segment>& segs, std::size_t idx, const NameSet& set) {
+bool has_child(const MatchContext& ctx, std::size_t idx, const NameSetRec& set) {
+    const std::vector<Segment>& segs = ctx.segments;
     for (std::size_t k = 0; k < segs.size(); ++k) {
         if (segs[k].parent != static_cast<int>(idx)) continue;
-        if (!segs[k].argv.empty() && set.contains(segs[k].argv[0])) return true;
-        if (has_child(segs, k, set)) return true;
+        if (!segs[k].argv.empty() && ctx.cat.contains(set, segs[k].argv[0])) return true;
+        if (has_child(ctx, k, set)) return true;
     }
     return false;
 }
@@ -141,7 +146,7 @@ bool holds_substitution(std::string_view w) {
 // Whether the words the segment takes its code from hold a substitution: the program word,
 // the options (attached code: -e"$(...)") and the first operand (the -c string, the -e code,
 // or the script file: `bash <(...)`, `source <(...)`).
-bool code_holds_substitution(const Segment& s, const std::vector<std::string>& skip_values) {
+bool code_holds_substitution(const Segment& s, const Strings& skip_values) {
     if (holds_substitution(s.program_path)) return true;
     const auto& argv = s.argv;
     for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -155,7 +160,7 @@ bool code_holds_substitution(const Segment& s, const std::vector<std::string>& s
 }
 
 bool is_kind(const MatchContext& ctx, int kind, std::size_t idx) {
-    for (const auto& m : ctx.kinds[static_cast<std::size_t>(kind)])
+    for (const auto& m : ctx.cat.matcher_list(ctx.cat.kinds[static_cast<std::size_t>(kind)]))
         if (matches(m, idx, ctx)) return true;
     return false;
 }
@@ -188,8 +193,7 @@ std::string_view plain_path(std::string_view p) {
 }
 
 // The first operand after the options (the script an interpreter runs), or empty.
-std::string_view first_operand(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& skip_values) {
+std::string_view first_operand(const std::vector<std::string>& argv, const Strings& skip_values) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const std::string& w = argv[i];
         if (w == "--") return i + 1 < argv.size() ? std::string_view(argv[i + 1]) : "";
@@ -230,53 +234,58 @@ bool is_self_call(const std::vector<Segment>& segs, std::size_t idx) {
 
 }  // namespace
 
-bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
+bool matches(const MatcherRec& m, std::size_t idx, const MatchContext& ctx) {
     const Segment& s = ctx.segments[idx];
     const auto& argv = s.argv;
-    if (m.program && (argv.empty() || !m.program->contains(argv[0]))) return false;
+    const CatalogView& cat = ctx.cat;
+    if (m.program && (argv.empty() || !cat.contains(*m.program, argv[0]))) return false;
     if (!m.argv_prefix.empty()) {
         if (argv.size() < m.argv_prefix.size()) return false;
-        for (std::size_t i = 0; i < m.argv_prefix.size(); ++i)
-            if (m.argv_prefix[i] != "*" && !glob_match(m.argv_prefix[i], argv[i])) return false;
+        const Strings prefix = cat.strings(m.argv_prefix);
+        for (std::size_t i = 0; i < prefix.size(); ++i)
+            if (prefix[i] != "*" && !glob_match(prefix[i], argv[i])) return false;
     }
     if (m.min_args >= 0 && argv.size() < static_cast<std::size_t>(m.min_args) + 1) return false;
     if (m.program_dynamic && *m.program_dynamic != s.program_dynamic) return false;
     if (m.dynamic && *m.dynamic != s.dynamic) return false;
     if (m.piped && *m.piped != (s.pipe_position > 0)) return false;
     if (!m.subcommand.empty() || !m.not_subcommand.empty()) {
-        const std::string_view sub = subcommand_of(argv, m.skip_option_values);
-        if (!m.subcommand.empty() && !contains(m.subcommand, sub)) return false;
-        if (!m.not_subcommand.empty() && (sub.empty() || contains(m.not_subcommand, sub)))
+        const std::string_view sub = subcommand_of(argv, cat.strings(m.skip_option_values));
+        if (!m.subcommand.empty() && !contains(cat.strings(m.subcommand), sub)) return false;
+        if (!m.not_subcommand.empty() &&
+            (sub.empty() || contains(cat.strings(m.not_subcommand), sub)))
             return false;
     }
     if (!m.flag.empty()) {
         bool any = false;
-        for (const auto& f : m.flag)
+        for (const std::string_view f : cat.strings(m.flag))
             any = any || flag_present(argv, f);
         if (!any) return false;
     }
-    for (const auto& f : m.not_flag)
+    for (const std::string_view f : cat.strings(m.not_flag))
         if (flag_present(argv, f)) return false;
     if (!m.wrapper.empty()) {
         bool any = false;
         for (const auto& w : s.wrappers)
-            any = any || contains(m.wrapper, w);
+            any = any || contains(cat.strings(m.wrapper), w);
         if (!any) return false;
     }
     if (!m.arg.empty() && !for_each_positional(argv, [&](const std::string& w) {
-            return any_pattern(m.arg, w, ctx.paths);
+            return any_pattern(cat.pattern_list(m.arg), w, ctx.paths);
         }))
         return false;
     if (!m.word.empty() || !m.not_word.empty()) {
         bool any = m.word.empty();
         for (std::size_t i = 1; i < argv.size(); ++i) {
-            if (!m.not_word.empty() && any_pattern(m.not_word, argv[i], ctx.paths)) return false;
-            if (!any && any_pattern(m.word, argv[i], ctx.paths)) any = true;
+            if (!m.not_word.empty() &&
+                any_pattern(cat.pattern_list(m.not_word), argv[i], ctx.paths))
+                return false;
+            if (!any && any_pattern(cat.pattern_list(m.word), argv[i], ctx.paths)) any = true;
         }
         if (!any) return false;
     }
     if (!m.last_arg.empty() &&
-        (argv.size() < 2 || !any_pattern(m.last_arg, argv.back(), ctx.paths)))
+        (argv.size() < 2 || !any_pattern(cat.pattern_list(m.last_arg), argv.back(), ctx.paths)))
         return false;
     if (!m.redirect_write.empty() || !m.redirect_read.empty()) {
         bool any = false;
@@ -284,26 +293,28 @@ bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
             const bool write = is_write_redirect(r);
             const bool read =
                 r.op.find('<') != std::string::npos && r.op.find("<<") == std::string::npos;
-            if (write && any_pattern(m.redirect_write, r.target, ctx.paths)) any = true;
-            if (read && any_pattern(m.redirect_read, r.target, ctx.paths)) any = true;
+            if (write && any_pattern(cat.pattern_list(m.redirect_write), r.target, ctx.paths))
+                any = true;
+            if (read && any_pattern(cat.pattern_list(m.redirect_read), r.target, ctx.paths))
+                any = true;
         }
         if (!any) return false;
     }
     if (m.self_call && *m.self_call != is_self_call(ctx.segments, idx)) return false;
     if (m.stdin_script && *m.stdin_script != reads_stdin_script(s)) return false;
-    if (m.stdin_from && !in_pipeline_before(ctx.segments, idx, *m.stdin_from)) return false;
-    if (m.child && !has_child(ctx.segments, idx, *m.child)) return false;
+    if (m.stdin_from && !in_pipeline_before(ctx, idx, *m.stdin_from)) return false;
+    if (m.child && !has_child(ctx, idx, *m.child)) return false;
     if (m.escaped && *m.escaped != s.escaped) return false;
     if (!m.also_word.empty()) {
         bool any = false;
         for (std::size_t i = 1; i < argv.size() && !any; ++i)
-            any = any_pattern(m.also_word, argv[i], ctx.paths);
+            any = any_pattern(cat.pattern_list(m.also_word), argv[i], ctx.paths);
         if (!any) return false;
     }
     if (m.kind >= 0 && !is_kind(ctx, m.kind, idx)) return false;
     if (m.stdin_from_kind >= 0 && !kind_before_in_pipeline(ctx, idx, m.stdin_from_kind))
         return false;
-    if (m.code_from_kind >= 0 && (!code_holds_substitution(s, m.skip_option_values) ||
+    if (m.code_from_kind >= 0 && (!code_holds_substitution(s, cat.strings(m.skip_option_values)) ||
                                   !has_child_kind(ctx, idx, m.code_from_kind)))
         return false;
     if (m.child_kind >= 0 && !has_child_kind(ctx, idx, m.child_kind)) return false;
@@ -313,18 +324,18 @@ bool matches(const Matcher& m, std::size_t idx, const MatchContext& ctx) {
         return false;
     if (m.script_written_by_kind >= 0 &&
         !written_by_kind(ctx, idx, m.script_written_by_kind,
-                         first_operand(argv, m.skip_option_values)))
+                         first_operand(argv, cat.strings(m.skip_option_values))))
         return false;
     return true;
 }
 
-bool matches_file(const Matcher& m, std::string_view path, std::string_view content,
-                  const PathContext& paths) {
-    if (!m.path.empty() && !any_pattern(m.path, path, paths)) return false;
+bool matches_file(const MatcherRec& m, std::string_view path, std::string_view content,
+                  const CatalogView& cat, const PathContext& paths) {
+    if (!m.path.empty() && !any_pattern(cat.pattern_list(m.path), path, paths)) return false;
     if (m.min_bytes > 0 && content.size() < m.min_bytes) return false;
     if (!m.content_prefix.empty()) {
         bool any = false;
-        for (const auto& p : m.content_prefix)
+        for (const std::string_view p : cat.strings(m.content_prefix))
             any = any || content.substr(0, p.size()) == p;
         if (!any) return false;
     }

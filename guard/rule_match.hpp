@@ -5,19 +5,19 @@
 #include <string_view>
 #include <vector>
 
+#include "guard/catalog_view.hpp"
 #include "guard/path_classes.hpp"
-#include "guard/rule.hpp"
 
 namespace airlock::guard::detail {
 
 struct MatchContext {
     const std::vector<Segment>& segments;
     const PathContext& paths;
-    const std::vector<std::vector<Matcher>>& kinds;
+    const CatalogView& cat;
 };
 
-bool matches(const Matcher& m, std::size_t segment, const MatchContext& ctx);
-bool matches_file(const Matcher& m, std::string_view path, std::string_view content,
-                  const PathContext& paths);
+bool matches(const MatcherRec& m, std::size_t segment, const MatchContext& ctx);
+bool matches_file(const MatcherRec& m, std::string_view path, std::string_view content,
+                  const CatalogView& cat, const PathContext& paths);
 
 }  // namespace airlock::guard::detail

@@ -32,8 +32,10 @@ Result<ToolCall> example_call(const Rule& rule, const nlohmann::json& e) {
 
 }  // namespace
 
-void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings) {
+void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings,
+                    std::optional<std::size_t> skip_layer) {
     for (const auto& rule : impl.rules) {
+        if (skip_layer && rule.layer == *skip_layer) continue;
         for (const auto& ex : rule.examples) {
             if (!rule.agent_tool.empty()) {
                 // An agent_tool rule's examples are tool names.

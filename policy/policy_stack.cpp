@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "platform/sha256.hpp"
@@ -168,17 +167,13 @@ std::optional<PolicyStack> PolicyStack::compile(
     }
     impl->guard = std::move(*guard);
 
-    std::set<std::string> known_reasons;
-    for (const auto& r : impl->guard.rules())
-        known_reasons.insert(r.id);
     for (auto& layer : layers) {
         impl->layer_names.push_back(layer.name);
         impl->layer_defaults.push_back(layer.default_decision);
         for (auto& rule : layer.rules) {
             // An unknown guard rule id would silently never match. (Checked when the guard
             // publishes its catalog.)
-            if (rule.risk_reason && !known_reasons.empty() &&
-                !known_reasons.count(*rule.risk_reason))
+            if (rule.risk_reason && !impl->guard.has_rule(*rule.risk_reason))
                 findings.push_back({Finding::Severity::error, "schema", rule.where.str(),
                                     rule.field + ".risk_reason",
                                     "\"" + *rule.risk_reason +
@@ -189,7 +184,13 @@ std::optional<PolicyStack> PolicyStack::compile(
     if (failed()) return std::nullopt;
     impl->index = detail::RuleIndex(impl->rules);
     impl->digest = sha256_hex(digest_input);
-    detail::check_examples(*impl, findings);
+    // The built-in layer is constant: its examples are checked once, by the test suite
+    // (tests/policy), not at every start of airlock.
+    std::optional<std::size_t> builtin_layer;
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (texts[i].first == "builtin" && texts[i].second == builtin_policy_text())
+            builtin_layer = i;
+    detail::check_examples(*impl, findings, builtin_layer);
     if (failed()) return std::nullopt;
     return PolicyStack(std::move(impl));
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "policy/policy.hpp"
 #include "policy/rule.hpp"
@@ -25,7 +26,10 @@ struct PolicyStack::Impl {
 namespace detail {
 
 // Checks every rule's examples against the rule alone (see docs/POLICY.md).
-void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings);
+// skip_layer: a layer whose examples are not checked (the built-in one: constant text whose
+// examples the test suite checks).
+void check_examples(const PolicyStack::Impl& impl, std::vector<Finding>& findings,
+                    std::optional<std::size_t> skip_layer = std::nullopt);
 
 }  // namespace detail
 

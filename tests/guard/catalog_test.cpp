@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "guard/catalog_view.hpp"
 #include "guard/rule_loader.hpp"
 #include "test_support.hpp"
 
@@ -36,6 +37,29 @@ TEST_CASE("the catalog compiled into airlock is the one its JSON describes") {
     REQUIRE_FALSE(from_json->rules[0].any.empty());
     from_json->rules[0].any[0].min_args += 1;
     CHECK_FALSE(*compiled == *from_json);
+}
+
+TEST_CASE("a catalog built at run time keeps every field through its views") {
+    // The path of a policy with a guard section: the built-in catalog thawed, extended, frozen.
+    auto catalog = detail::load_builtin_catalog();
+    REQUIRE(catalog.ok());
+    const auto ext = nlohmann::json::parse(
+        R"({"rules": [{"id": "x", "level": "high", "message": "m",
+                       "match": {"program": ["@interpreter", "mytool*"], "flag": ["-x"]}}],
+            "known_programs": ["frobnicate"]})");
+    REQUIRE(detail::add_extensions(*catalog, ext).ok());
+    const auto frozen = detail::freeze(*catalog, detail::builtin_catalog_view().rules.size());
+    CHECK(detail::thaw(*frozen) == *catalog);
+    CHECK(frozen->contains(frozen->known, "frobnicate"));
+    const auto& builtin = detail::builtin_catalog_view();
+    CHECK_FALSE(builtin.contains(builtin.known, "frobnicate"));  // control
+    const auto* bash = frozen->alternatives_for("bash");
+    REQUIRE(bash != nullptr);
+    const auto alts = frozen->alts(bash->alts);
+    REQUIRE(alts.size() > 0);
+    CHECK(alts[alts.size() - 1].rule == frozen->rules.size() - 1);
+    catalog->rules.back().any[0].flag.push_back("-y");
+    CHECK_FALSE(detail::thaw(*frozen) == *catalog);  // positive control
 }
 
 TEST_CASE("every catalog example triggers (or does not trigger) its rule") {

@@ -25,6 +25,21 @@ TEST_CASE("the built-in policy loads and has the documented settings") {
     CHECK(p.layer_names() == std::vector<std::string>{"builtin"});
 }
 
+TEST_CASE("the built-in policy's examples hold (the suite checks them, not every start)") {
+    const std::string text(airlock::policy::builtin_policy_text());
+    // Under another name the layer is an ordinary file: its examples are checked at load.
+    CHECK(load({{"default.json", text}}).layer_names() == std::vector<std::string>{"default.json"});
+    // Positive control: a failing example is reported, also for a changed text named builtin.
+    std::string broken = text;
+    const std::string example = R"("match": [".git/hooks/pre-commit"])";
+    const auto at = broken.find(example);
+    REQUIRE(at != std::string::npos);
+    broken.replace(at, example.size(), R"("match": ["src/main.c"])");
+    CHECK(load_error({{"default.json", broken}}).find("is not matched by rule") !=
+          std::string::npos);
+    CHECK(load_error({{"builtin", broken}}).find("is not matched by rule") != std::string::npos);
+}
+
 TEST_CASE("load errors name file, line, column and field") {
     struct Case {
         const char* text;
