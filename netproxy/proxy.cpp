@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,9 +17,11 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "netproxy/parse.hpp"
+#include "netproxy/tunnel_arena.hpp"
 #include "platform/fd_passing.hpp"
 
 namespace airlock::netproxy {
@@ -35,6 +38,8 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxClientHello = 70 * 1024;
+// Connections set up at once that make the heap worth trimming once they are all set up.
+constexpr std::size_t kTrimAfterBurst = 32;
 // A tunnel's pipe once it carries bulk data (the default holds 64 KiB).
 constexpr std::size_t kBulkPipe = 1 << 20;
 
@@ -47,8 +52,9 @@ std::string header_safe(std::string_view s) {
 
 // One client connection and, once connected, its upstream.
 struct Conn : std::enable_shared_from_this<Conn> {
-    Conn(tcp::socket s, std::string from)
-        : client(std::move(s)),
+    Conn(tcp::socket s, std::string from, TunnelArena* a)
+        : arena(a),
+          client(std::move(s)),
           upstream(client.get_executor()),
           resolver(client.get_executor()),
           timer(client.get_executor()),
@@ -57,6 +63,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
           origin(std::move(from)) {
         record.origin = origin;
     }
+    TunnelArena* arena;  // where it, its relay and their pending waits live
     tcp::socket client, upstream;
     tcp::resolver resolver;
     asio::steady_timer timer;
@@ -114,13 +121,14 @@ void watch(const std::shared_ptr<Conn>& c) {
     if (!c->open) return;
     c->armed = c->deadline;
     c->timer.expires_at(c->deadline);
-    c->timer.async_wait([c](const error_code&) {
-        if (!c->open) return;
-        if (Clock::now() >= c->deadline)
-            c->close();
-        else
-            watch(c);
-    });
+    c->timer.async_wait(
+        asio::bind_allocator(TunnelAllocator<void>(c->arena), [c](const error_code&) {
+            if (!c->open) return;
+            if (Clock::now() >= c->deadline)
+                c->close();
+            else
+                watch(c);
+        }));
 }
 
 // Reads more client bytes into c->buffer; false at end of stream or error. It waits without a
@@ -179,11 +187,14 @@ struct Proxy::Impl {
     ProxyOptions options;
     std::shared_ptr<Decider> decider;
     std::function<void(const ConnectionRecord&)> record;
+    TunnelArena arena;  // outlives io, whose pending handlers it holds
     asio::io_context io{1};
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
     std::vector<asio::ip::address> own_addresses;
-    std::set<std::shared_ptr<Conn>> conns;
+    using ConnSet =
+        std::set<std::shared_ptr<Conn>, std::less<>, TunnelAllocator<std::shared_ptr<Conn>>>;
+    ConnSet conns{ConnSet::allocator_type(&arena)};
     std::map<std::string, OriginState> origins;
     std::shared_ptr<Poster> poster = std::make_shared<Poster>();
     bool stopping = false;
@@ -386,9 +397,10 @@ struct Proxy::Impl {
                         if (errno == EINTR) continue;
                         if (errno != EAGAIN) break;
                         w.from->async_wait(tcp::socket::wait_read,
-                                           [self = shared_from_this(), i](const error_code& ec) {
-                                               self->resume(i, ec);
-                                           });
+                                           asio::bind_allocator(
+                                               TunnelAllocator<void>(&impl->arena),
+                                               [self = shared_from_this(),
+                                                i](const error_code& ec) { self->resume(i, ec); }));
                         return;
                     }
                     c.touch(idle);
@@ -406,10 +418,12 @@ struct Proxy::Impl {
                 if (m < 0) {
                     if (errno == EINTR) continue;
                     if (errno != EAGAIN) break;
-                    w.to->async_wait(tcp::socket::wait_write,
-                                     [self = shared_from_this(), i](const error_code& ec) {
-                                         self->resume(i, ec);
-                                     });
+                    w.to->async_wait(
+                        tcp::socket::wait_write,
+                        asio::bind_allocator(TunnelAllocator<void>(&impl->arena),
+                                             [self = shared_from_this(), i](const error_code& ec) {
+                                                 self->resume(i, ec);
+                                             }));
                     return;
                 }
                 w.in_pipe -= static_cast<std::size_t>(m);
@@ -445,7 +459,7 @@ struct Proxy::Impl {
     // Hands the connection to a Relay (both ways, or only upstream -> client). From then on
     // the Relay ends it; the caller returns.
     void relay(Conn& c, bool both_ways, bool end_with_response = false) {
-        auto r = std::make_shared<Relay>();
+        auto r = std::allocate_shared<Relay>(TunnelAllocator<Relay>(&arena));
         r->impl = this;
         r->conn = c.shared_from_this();
         r->idle = options.idle_timeout;
@@ -473,13 +487,30 @@ struct Proxy::Impl {
             w.running = true;
         }
         c.relaying = true;
+        set_up_done();
         c.touch(options.idle_timeout);
         for (std::size_t i = 0; i < 2; ++i)
             if (r->ways[i].running) r->pump(i);
     }
 
+    // Connections accepted and neither relaying nor ended yet, and the most of them at once
+    // since the heap was last trimmed.
+    std::size_t setting_up = 0, setting_up_peak = 0;
+
+    void set_up_done() {
+        if (setting_up > 0) --setting_up;
+        // A burst of set-ups (a client opening many connections at once) leaves their freed
+        // coroutine frames and buffers spread over the heap, which malloc keeps: once the burst
+        // is over, the pages it no longer uses go back, and open tunnels cost only their state.
+        if (setting_up == 0 && setting_up_peak >= kTrimAfterBurst) {
+            setting_up_peak = 0;
+            ::malloc_trim(0);
+        }
+    }
+
     // The connection's end: recorded, closed, its place freed.
     void end(const std::shared_ptr<Conn>& c) {
+        if (!c->relaying) set_up_done();
         finish(*c, c->protocol);
         c->close();
         conns.erase(c);
@@ -707,8 +738,10 @@ struct Proxy::Impl {
             auto o = origins.find(origin);
             if (o == origins.end() || o->second.closed) co_return;
             s.set_option(tcp::no_delay(true), ec);
-            auto c = std::make_shared<Conn>(std::move(s), origin);
+            auto c = std::allocate_shared<Conn>(TunnelAllocator<Conn>(&arena), std::move(s), origin,
+                                                &arena);
             conns.insert(c);
+            setting_up_peak = std::max(setting_up_peak, ++setting_up);
             ++o->second.connections;
             asio::co_spawn(io, handle(c), asio::detached);
         }
@@ -740,7 +773,7 @@ struct Proxy::Impl {
         o.acceptors.clear();
         o.channels.clear();
         // Closing ends each connection's coroutine, which records it and counts it out.
-        auto open = conns;
+        std::vector<std::shared_ptr<Conn>> open(conns.begin(), conns.end());
         for (auto& c : open)
             if (c->origin == origin) c->close();
         if (done) o.waiters.push_back(std::move(done));
@@ -826,7 +859,7 @@ void Proxy::stop() {
                 d->close(ec);
         }
         // Closing ends each connection's coroutine, which records it.
-        auto open = impl->conns;
+        std::vector<std::shared_ptr<Conn>> open(impl->conns.begin(), impl->conns.end());
         for (auto& c : open)
             c->close();
         impl->work.reset();
