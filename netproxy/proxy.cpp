@@ -40,8 +40,11 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxClientHello = 70 * 1024;
 // Connections set up at once that make the heap worth trimming once they are all set up.
 constexpr std::size_t kTrimAfterBurst = 32;
-// A tunnel's pipe once it carries bulk data (the default holds 64 KiB).
+// A tunnel's pipe once it carries bulk data (the default holds 64 KiB), and how many such
+// pipes the proxy holds at most: their pages count against the user's pipe-user-pages-soft
+// (64 MiB by default), past which every new pipe of that user, in any program, gets 8 KiB.
 constexpr std::size_t kBulkPipe = 1 << 20;
+constexpr std::size_t kMaxBulkPipes = 8;
 
 std::string header_safe(std::string_view s) {
     std::string out;
@@ -376,6 +379,7 @@ struct Proxy::Impl {
             UniqueFd pipe_read, pipe_write;
             std::size_t in_pipe = 0;   // bytes taken from `from` and not yet given to `to`
             std::size_t capacity = 0;  // of the pipe
+            bool bulk = false;         // grown to kBulkPipe
             bool running = false;
         };
         Impl* impl = nullptr;
@@ -405,12 +409,17 @@ struct Proxy::Impl {
                     }
                     c.touch(idle);
                     w.in_pipe = static_cast<std::size_t>(n);
-                    if (w.in_pipe >= w.capacity && w.capacity < kBulkPipe) {
-                        // A bulk transfer filled the pipe: a larger one moves more per wake-up.
-                        // Refused (the per-user pipe limit), the default pipe serves the same.
+                    if (w.in_pipe >= w.capacity && !w.bulk && impl->bulk_pipes < kMaxBulkPipes) {
+                        // A bulk transfer filled the pipe: a larger one moves more per wake-up
+                        // (a tenth of the splice calls). Refused (the per-user pipe limit), the
+                        // default pipe serves the same.
                         const int grown =
                             ::fcntl(w.pipe_write.get(), F_SETPIPE_SZ, static_cast<int>(kBulkPipe));
-                        if (grown > 0) w.capacity = static_cast<std::size_t>(grown);
+                        if (grown > 0) {
+                            w.capacity = static_cast<std::size_t>(grown);
+                            w.bulk = true;
+                            ++impl->bulk_pipes;
+                        }
                     }
                 }
                 const ssize_t m = ::splice(w.pipe_read.get(), nullptr, w.to->native_handle(),
@@ -445,6 +454,10 @@ struct Proxy::Impl {
             w.running = false;
             w.pipe_read.reset();
             w.pipe_write.reset();
+            if (w.bulk) {
+                w.bulk = false;
+                --impl->bulk_pipes;
+            }
             error_code ignored;
             if (!at_end)
                 conn->close();
@@ -496,6 +509,7 @@ struct Proxy::Impl {
     // Connections accepted and neither relaying nor ended yet, and the most of them at once
     // since the heap was last trimmed.
     std::size_t setting_up = 0, setting_up_peak = 0;
+    std::size_t bulk_pipes = 0;  // relays' pipes grown to kBulkPipe
 
     void set_up_done() {
         if (setting_up > 0) --setting_up;
