@@ -190,14 +190,16 @@ struct Proxy::Impl {
     ProxyOptions options;
     std::shared_ptr<Decider> decider;
     std::function<void(const ConnectionRecord&)> record;
-    TunnelArena arena;  // outlives io, whose pending handlers it holds
+    // Outlives io, whose pending handlers it holds; a connection's control block keeps it
+    // alive too (a Decider may drop its last weak_ptr after the proxy is gone).
+    std::shared_ptr<TunnelArena> arena = std::make_shared<TunnelArena>();
     asio::io_context io{1};
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
     std::vector<asio::ip::address> own_addresses;
     using ConnSet =
         std::set<std::shared_ptr<Conn>, std::less<>, TunnelAllocator<std::shared_ptr<Conn>>>;
-    ConnSet conns{ConnSet::allocator_type(&arena)};
+    ConnSet conns{ConnSet::allocator_type(arena.get())};
     std::map<std::string, OriginState> origins;
     std::shared_ptr<Poster> poster = std::make_shared<Poster>();
     bool stopping = false;
@@ -402,7 +404,7 @@ struct Proxy::Impl {
                         if (errno != EAGAIN) break;
                         w.from->async_wait(tcp::socket::wait_read,
                                            asio::bind_allocator(
-                                               TunnelAllocator<void>(&impl->arena),
+                                               TunnelAllocator<void>(impl->arena.get()),
                                                [self = shared_from_this(),
                                                 i](const error_code& ec) { self->resume(i, ec); }));
                         return;
@@ -429,7 +431,7 @@ struct Proxy::Impl {
                     if (errno != EAGAIN) break;
                     w.to->async_wait(
                         tcp::socket::wait_write,
-                        asio::bind_allocator(TunnelAllocator<void>(&impl->arena),
+                        asio::bind_allocator(TunnelAllocator<void>(impl->arena.get()),
                                              [self = shared_from_this(), i](const error_code& ec) {
                                                  self->resume(i, ec);
                                              }));
@@ -472,7 +474,7 @@ struct Proxy::Impl {
     // Hands the connection to a Relay (both ways, or only upstream -> client). From then on
     // the Relay ends it; the caller returns.
     void relay(Conn& c, bool both_ways, bool end_with_response = false) {
-        auto r = std::allocate_shared<Relay>(TunnelAllocator<Relay>(&arena));
+        auto r = std::allocate_shared<Relay>(TunnelAllocator<Relay>(arena.get()));
         r->impl = this;
         r->conn = c.shared_from_this();
         r->idle = options.idle_timeout;
@@ -752,8 +754,8 @@ struct Proxy::Impl {
             auto o = origins.find(origin);
             if (o == origins.end() || o->second.closed) co_return;
             s.set_option(tcp::no_delay(true), ec);
-            auto c = std::allocate_shared<Conn>(TunnelAllocator<Conn>(&arena), std::move(s), origin,
-                                                &arena);
+            auto c = std::allocate_shared<Conn>(SharedTunnelAllocator<Conn>(arena), std::move(s),
+                                                origin, arena.get());
             conns.insert(c);
             setting_up_peak = std::max(setting_up_peak, ++setting_up);
             ++o->second.connections;

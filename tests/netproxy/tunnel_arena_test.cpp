@@ -26,8 +26,8 @@ TEST_CASE("tunnel arena: a freed block serves the next request of its size, no o
     CHECK(arena.allocate(64) == small);  // the same size class (up to 64 bytes)
     CHECK(arena.allocate(64) != small);  // taken: another block
     arena.deallocate(large, 1000);
-    CHECK(arena.allocate(100) != large);  // another class
-    CHECK(arena.allocate(1024) == large);
+    CHECK(arena.allocate(100) != large);   // another class
+    CHECK(arena.allocate(1024) == large);  // 961 to 1024 bytes
     // Beyond the largest class: the general heap, and back to it.
     void* huge = arena.allocate(64 * 1024);
     std::memset(huge, 0, 64 * 1024);
@@ -62,4 +62,17 @@ TEST_CASE("tunnel arena: live blocks never overlap, across chunks and threads") 
     auto again =
         std::allocate_shared<std::array<char, 200>>(TunnelAllocator<std::array<char, 200>>(&arena));
     CHECK(seen.count(again.get()) == 1);
+}
+
+TEST_CASE("tunnel arena: a block whose last reference outlives the arena's owner stays valid") {
+    std::weak_ptr<int> outliving;
+    {
+        auto arena = std::make_shared<TunnelArena>();
+        auto p =
+            std::allocate_shared<int>(airlock::netproxy::SharedTunnelAllocator<int>(arena), 42);
+        outliving = p;
+        CHECK(*outliving.lock() == 42);  // positive control: the weak reference sees it
+    }  // the owner and the object are gone; the control block (and the arena) are not
+    CHECK(outliving.expired());
+    outliving.reset();  // frees the block into the arena the control block kept alive
 }
