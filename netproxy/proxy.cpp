@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,9 +17,11 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "netproxy/parse.hpp"
+#include "netproxy/tunnel_arena.hpp"
 #include "platform/fd_passing.hpp"
 
 namespace airlock::netproxy {
@@ -35,6 +38,13 @@ namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxClientHello = 70 * 1024;
+// Connections set up at once that make the heap worth trimming once they are all set up.
+constexpr std::size_t kTrimAfterBurst = 32;
+// A tunnel's pipe once it carries bulk data (the default holds 64 KiB), and how many such
+// pipes the proxy holds at most: their pages count against the user's pipe-user-pages-soft
+// (64 MiB by default), past which every new pipe of that user, in any program, gets 8 KiB.
+constexpr std::size_t kBulkPipe = 1 << 20;
+constexpr std::size_t kMaxBulkPipes = 8;
 
 std::string header_safe(std::string_view s) {
     std::string out;
@@ -44,9 +54,10 @@ std::string header_safe(std::string_view s) {
 }
 
 // One client connection and, once connected, its upstream.
-struct Conn {
-    Conn(tcp::socket s, std::string from)
-        : client(std::move(s)),
+struct Conn : std::enable_shared_from_this<Conn> {
+    Conn(tcp::socket s, std::string from, TunnelArena* a)
+        : arena(a),
+          client(std::move(s)),
           upstream(client.get_executor()),
           resolver(client.get_executor()),
           timer(client.get_executor()),
@@ -55,6 +66,7 @@ struct Conn {
           origin(std::move(from)) {
         record.origin = origin;
     }
+    TunnelArena* arena;  // where it, its relay and their pending waits live
     tcp::socket client, upstream;
     tcp::resolver resolver;
     asio::steady_timer timer;
@@ -66,8 +78,19 @@ struct Conn {
     std::string buffer;  // bytes read from the client and not yet used
     ConnectionRecord record;
     bool record_set = false;
+    const char* protocol = "http";
+    bool relaying = false;  // a Relay moves its bytes and ends it
 
-    void touch(std::chrono::milliseconds d) { deadline = Clock::now() + d; }
+    Clock::time_point armed = Clock::time_point::max();  // when the timer fires
+    void touch(std::chrono::milliseconds d) {
+        deadline = Clock::now() + d;
+        // A deadline earlier than the timer's (an idle timeout shorter than the connect
+        // timeout, a connect after an answer that came later) wakes the watch to re-arm it.
+        if (deadline < armed) {
+            armed = deadline;
+            timer.cancel();
+        }
+    }
     void close() {
         if (!open) return;
         open = false;
@@ -95,15 +118,20 @@ struct OriginState {
     std::vector<std::shared_ptr<std::promise<void>>> waiters;  // close_origin callers
 };
 
-// Closes the connection once its deadline has passed (slow clients, idle tunnels).
-awaitable<void> watchdog(std::shared_ptr<Conn> c) {
-    while (c->open) {
-        c->timer.expires_at(c->deadline);
-        error_code ec;
-        co_await c->timer.async_wait(asio::redirect_error(use_awaitable, ec));
-        if (!c->open) break;
-        if (Clock::now() >= c->deadline) c->close();
-    }
+// Closes the connection once its deadline has passed (slow clients, idle tunnels). A timer's
+// callback rather than a coroutine: an open tunnel keeps no coroutine frame.
+void watch(const std::shared_ptr<Conn>& c) {
+    if (!c->open) return;
+    c->armed = c->deadline;
+    c->timer.expires_at(c->deadline);
+    c->timer.async_wait(
+        asio::bind_allocator(TunnelAllocator<void>(c->arena), [c](const error_code&) {
+            if (!c->open) return;
+            if (Clock::now() >= c->deadline)
+                c->close();
+            else
+                watch(c);
+        }));
 }
 
 // Reads more client bytes into c->buffer; false at end of stream or error. It waits without a
@@ -162,11 +190,16 @@ struct Proxy::Impl {
     ProxyOptions options;
     std::shared_ptr<Decider> decider;
     std::function<void(const ConnectionRecord&)> record;
+    // Outlives io, whose pending handlers it holds; a connection's control block keeps it
+    // alive too (a Decider may drop its last weak_ptr after the proxy is gone).
+    std::shared_ptr<TunnelArena> arena = std::make_shared<TunnelArena>();
     asio::io_context io{1};
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
     std::vector<asio::ip::address> own_addresses;
-    std::set<std::shared_ptr<Conn>> conns;
+    using ConnSet =
+        std::set<std::shared_ptr<Conn>, std::less<>, TunnelAllocator<std::shared_ptr<Conn>>>;
+    ConnSet conns{ConnSet::allocator_type(arena.get())};
     std::map<std::string, OriginState> origins;
     std::shared_ptr<Poster> poster = std::make_shared<Poster>();
     bool stopping = false;
@@ -336,74 +369,168 @@ struct Proxy::Impl {
         co_return false;
     }
 
-    // One direction, socket to socket through a pipe with splice(2): the bytes never enter
-    // this process's memory, and a tunnel costs two pipes, not buffers.
-    static awaitable<void> copy(Conn& c, tcp::socket& from, tcp::socket& to, std::uint64_t& count,
-                                std::chrono::milliseconds idle, bool close_when_done = false) {
-        int fds[2];
-        if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-            c.close();
-            co_return;
-        }
-        UniqueFd pipe_read(fds[0]), pipe_write(fds[1]);
-        error_code ec;
-        from.native_non_blocking(true, ec);
-        to.native_non_blocking(true, ec);
-        constexpr std::size_t kMost = 1 << 20;
-        bool eof = false;
-        while (c.open) {
-            const ssize_t n = ::splice(from.native_handle(), nullptr, pipe_write.get(), nullptr,
-                                       kMost, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n == 0) {
-                eof = true;
-                break;
-            }
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno != EAGAIN) break;
-                co_await from.async_wait(tcp::socket::wait_read,
-                                         asio::redirect_error(use_awaitable, ec));
-                if (ec) break;
-                continue;
-            }
-            c.touch(idle);
-            std::size_t in_pipe = static_cast<std::size_t>(n);
-            while (in_pipe > 0 && c.open) {
-                const ssize_t m = ::splice(pipe_read.get(), nullptr, to.native_handle(), nullptr,
-                                           in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    // Moves a connection's bytes once its head is done: socket to socket through one pipe per
+    // direction with splice(2), so that the bytes never enter this process's memory. It runs on
+    // callbacks, not coroutines: the set-up's coroutine frames are freed when it starts, and an
+    // open tunnel costs its Conn, two pipes (kernel memory) and two pending waits.
+    struct Relay : std::enable_shared_from_this<Relay> {
+        struct Way {
+            tcp::socket* from = nullptr;
+            tcp::socket* to = nullptr;
+            std::uint64_t* count = nullptr;
+            UniqueFd pipe_read, pipe_write;
+            std::size_t in_pipe = 0;   // bytes taken from `from` and not yet given to `to`
+            std::size_t capacity = 0;  // of the pipe
+            bool bulk = false;         // grown to kBulkPipe
+            bool running = false;
+        };
+        Impl* impl = nullptr;
+        std::shared_ptr<Conn> conn;
+        std::chrono::milliseconds idle{};
+        bool end_with_response = false;  // plain HTTP: the response's end ends the connection
+        std::array<Way, 2> ways;         // 0: client -> upstream, 1: upstream -> client
+
+        void pump(std::size_t i) {
+            Way& w = ways[i];
+            Conn& c = *conn;
+            while (c.open) {
+                if (w.in_pipe == 0) {
+                    const ssize_t n =
+                        ::splice(w.from->native_handle(), nullptr, w.pipe_write.get(), nullptr,
+                                 kBulkPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                    if (n == 0) return done(i, true);
+                    if (n < 0) {
+                        if (errno == EINTR) continue;
+                        if (errno != EAGAIN) break;
+                        w.from->async_wait(tcp::socket::wait_read,
+                                           asio::bind_allocator(
+                                               TunnelAllocator<void>(impl->arena.get()),
+                                               [self = shared_from_this(),
+                                                i](const error_code& ec) { self->resume(i, ec); }));
+                        return;
+                    }
+                    c.touch(idle);
+                    w.in_pipe = static_cast<std::size_t>(n);
+                    if (w.in_pipe >= w.capacity && !w.bulk && impl->bulk_pipes < kMaxBulkPipes) {
+                        // A bulk transfer filled the pipe: a larger one moves more per wake-up
+                        // (a tenth of the splice calls). Refused (the per-user pipe limit), the
+                        // default pipe serves the same.
+                        const int grown =
+                            ::fcntl(w.pipe_write.get(), F_SETPIPE_SZ, static_cast<int>(kBulkPipe));
+                        if (grown > 0) {
+                            w.capacity = static_cast<std::size_t>(grown);
+                            w.bulk = true;
+                            ++impl->bulk_pipes;
+                        }
+                    }
+                }
+                const ssize_t m = ::splice(w.pipe_read.get(), nullptr, w.to->native_handle(),
+                                           nullptr, w.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                 if (m < 0) {
                     if (errno == EINTR) continue;
                     if (errno != EAGAIN) break;
-                    co_await to.async_wait(tcp::socket::wait_write,
-                                           asio::redirect_error(use_awaitable, ec));
-                    if (ec) break;
-                    continue;
+                    w.to->async_wait(
+                        tcp::socket::wait_write,
+                        asio::bind_allocator(TunnelAllocator<void>(impl->arena.get()),
+                                             [self = shared_from_this(), i](const error_code& ec) {
+                                                 self->resume(i, ec);
+                                             }));
+                    return;
                 }
-                in_pipe -= static_cast<std::size_t>(m);
-                count += static_cast<std::uint64_t>(m);
+                w.in_pipe -= static_cast<std::size_t>(m);
+                *w.count += static_cast<std::uint64_t>(m);
                 c.touch(idle);
             }
-            if (in_pipe > 0) {
-                c.close();
-                co_return;
+            done(i, false);  // an error, or closed under us
+        }
+
+        void resume(std::size_t i, const error_code& ec) {
+            if (ec) return done(i, false);
+            pump(i);
+        }
+
+        // One way ended: at the end of its stream (everything passed on) or not. When both
+        // have, the connection ends.
+        void done(std::size_t i, bool at_end) {
+            Way& w = ways[i];
+            w.running = false;
+            w.pipe_read.reset();
+            w.pipe_write.reset();
+            if (w.bulk) {
+                w.bulk = false;
+                --impl->bulk_pipes;
             }
+            error_code ignored;
+            if (!at_end)
+                conn->close();
+            else if (conn->open) {
+                w.to->shutdown(tcp::socket::shutdown_send, ignored);
+                if (i == 1 && end_with_response) conn->close();
+            }
+            if (!ways[0].running && !ways[1].running) impl->end(conn);
         }
-        if (!eof) {  // an error, or closed under us
-            c.close();
-            co_return;
+    };
+
+    // Hands the connection to a Relay (both ways, or only upstream -> client). From then on
+    // the Relay ends it; the caller returns.
+    void relay(Conn& c, bool both_ways, bool end_with_response = false) {
+        auto r = std::allocate_shared<Relay>(TunnelAllocator<Relay>(arena.get()));
+        r->impl = this;
+        r->conn = c.shared_from_this();
+        r->idle = options.idle_timeout;
+        r->end_with_response = end_with_response;
+        r->ways[0].from = &c.client;
+        r->ways[0].to = &c.upstream;
+        r->ways[0].count = &c.record.bytes_up;
+        r->ways[1].from = &c.upstream;
+        r->ways[1].to = &c.client;
+        r->ways[1].count = &c.record.bytes_down;
+        error_code ec;
+        c.client.native_non_blocking(true, ec);
+        c.upstream.native_non_blocking(true, ec);
+        for (std::size_t i = both_ways ? 0 : 1; i < 2; ++i) {
+            Relay::Way& w = r->ways[i];
+            int fds[2];
+            if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+                c.close();  // the caller ends it
+                return;
+            }
+            w.pipe_read = UniqueFd(fds[0]);
+            w.pipe_write = UniqueFd(fds[1]);
+            const int capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
+            w.capacity = capacity > 0 ? static_cast<std::size_t>(capacity) : kBulkPipe;
+            w.running = true;
         }
-        error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);
-        if (close_when_done) c.close();
+        c.relaying = true;
+        set_up_done();
+        c.touch(options.idle_timeout);
+        for (std::size_t i = 0; i < 2; ++i)
+            if (r->ways[i].running) r->pump(i);
     }
 
-    // Both ways until both ends closed; for plain HTTP (one request, "Connection: close") the
-    // connection ends with the response.
-    awaitable<void> pipe(Conn& c, bool end_with_response = false) {
-        c.touch(options.idle_timeout);
-        co_await (copy(c, c.client, c.upstream, c.record.bytes_up, options.idle_timeout) &&
-                  copy(c, c.upstream, c.client, c.record.bytes_down, options.idle_timeout,
-                       end_with_response));
+    // Connections accepted and neither relaying nor ended yet, and the most of them at once
+    // since the heap was last trimmed.
+    std::size_t setting_up = 0, setting_up_peak = 0;
+    std::size_t bulk_pipes = 0;  // relays' pipes grown to kBulkPipe
+
+    void set_up_done() {
+        if (setting_up > 0) --setting_up;
+        // A burst of set-ups (a client opening many connections at once) leaves their freed
+        // coroutine frames and buffers spread over the heap, which malloc keeps: once the burst
+        // is over, the pages it no longer uses go back, and open tunnels cost only their state.
+        if (setting_up == 0 && setting_up_peak >= kTrimAfterBurst) {
+            setting_up_peak = 0;
+            ::malloc_trim(0);
+        }
+    }
+
+    // The connection's end: recorded, closed, its place freed.
+    void end(const std::shared_ptr<Conn>& c) {
+        if (!c->relaying) set_up_done();
+        finish(*c, c->protocol);
+        c->close();
+        conns.erase(c);
+        connection_ended(c->origin);
     }
 
     // After a tunnel opened: a TLS ClientHello must name the tunnel's host. A server that
@@ -414,7 +541,7 @@ struct Proxy::Impl {
             auto first = co_await (c.client.async_wait(tcp::socket::wait_read, use_awaitable) ||
                                    c.upstream.async_wait(tcp::socket::wait_read, use_awaitable));
             if (first.index() == 1) {
-                co_await pipe(c);
+                relay(c, true);
                 co_return;
             }
         }
@@ -450,7 +577,7 @@ struct Proxy::Impl {
         if (!co_await write_all(c.upstream, c.buffer)) co_return;
         c.record.bytes_up += c.buffer.size();
         std::string().swap(c.buffer);  // an open tunnel keeps no buffer
-        co_await pipe(c);
+        relay(c, true);
     }
 
     awaitable<void> http(std::shared_ptr<Conn> cp) {
@@ -515,8 +642,7 @@ struct Proxy::Impl {
             c.buffer.clear();
             error_code ec;
             c.upstream.shutdown(tcp::socket::shutdown_send, ec);
-            c.touch(options.idle_timeout);
-            co_await copy(c, c.upstream, c.client, c.record.bytes_down, options.idle_timeout, true);
+            relay(c, false, true);
             co_return;
         }
         if (!c.buffer.empty()) {
@@ -524,7 +650,7 @@ struct Proxy::Impl {
             c.record.bytes_up += c.buffer.size();
             c.buffer.clear();
         }
-        co_await pipe(c, true);
+        relay(c, true, true);
     }
 
     awaitable<void> socks5(std::shared_ptr<Conn> cp) {
@@ -589,15 +715,14 @@ struct Proxy::Impl {
 
     awaitable<void> handle(std::shared_ptr<Conn> c) {
         c->touch(options.head_timeout);
-        asio::co_spawn(io, watchdog(c), asio::detached);
-        const char* protocol = "http";
+        watch(c);
         try {
             if (co_await read_more(*c)) {
                 if (static_cast<unsigned char>(c->buffer[0]) == 0x05) {
-                    protocol = "socks5";
+                    c->protocol = "socks5";
                     co_await socks5(c);
                 } else {
-                    if (c->buffer.starts_with("CONNECT ")) protocol = "connect";
+                    if (c->buffer.starts_with("CONNECT ")) c->protocol = "connect";
                     co_await http(c);
                 }
             }
@@ -607,10 +732,8 @@ struct Proxy::Impl {
             if (c->record_set && !c->record.allowed && c->record.reason.empty())
                 c->record.reason = "the connection was closed (timeout or shutdown)";
         }
-        finish(*c, protocol);
-        c->close();
-        conns.erase(c);
-        connection_ended(c->origin);
+        if (c->relaying) co_return;  // the Relay ends it
+        end(c);
     }
 
     awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor, std::string origin) {
@@ -631,8 +754,10 @@ struct Proxy::Impl {
             auto o = origins.find(origin);
             if (o == origins.end() || o->second.closed) co_return;
             s.set_option(tcp::no_delay(true), ec);
-            auto c = std::make_shared<Conn>(std::move(s), origin);
+            auto c = std::allocate_shared<Conn>(SharedTunnelAllocator<Conn>(arena), std::move(s),
+                                                origin, arena.get());
             conns.insert(c);
+            setting_up_peak = std::max(setting_up_peak, ++setting_up);
             ++o->second.connections;
             asio::co_spawn(io, handle(c), asio::detached);
         }
@@ -664,7 +789,7 @@ struct Proxy::Impl {
         o.acceptors.clear();
         o.channels.clear();
         // Closing ends each connection's coroutine, which records it and counts it out.
-        auto open = conns;
+        std::vector<std::shared_ptr<Conn>> open(conns.begin(), conns.end());
         for (auto& c : open)
             if (c->origin == origin) c->close();
         if (done) o.waiters.push_back(std::move(done));
@@ -750,7 +875,7 @@ void Proxy::stop() {
                 d->close(ec);
         }
         // Closing ends each connection's coroutine, which records it.
-        auto open = impl->conns;
+        std::vector<std::shared_ptr<Conn>> open(impl->conns.begin(), impl->conns.end());
         for (auto& c : open)
             c->close();
         impl->work.reset();

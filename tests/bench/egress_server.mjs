@@ -1,7 +1,9 @@
 // The target of the egress benchmark (scripts/bench_egress.sh): HTTPS and plain HTTP on two
 // ephemeral ports of 127.0.0.1. GET /bytes/N answers N bytes; GET /bytes/N?together=K holds each
 // answer until K such requests wait at once (or 30 s pass), so that K connections are open at
-// the same time; GET /together answers how many the last such batch held. Prints
+// the same time; GET /together answers how many the last such batch held. GET /bytes/N?held
+// holds each answer until GET /release (or 30 s pass), GET /waiting answers how many wait:
+// the connections then stay open and idle for as long as the client needs. Prints
 // {"https": PORT, "http": PORT} once it listens and serves until its stdin closes.
 //
 //   node egress_server.mjs CERT.pem KEY.pem
@@ -14,6 +16,15 @@ const chunk = Buffer.alloc(1 << 20, 'x');
 let waiting = [];
 let timer = null;
 let lastBatch = 0;
+let held = [];
+let heldTimer = null;
+
+function releaseHeld() {
+  clearTimeout(heldTimer);
+  const now = held;
+  held = [];
+  now.forEach((answer) => answer());
+}
 
 function release() {
   clearTimeout(timer);
@@ -28,9 +39,23 @@ function handler(req, res) {
     res.end(String(lastBatch));
     return;
   }
-  const m = /^\/bytes\/(\d+)(?:\?together=(\d+))?$/.exec(req.url);
+  if (req.url === '/waiting') {
+    res.end(String(held.length));
+    return;
+  }
+  if (req.url === '/release') {
+    res.end(String(held.length));
+    releaseHeld();
+    return;
+  }
+  const m = /^\/bytes\/(\d+)(?:\?together=(\d+)|\?(held))?$/.exec(req.url);
   if (!m) {
     res.writeHead(404).end();
+    return;
+  }
+  if (m[3] !== undefined) {
+    held.push(() => send(res, Number(m[1])));
+    if (held.length === 1) heldTimer = setTimeout(releaseHeld, 30000);
     return;
   }
   if (m[2] !== undefined) {

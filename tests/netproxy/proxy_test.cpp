@@ -442,3 +442,70 @@ TEST_CASE("SOCKS5 with a Decider that answers later: 0x02 when refused, 0x00 whe
     CHECK(f.target.serve_one() == "GET / HTTP/1.0\r\n\r\n");
     CHECK(read_to_end(c.get()).ends_with("hello"));
 }
+
+TEST_CASE(
+    "a tunnel carries bulk bytes both ways, each way closes on its own, the record counts them") {
+    Fixture f;
+    UniqueFd c = connect_loopback(f.port);
+    const std::string hp = "good.test:" + std::to_string(f.target.port);
+    send_all(c.get(), "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n\r\nping");
+    UniqueFd upstream(::accept4(f.target.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(upstream.valid());
+    std::string got;
+    char buf[4096];
+    while (got.size() < 4) {
+        const ssize_t n = ::read(upstream.get(), buf, sizeof buf);
+        REQUIRE(n > 0);
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    CHECK(got == "ping");
+    // More than the pipes and socket buffers hold, so that the proxy waits for the client.
+    const std::string bulk(8 << 20, 'b');
+    std::thread writer([&] {
+        send_all(upstream.get(), bulk);
+        // The client's end of stream reaches the target, which still answers.
+        CHECK(read_to_end(upstream.get()).empty());
+        send_all(upstream.get(), "bye");
+        upstream.reset();
+    });
+    std::string down;
+    while (down.size() < 39 + bulk.size()) {
+        const ssize_t n = ::read(c.get(), buf, sizeof buf);
+        REQUIRE(n > 0);
+        down.append(buf, static_cast<std::size_t>(n));
+    }
+    CHECK(down.starts_with("HTTP/1.1 200 Connection established\r\n\r\nbbb"));
+    CHECK(down.size() == 39 + bulk.size());
+    ::shutdown(c.get(), SHUT_WR);
+    CHECK(read_to_end(c.get()) == "bye");
+    writer.join();
+    const auto r = f.records.wait(1);
+    CHECK(r.allowed);
+    CHECK(r.protocol == "connect");
+    CHECK(r.bytes_up == 4);
+    CHECK(r.bytes_down == bulk.size() + 3);
+}
+
+TEST_CASE("an open tunnel with no bytes either way is closed at its idle deadline") {
+    ProxyOptions o;
+    o.idle_timeout = std::chrono::milliseconds(300);
+    o.connect_timeout = std::chrono::milliseconds(10000);  // the deadline before the tunnel
+    Fixture f(o);
+    UniqueFd c = connect_loopback(f.port);
+    const std::string hp = "good.test:" + std::to_string(f.target.port);
+    send_all(c.get(), "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n\r\nping");
+    UniqueFd upstream(::accept4(f.target.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    REQUIRE(upstream.valid());
+    char buf[4];
+    // Positive control: the tunnel carried the client's bytes before it went quiet.
+    REQUIRE(::recv(upstream.get(), buf, sizeof buf, MSG_WAITALL) == 4);
+    CHECK(std::string(buf, 4) == "ping");
+    // Neither side sends again: the proxy closes both.
+    CHECK(read_to_end(upstream.get()).empty());
+    CHECK(read_to_end(c.get()) == "HTTP/1.1 200 Connection established\r\n\r\n");
+    const auto r = f.records.wait(1);
+    CHECK(r.allowed);
+    CHECK(r.bytes_up == 4);
+    CHECK(r.duration_ms >= 300);
+    CHECK(r.duration_ms < 5000);  // the idle deadline, not the longer one set before it
+}
