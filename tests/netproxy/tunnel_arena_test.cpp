@@ -15,6 +15,11 @@ using airlock::netproxy::TunnelAllocator;
 using airlock::netproxy::TunnelArena;
 
 TEST_CASE("tunnel arena: a freed block serves the next request of its size, no other") {
+    if (!TunnelArena::kRecycles) {
+        // Under AddressSanitizer the arena hands every block to the general heap.
+        MESSAGE("not applicable here: built with AddressSanitizer, the arena does not recycle");
+        return;
+    }
     TunnelArena arena;
     void* small = arena.allocate(40);
     void* large = arena.allocate(1000);
@@ -61,7 +66,7 @@ TEST_CASE("tunnel arena: live blocks never overlap, across chunks and threads") 
     // Positive control: the freed blocks serve again.
     auto again =
         std::allocate_shared<std::array<char, 200>>(TunnelAllocator<std::array<char, 200>>(&arena));
-    CHECK(seen.count(again.get()) == 1);
+    if (TunnelArena::kRecycles) CHECK(seen.count(again.get()) == 1);
 }
 
 TEST_CASE("tunnel arena: a block whose last reference outlives the arena's owner stays valid") {
