@@ -86,11 +86,10 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
                 launch->netbridge_ = true;
                 spec.pass_fds.push_back(request.proxy_channel);
             }
-            if (::pipe2(fds, O_CLOEXEC) != 0)
-                return sys_error("sandbox", "cannot create the bwrap block pipe", "pipe2");
-            launch->block_read_.reset(fds[0]);
-            launch->block_write_.reset(fds[1]);
-            spec.pass_fds.push_back(launch->block_read_.get());
+            auto gate = make_hold_gate();
+            if (!gate) return gate.error();
+            launch->hold_ = std::move(gate).value();
+            spec.pass_fds.push_back(launch->hold_->child_end.get());
             spec.argv = sandbox::bwrap_argv(profile, request.command, child_fds);
             // As root, bwrap becomes the init of a PID namespace of airlock's: when it dies (with
             // airlock, say, before it could pass --die-with-parent on to the sandbox's own init),
@@ -142,7 +141,7 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
 Result<Launch::Outcome> Launch::run(const RunLimits& limits,
                                     const std::function<bool()>& before_command) {
     Outcome outcome;
-    if (!block_write_.valid()) {
+    if (!hold_) {
         if (before_command && !before_command()) {
             outcome.kind = Outcome::Kind::withheld;
             return outcome;
@@ -156,19 +155,13 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits,
                 return false;
             }
             if (before_command && !before_command()) return false;
-            const char go = 1;
-            ssize_t n;
-            do {
-                n = ::write(block_write_.get(), &go, 1);
-            } while (n < 0 && errno == EINTR);
-            return n == 1;
+            return release(*hold_);
         };
     }
     auto ran = run_process(spec_, limits);
     spec_.on_started = nullptr;
     status_write_.reset();  // only the child's copy may keep the pipe open
-    block_read_.reset();
-    block_write_.reset();  // after the child is gone or released: EOF would let it go on
+    hold_.reset();          // the child is gone or released
     if (!ran) return ran.error();
     outcome.process = std::move(ran).value();
     if (outcome.process.withheld && !filter_error_.empty()) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "exec/process_runner.hpp"
+#include "platform/hold_gate.hpp"
 #include "platform/result.hpp"
 #include "platform/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
@@ -70,7 +71,7 @@ class Launch {
     bool own_pid_namespace_ = false;
     bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
-    UniqueFd block_read_, block_write_;          // bwrap --block-fd: the command waits for a byte
+    std::optional<HoldGate> hold_;               // bwrap --block-fd: the command waits for a byte
     const sandbox::Profile* profile_ = nullptr;  // bwrap: its seccomp filter is written in run
     std::string filter_error_;
     std::vector<UniqueFd> data_fds_;  // bwrap's ro-bind-data contents (passwd, group)

@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "platform/hold_gate.hpp"
 #include "platform/sha256.hpp"
 #include "platform/workspace_path.hpp"
 
@@ -94,4 +98,33 @@ TEST_CASE("is_within compares whole path components") {
     CHECK(airlock::is_within("/a/b", "/a/b"));
     CHECK_FALSE(airlock::is_within("/a/bc", "/a/b"));
     CHECK_FALSE(airlock::is_within("/a", "/a/b"));
+}
+
+// poll() readiness of `fd` right now: POLLIN or POLLHUP when a read would not block.
+static short ready_now(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1 ? p.revents : 0;
+}
+
+TEST_CASE("hold gate: the held side never reads end-of-file, only the byte that releases it") {
+    // Positive control: with a plain pipe, the writer's close alone lets a reader go on.
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    airlock::UniqueFd plain_read(fds[0]);
+    ::close(fds[1]);
+    CHECK((ready_now(plain_read.get()) & (POLLIN | POLLHUP)) != 0);
+
+    auto closed = airlock::make_hold_gate();
+    REQUIRE(closed);
+    closed->release_end.reset();  // the parent dies without releasing
+    CHECK(ready_now(closed->child_end.get()) == 0);
+
+    auto released = airlock::make_hold_gate();
+    REQUIRE(released);
+    CHECK(ready_now(released->child_end.get()) == 0);
+    REQUIRE(airlock::release(*released));
+    CHECK((ready_now(released->child_end.get()) & POLLIN) != 0);
+    char byte = 0;
+    CHECK(::read(released->child_end.get(), &byte, 1) == 1);
+    CHECK(byte == 1);
 }
