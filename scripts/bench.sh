@@ -368,16 +368,16 @@ for note in "${peer_notes[@]}"; do echo "- Peer not measured: $note" >>"$RES"; d
 ((${#peer_notes[@]})) && echo >>"$RES"
 
 ratio_raw="$(ratio "$airlock_ms" "$raw_ms")"
-fastest_peer=""
-fastest_peer_ms=""
-for n in "${peer_names[@]}"; do
-    m="$(median_ms "$n")"
-    if [[ -z "$fastest_peer_ms" ]] || awk -v a="$m" -v b="$fastest_peer_ms" 'BEGIN {exit !(a<b)}'; then
-        fastest_peer="$n" fastest_peer_ms="$m"
-    fi
-done
-peer_ratio="n/a"
-[[ -n "$fastest_peer_ms" ]] && peer_ratio="$(ratio "$fastest_peer_ms" "$airlock_ms")"
+# How many times slower than airlock exec a peer is ("n/a" when it was not measured).
+times_slower() {
+    local n
+    for n in "${peer_names[@]}"; do
+        [[ "$n" == "$1" ]] && { ratio "$(median_ms "$n")" "$airlock_ms"; return; }
+    done
+    echo "n/a"
+}
+codex_ratio="$(times_slower "codex sandbox")"
+srt_ratio="$(times_slower "srt (sandbox-runtime)")"
 
 # --- agent hook ----------------------------------------------------------------------------------
 # `airlock hook claude-code` deciding a Bash PreToolUse event, whole process, stdin from a file
@@ -610,7 +610,8 @@ pol1k="$(m BM_PolicyEvaluate/1000/ns)"
     echo "| the protection floor costs ≤ 5 % of airlock exec | $floor_cost % | $(verdict "$floor_cost" '<=' 5) |"
     echo "| local sockets (on) cost ≤ 5 % of airlock exec | $sockets_cost % | $(verdict "$sockets_cost" '<=' 5) |"
     echo "| a network allow list (the proxy's start) adds ≤ 2 ms | $(fmt "$proxy_start_ms") ms | $(verdict "$proxy_start_ms" '<=' 2) |"
-    echo "| ≥ 5 × faster than the fastest peer other than firejail | $peer_ratio × (${fastest_peer:-no peer measured}) | $(verdict "$peer_ratio" '>=' 5) |"
+    echo "| ≥ 5 × faster than \`codex sandbox\` | $codex_ratio × | $(verdict "$codex_ratio" '>=' 5) |"
+    echo "| ≥ 20 × faster than \`srt\` | $srt_ratio × | $(verdict "$srt_ratio" '>=' 20) |"
     echo "| serve at 8 in flight ≥ 90 % of raw bwrap | $serve8 × | $(verdict "$serve8" '>=' 0.9) |"
     echo "| denied call round trip ≤ 0.5 ms | $(fmt "$denied_ms" 3) ms | $(verdict "$denied_ms" '<=' 0.5) |"
     echo "| agent hook decision ≤ 5 ms median (first call of a session) | $(fmt "$hook_first_ms") ms | $(verdict "$hook_first_ms" '<=' 5) |"
