@@ -65,7 +65,9 @@ bool unbase64url(std::string_view in, std::string& out) {
             out += static_cast<char>((v >> bits) & 0xff);
         }
     }
-    return true;
+    // Canonical only: the bits of the last character that no byte uses must be 0, or two
+    // strings would decode to the same bytes (a state altered there would still verify).
+    return (v & ((1u << bits) - 1)) == 0;
 }
 
 std::string hex(const unsigned char* bytes, std::size_t n) {

@@ -33,6 +33,16 @@ TEST_CASE("a requestState verifies only unchanged and only in the process that m
         if (!signer.verify(altered).ok) ++refused;
     }
     CHECK(refused == static_cast<int>(state.size()));
+    // The MAC's last character carries 2 bits no byte uses: a change there alone is refused
+    // too (a lenient decoder would ignore it); its other bits are the positive control.
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const auto last_flipped = [&](unsigned bit) {
+        std::string altered = state;
+        altered.back() = alphabet[alphabet.find(state.back()) ^ bit];
+        return altered;
+    };
+    CHECK_FALSE(signer.verify(last_flipped(1)).ok);
+    CHECK_FALSE(signer.verify(last_flipped(4)).ok);
 
     RequestStateSigner other;  // another server process: another key
     const auto foreign = other.verify(state);
