@@ -79,9 +79,31 @@ const char* step_call(int step) {
     ::_exit(127);
 }
 
+// The child's parent as airlock sees pids, or -1. The init of a PID namespace of its own gets 0
+// from getppid(); /proc (airlock's, from airlock's namespace) still names the parent. Only
+// async-signal-safe calls.
+pid_t current_parent(bool own_pid_namespace) {
+    if (!own_pid_namespace) return ::getppid();
+    const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buf[512];
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return -1;
+    // "pid (comm) state ppid ...": comm may hold anything, so parse from its last ')'.
+    const char* p = nullptr;
+    for (ssize_t i = 0; i < n; ++i)
+        if (buf[i] == ')') p = buf + i;
+    if (p == nullptr || p + 4 >= buf + n || p[1] != ' ' || p[3] != ' ') return -1;
+    pid_t ppid = 0;
+    for (p += 4; p < buf + n && *p >= '0' && *p <= '9'; ++p)
+        ppid = ppid * 10 + (*p - '0');
+    return ppid;
+}
+
 // Only async-signal-safe calls from here to execve.
 [[noreturn]] void child_main(const ProcessSpec& spec, char* const* argv, char* const* envp,
-                             int out_fd, int err_fd, int error_fd) {
+                             int out_fd, int err_fd, int error_fd, pid_t parent) {
     // Join the cgroup first, so everything from here on is counted and can be killed.
     if (spec.cgroup_procs_fd >= 0 && ::write(spec.cgroup_procs_fd, "0", 1) != 1)
         child_fail(error_fd, kCgroup);
@@ -135,10 +157,10 @@ const char* step_call(int step) {
         }
     }
     // Dies with airlock (set last: a change of user in the pre-exec hook clears it). If airlock
-    // is already gone, nobody holds the error pipe's read end any more: stop here.
+    // died before this, the signal was never sent and never will be: the child has a new parent
+    // by now, and stops here rather than run its command unwatched.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(error_fd, kParentDeath);
-    pollfd parent{error_fd, POLLOUT, 0};
-    if (::poll(&parent, 1, 0) < 0 || (parent.revents & POLLERR) != 0) ::_exit(127);
+    if (current_parent(spec.own_pid_namespace) != parent) ::_exit(127);
     ::execve(spec.program.c_str(), argv, envp);
     child_fail(error_fd, kExecve);
 }
@@ -149,11 +171,12 @@ struct ChildArgs {
     char* const* argv;
     char* const* envp;
     int out_fd, err_fd, error_fd;
+    pid_t parent;  // airlock's pid: the child's parent until airlock dies
 };
 
 int child_entry(void* p) {
     const auto* a = static_cast<const ChildArgs*>(p);
-    child_main(*a->spec, a->argv, a->envp, a->out_fd, a->err_fd, a->error_fd);
+    child_main(*a->spec, a->argv, a->envp, a->out_fd, a->err_fd, a->error_fd, a->parent);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
@@ -227,8 +250,8 @@ Result<ProcessOutcome> run_process(const ProcessSpec& spec, const RunLimits& lim
     const std::vector<char*> envp = c_strings(spec.envp);
 
     const auto started = std::chrono::steady_clock::now();
-    ChildArgs args{&spec,           argv.data(),     envp.data(),
-                   (*out)[1].get(), (*err)[1].get(), (*status)[1].get()};
+    ChildArgs args{&spec,           argv.data(),        envp.data(), (*out)[1].get(),
+                   (*err)[1].get(), (*status)[1].get(), ::getpid()};
     // The child shares airlock's memory until it execs (platform/vfork_child.hpp).
     const pid_t pid = clone_vfork(child_entry, &args, spec.own_pid_namespace ? CLONE_NEWPID : 0);
     if (pid < 0) return sys_error("exec", "cannot start the child process", "clone");

@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +12,7 @@
 #include "exec/command_lookup.hpp"
 #include "exec/process_runner.hpp"
 #include "exec/tool_schema.hpp"
+#include "tests/support/not_applicable.hpp"
 
 using namespace airlock;
 using namespace airlock::exec;
@@ -95,6 +99,75 @@ TEST_CASE("run_process: a failing setup step means the program never runs") {
     auto h = run_process(hook, {});
     REQUIRE_FALSE(h.ok());
     CHECK(h.error().call == "sandbox setup");
+}
+
+namespace {
+// The status a command gets when its parent, the process that called run_process, dies in the
+// child's set-up (before PR_SET_PDEATHSIG): this process adopts the child (a subreaper) and
+// reaps it. `orphan` false is the positive control: the parent lives and the command runs.
+// The child and this process take turns through two pipes (a child in a PID namespace of its
+// own cannot name its parent by pid).
+struct Orphaning {
+    bool orphan = false;
+    int ready_fd = -1;   // the child writes: it is in its set-up now
+    int resume_fd = -1;  // the child reads: its parent is dead and reaped
+};
+int wait_to_be_orphaned(const void* p) {
+    const auto* o = static_cast<const Orphaning*>(p);
+    if (!o->orphan) return 0;
+    char byte = 'x';
+    if (::write(o->ready_fd, &byte, 1) != 1 || ::read(o->resume_fd, &byte, 1) != 1) return EIO;
+    return 0;
+}
+int status_of_orphaned_command(bool own_pid_namespace, bool orphan) {
+    int ready[2], resume[2];
+    REQUIRE(::pipe(ready) == 0);
+    REQUIRE(::pipe(resume) == 0);
+    REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
+    const pid_t caller = ::fork();
+    REQUIRE(caller >= 0);
+    if (caller == 0) {
+        Orphaning o{orphan, ready[1], resume[0]};
+        ProcessSpec s = sh("exit 7");
+        s.own_pid_namespace = own_pid_namespace;
+        s.pre_exec = wait_to_be_orphaned;
+        s.pre_exec_context = &o;
+        auto r = run_process(s, {});
+        ::_exit(r.ok() ? r->exit_code : 99);
+    }
+    int status = 0, command_status = -1;
+    if (orphan) {
+        char byte = 0;
+        REQUIRE(::read(ready[0], &byte, 1) == 1);
+        ::kill(caller, SIGKILL);
+        REQUIRE(::waitpid(caller, &status, 0) == caller);  // reaped: the child has a new parent
+        CHECK(WIFSIGNALED(status));
+        REQUIRE(::write(resume[1], &byte, 1) == 1);
+        int adopted = 0;
+        REQUIRE(::waitpid(-1, &adopted, 0) > 0);
+        command_status = WIFEXITED(adopted) ? WEXITSTATUS(adopted) : 128 + WTERMSIG(adopted);
+    } else {
+        REQUIRE(::waitpid(caller, &status, 0) == caller);
+        REQUIRE(WIFEXITED(status));
+        command_status = WEXITSTATUS(status);
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    for (int fd : {ready[0], ready[1], resume[0], resume[1]})
+        ::close(fd);
+    return command_status;
+}
+}  // namespace
+
+TEST_CASE("run_process: a child whose parent died during its set-up never runs its command") {
+    CHECK(status_of_orphaned_command(false, false) == 7);  // positive control
+    CHECK(status_of_orphaned_command(false, true) == 127);
+    if (::geteuid() != 0) {
+        test::not_applicable("an orphaned child in a PID namespace of its own",
+                             "creating one needs root");
+        return;
+    }
+    CHECK(status_of_orphaned_command(true, false) == 7);  // positive control
+    CHECK(status_of_orphaned_command(true, true) == 127);
 }
 
 TEST_CASE("find_program follows PATH and never the current directory") {
