@@ -56,7 +56,15 @@ else
 fi
 depends="$(dpkg-deb --field "$deb" Depends)"
 grep -q "bubblewrap" <<<"$depends" || fail "Depends lacks bubblewrap: $depends"
-grep -q "libseccomp" <<<"$depends" || fail "Depends lacks libseccomp: $depends"
+grep -q "libc6" <<<"$depends" || fail "Depends lacks libc6: $depends"
+# Every shared library the packaged binary needs is a dependency (libseccomp is linked
+# statically unless AIRLOCK_STATIC_SECCOMP is off).
+dpkg-deb --extract "$deb" "$work/extracted" || fail "dpkg-deb --extract failed"
+needed="$(readelf -d "$work/extracted/usr/bin/airlock" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')"
+[[ -n "$needed" ]] || fail "readelf lists no NEEDED library of usr/bin/airlock"
+if grep -q "^libseccomp" <<<"$needed"; then
+    grep -q "libseccomp" <<<"$depends" || fail "Depends lacks libseccomp: $depends"
+fi
 contents="$(dpkg-deb --contents "$deb")"
 
 echo "package test: dpkg -i $(basename "$deb")" >&2
