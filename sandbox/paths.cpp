@@ -24,20 +24,26 @@ Result<ResolvedPath> resolve_profile_path(const std::string& spec, const fs::pat
     fs::path existing = raw;
     std::error_code ec;
     auto cached = [&](const fs::path& p) { return cache && cache->count(p) != 0; };
-    while (!existing.empty() && existing != existing.root_path() && !cached(existing) &&
-           !fs::exists(fs::symlink_status(existing, ec))) {
-        existing = existing.parent_path();
-    }
+    auto present = [&](const fs::path& p) { return fs::exists(fs::symlink_status(p, ec)); };
     fs::path real;
-    if (cached(existing)) {
-        real = cache->at(existing);
-    } else {
-        real = fs::canonical(existing, ec);
-        if (ec) {
-            const std::string why =
-                ec == std::errc::too_many_symbolic_link_levels ? "a symlink loop" : ec.message();
-            return make_error("sandbox", "cannot resolve \"" + spec + "\": " + why);
+    for (int looks = 1;; ++looks) {
+        while (!existing.empty() && existing != existing.root_path() && !cached(existing) &&
+               !present(existing)) {
+            existing = existing.parent_path();
         }
+        if (cached(existing)) {
+            real = cache->at(existing);
+            break;
+        }
+        real = fs::canonical(existing, ec);
+        if (!ec) break;
+        // Gone since it was seen (another sandbox's placeholder, removed as its call ended):
+        // look again, from there up. A dangling symlink fails the same way every time and
+        // stays an error.
+        if (ec == std::errc::no_such_file_or_directory && looks < 8) continue;
+        const std::string why =
+            ec == std::errc::too_many_symbolic_link_levels ? "a symlink loop" : ec.message();
+        return make_error("sandbox", "cannot resolve \"" + spec + "\": " + why);
     }
     ResolvedPath out;
     const fs::path rest = raw.lexically_relative(existing);

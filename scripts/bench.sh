@@ -407,13 +407,14 @@ hook_true="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- /bin/true"
 hook_version="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") --version"
 for ((r = 1; r <= ROUNDS; r++)); do
     # --prepare runs before every timed run, untimed (with -N, without a shell unless it names
-    # one): a new session, or the session as it was after its earlier calls.
+    # one): a new session, or the session as it was after its earlier calls (synced: a copy
+    # still dirty in the page cache would make the hook's own fdatasync write all of it).
     hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-first-$r.json" \
         --prepare "rm -rf $(q "$HWS/.airlock/runs")" \
         -n "hook, first call of a session" "$hook_cmd" -n "fd_exec /bin/true <event" "$hook_true" \
         -n "airlock --version <event" "$hook_version" >/dev/null
     hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-later-$r.json" \
-        --prepare "sh -c $(q "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs")")" \
+        --prepare "sh -c $(q "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs") && sync")" \
         -n "hook, after $HOOK_EARLIER calls in the session" "$hook_cmd" >/dev/null
 done
 jq -s '[.[].results[]] | group_by(.command) | map({name: .[0].command, times: (map(.times) | add | map(. * 1000))})' \

@@ -3,11 +3,14 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "sandbox/floor.hpp"
+#include "sandbox/paths.hpp"
 
 using namespace airlock::sandbox;
 namespace fs = std::filesystem;
@@ -58,11 +61,11 @@ TEST_CASE("--unprotect names must be floor entries, and .airlock is never liftab
 
 TEST_CASE("plan_floor covers each root and nested projects within the scan depth") {
     Tree t;
-    t.dir("a/.git/hooks");          // depth 1: a nested repository
-    t.dir("x/y/.vscode");           // depth 2
-    t.dir("p/q/r/s/.git");          // depth 4: beyond the scan
-    t.dir("node_modules/m/.git");   // not scanned
-    t.dir("src/lib");               // no marker: not a project
+    t.dir("a/.git/hooks");         // depth 1: a nested repository
+    t.dir("x/y/.vscode");          // depth 2
+    t.dir("p/q/r/s/.git");         // depth 4: beyond the scan
+    t.dir("node_modules/m/.git");  // not scanned
+    t.dir("src/lib");              // no marker: not a project
     const Floor floor = plan_floor({t.path}, {".envrc"});
     CHECK(floor.scan_complete);
     CHECK(has(floor.roots, t.path));
@@ -72,7 +75,7 @@ TEST_CASE("plan_floor covers each root and nested projects within the scan depth
     CHECK_FALSE(has(floor.roots, t.path / "node_modules/m"));
     CHECK_FALSE(has(floor.roots, t.path / "src/lib"));
     CHECK(has(floor.paths, t.path / "a/.git/hooks"));
-    CHECK(has(floor.paths, t.path / "x/y/.bashrc"));  // missing entries are covered too
+    CHECK(has(floor.paths, t.path / "x/y/.bashrc"));   // missing entries are covered too
     CHECK_FALSE(has(floor.paths, t.path / ".envrc"));  // lifted
     CHECK(to_json(floor)["lifted"] == nlohmann::json::array({".envrc"}));
 }
@@ -85,4 +88,42 @@ TEST_CASE("plan_floor stops at its budget and says so") {
     CHECK_FALSE(floor.scan_complete);
     CHECK(to_json(floor)["scan"]["complete"] == false);
     CHECK(has(floor.paths, t.path / ".git/hooks"));  // the root itself is always covered
+}
+
+TEST_CASE(
+    "resolve_profile_path: a protected path that comes and goes meanwhile is present or missing, "
+    "never an error") {
+    // Concurrent calls share a workspace: another sandbox's placeholder appears and is removed
+    // while this call resolves its protected paths.
+    Tree t;
+    const fs::path flickering = t.path / ".agents";
+    std::atomic<bool> stop{false};
+    std::thread other([&] {
+        while (!stop.load()) {
+            std::ofstream(flickering).put('\0');
+            ::unlink(flickering.c_str());
+        }
+    });
+    int present = 0, missing = 0, errors = 0;
+    std::string first_error;
+    for (int i = 0; i < 20000; ++i) {
+        auto r = resolve_profile_path(".agents", t.path, "", nullptr);
+        if (!r) {
+            if (errors++ == 0) first_error = r.error().describe();
+            continue;
+        }
+        if (r->exists && r->path == flickering) ++present;
+        if (!r->exists && r->first_missing && *r->first_missing == flickering) ++missing;
+    }
+    stop = true;
+    other.join();
+    INFO("first error: " << first_error);
+    CHECK(errors == 0);
+    CHECK(present + missing == 20000);
+
+    // Positive control: a dangling symlink there is still refused (it would steer a placeholder).
+    fs::create_symlink(t.path / "nowhere", flickering);
+    auto dangling = resolve_profile_path(".agents", t.path, "", nullptr);
+    REQUIRE_FALSE(dangling.ok());
+    CHECK(dangling.error().message.find("cannot resolve") != std::string::npos);
 }
