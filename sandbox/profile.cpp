@@ -267,12 +267,18 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         add_unique(p.writable, root->path);
     }
     const fs::path lock_dir = placeholder_lock_dir(request.workspace);
+    // Another sandbox's placeholder is blocked here too; so is one removed since it was seen
+    // (its call ended meanwhile): bound read-only, a path that is gone would fail bwrap.
+    auto placeholder_or_gone = [&](const fs::path& path) {
+        std::error_code ec;
+        return is_known_placeholder(lock_dir, path) || !fs::exists(fs::symlink_status(path, ec));
+    };
     // A protected path that exists is bound read-only; a missing one is blocked at its first
     // missing component, so that it cannot be created.
     auto protect = [&](const ResolvedPath& r) {
         if (r.exists) {
             if (!inside_any(r.path, p.writable)) return;  // read-only already
-            if (is_known_placeholder(lock_dir, r.path))
+            if (placeholder_or_gone(r.path))
                 add_unique(p.blocked, r.path);
             else
                 add_unique(p.read_only, r.path);
@@ -288,7 +294,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
             !resolved.count(holder) && !fs::is_directory(holder, ec)) {
             // `.git` is a file: another sandbox's placeholder (blocked here too), or a
             // worktree's or submodule's pointer, kept read-only so it cannot be replaced.
-            add_unique(is_known_placeholder(lock_dir, holder) ? p.blocked : p.read_only, holder);
+            add_unique(placeholder_or_gone(holder) ? p.blocked : p.read_only, holder);
             return;
         }
         add_unique(p.blocked, missing);
