@@ -4,6 +4,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -67,8 +70,19 @@ class SigpipeBlocked {
 
 // Only async-signal-safe calls between fork and exec: airlock may be multi-threaded.
 [[noreturn]] void exec_child(const char* program, int stdin_fd, int stdout_fd, int error_fd,
-                             int max_fd) {
+                             int max_fd, pid_t parent) {
     ::setpgid(0, 0);
+#ifdef __linux__
+    // Dies with airlock: nobody would read its answer. If airlock died before this, the signal
+    // was never sent: the child has a new parent by now, and stops here.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != parent) {
+        const int err = errno != 0 ? errno : ESRCH;
+        (void)!::write(error_fd, &err, sizeof err);
+        ::_exit(127);
+    }
+#else
+    (void)parent;
+#endif
     if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(stdout_fd, STDOUT_FILENO) < 0) {
         const int err = errno;
         (void)!::write(error_fd, &err, sizeof err);
@@ -156,11 +170,12 @@ Result<ChildRun> run_child(const std::string& program, const std::string& input,
         max_fd = static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, 1 << 20));
 
     SigpipeBlocked sigpipe_blocked;
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) return sys_error(kStage, "cannot start approval program " + program, "fork");
     if (pid == 0) {
-        exec_child(program.c_str(), (*in)[0].get(), (*out)[1].get(), (*exec_error)[1].get(),
-                   max_fd);
+        exec_child(program.c_str(), (*in)[0].get(), (*out)[1].get(), (*exec_error)[1].get(), max_fd,
+                   parent);
     }
     ChildGuard child(pid);
     (*in)[0].reset();

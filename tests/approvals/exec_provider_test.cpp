@@ -1,9 +1,15 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,6 +17,7 @@
 
 #include "approvals/approvals.hpp"
 #include "approvals/exec_provider.hpp"
+#include "platform/unique_fd.hpp"
 #include "test_support.hpp"
 
 using namespace airlock;
@@ -195,4 +202,42 @@ TEST_CASE("exec provider: the program inherits no descriptor besides stdin, stdo
     CHECK_FALSE(fds.contains(std::to_string(leaked)));
     for (const auto& fd : fds)
         CHECK_MESSAGE(std::stoi(fd) <= 3, "inherited fd " << fd);
+}
+
+TEST_CASE("exec provider: the program dies with the process that asked (no orphaned prompt)") {
+    TempDir dir;
+    const auto fifo = dir.path() / "pid";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Says its pid (the writer blocks until the test reads), then waits for an answer nobody
+    // will read: long past the test.
+    const std::string program =
+        dir.script("asks.sh", "echo $$ >'" + fifo.string() + "'\nexec sleep 600");
+    // The asking process, as airlock would be: it is killed while the program runs.
+    const pid_t asker = ::fork();
+    REQUIRE(asker >= 0);
+    if (asker == 0) {
+        auto provider = make_exec_provider(program, 600s);
+        if (!provider.ok()) ::_exit(2);
+        (*provider)->ask(request_for(shell_call({"rm", "-rf", "build"})));
+        ::_exit(0);
+    }
+    std::string pid_text;
+    {
+        std::ifstream in(fifo);  // blocks until the program has started and written
+        in >> pid_text;
+    }
+    REQUIRE_FALSE(pid_text.empty());
+    const pid_t program_pid = static_cast<pid_t>(std::stol(pid_text));
+    UniqueFd program_fd(static_cast<int>(::syscall(SYS_pidfd_open, program_pid, 0)));
+    REQUIRE(program_fd.valid());
+    pollfd alive{program_fd.get(), POLLIN, 0};
+    CHECK(::poll(&alive, 1, 0) == 0);  // positive control: it runs while the asker lives
+
+    REQUIRE(::kill(asker, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(asker, &status, 0) == asker);
+    pollfd gone{program_fd.get(), POLLIN, 0};
+    const int ended = ::poll(&gone, 1, 20000);  // a failure bound: without the fix, 600 s
+    if (ended != 1) ::kill(program_pid, SIGKILL);
+    CHECK(ended == 1);
 }
