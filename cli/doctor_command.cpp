@@ -10,6 +10,7 @@
 #include "sandbox/cgroup.hpp"
 #include "sandbox/idmap.hpp"
 #include "sandbox/landlock.hpp"
+#include "sandbox/netns.hpp"
 #include "sandbox/profile.hpp"
 #include "sandbox/seatbelt.hpp"
 #include "sandbox/seccomp_filter.hpp"
@@ -131,19 +132,24 @@ Check check_seccomp() {
 // Which ways of confining the network to airlock's proxy (a policy's "network": {...}) work.
 Check check_proxy_under_bwrap(const Check& bwrap) {
     Check c{"network proxy under bwrap", false, {}, {}};
-    const auto bridge = sandbox::find_netbridge();
     if (!bwrap.ok) {
         c.detail = "bwrap does not work here";
         c.fix = "see the bwrap check above";
-    } else if (!bridge) {
-        c.detail =
-            "airlock-netbridge is not installed next to airlock (nor in ../libexec/airlock/)";
-        c.fix = "install airlock completely (airlock-netbridge comes with it)";
-    } else {
-        c.ok = true;
-        c.detail = "the command has an empty network namespace; " + bridge->string() +
-                   " carries its connections to the proxy";
+        return c;
     }
+    // What a call with a network allow list does first: its own network namespace, loopback
+    // up, the proxy's socket listening in it.
+    auto netns = sandbox::make_loopback_netns(0);
+    if (!netns) {
+        c.detail = netns.error().describe();
+        c.fix = ::geteuid() == 0 ? "allow network namespaces on this host"
+                                 : "allow unprivileged user and network namespaces on this host";
+        return c;
+    }
+    c.ok = true;
+    c.detail =
+        "the command gets a network namespace of its own with only loopback, where the proxy "
+        "listens";
     return c;
 }
 

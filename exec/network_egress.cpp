@@ -198,14 +198,9 @@ void SessionEgress::add_call(const ToolCall& call) {
     calls_[call.call_id];
 }
 
-Result<UniqueFd> SessionEgress::open_call(const ToolCall& call) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return sys_error("sandbox", "cannot create the network proxy's channel", "socketpair");
-    UniqueFd ours(pair[0]), theirs(pair[1]);
+void SessionEgress::serve_call(const ToolCall& call, UniqueFd listening) {
     add_call(call);
-    proxy_->serve_from(std::move(ours), call.call_id);
-    return theirs;
+    proxy_->serve(std::move(listening), call.call_id);
 }
 
 Result<std::uint16_t> SessionEgress::open_call_on_loopback(const ToolCall& call) {

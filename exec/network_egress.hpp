@@ -84,13 +84,13 @@ class SessionEgress {
 
     static Result<std::unique_ptr<SessionEgress>> start(const policy::NetworkPolicy& policy,
                                                         NetworkAsker asker);
-    // A channel for one call's command (the child's end): the listening socket it sends back is
-    // served as this call's origin.
-    Result<UniqueFd> open_call(const ToolCall& call);
-    // The same for the seccomp adapter, which has no namespace to bridge into: the call is
-    // served on an ephemeral port of the host's 127.0.0.1, returned (Landlock lets the command
-    // connect to that port only; other local processes can reach it too, and get the same
-    // allow list: docs/SANDBOX.md).
+    // Serves one call's listening socket (made in the call's own network namespace:
+    // sandbox/netns.hpp) as that call's origin.
+    void serve_call(const ToolCall& call, UniqueFd listening);
+    // The same for the seccomp adapter, which has no namespace of its own: the call is served
+    // on an ephemeral port of the host's 127.0.0.1, returned (Landlock lets the command connect
+    // to that port only; other local processes can reach it too, and get the same allow list:
+    // docs/SANDBOX.md).
     Result<std::uint16_t> open_call_on_loopback(const ToolCall& call);
     // Closes the call's listening socket and connections, and returns what they recorded.
     CallNetwork end_call(const std::string& call_id);

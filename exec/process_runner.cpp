@@ -32,6 +32,7 @@ struct ChildFailure {
 enum Step : int {
     kCgroup = 1,
     kSetsid,
+    kSetns,
     kSignals,
     kStdin,
     kDup2,
@@ -48,6 +49,8 @@ const char* step_call(int step) {
     switch (step) {
         case kSetsid:
             return "setsid";
+        case kSetns:
+            return "setns";
         case kSignals:
             return "sigaction";
         case kStdin:
@@ -108,6 +111,12 @@ pid_t current_parent(bool own_pid_namespace) {
     if (spec.cgroup_procs_fd >= 0 && ::write(spec.cgroup_procs_fd, "0", 1) != 1)
         child_fail(error_fd, kCgroup);
     if (::setsid() < 0) child_fail(error_fd, kSetsid);
+    // Before the descriptors are moved (their numbers change) and before a change of user (it
+    // needs CAP_SYS_ADMIN over the namespaces).
+    if (spec.join_userns_fd >= 0 && ::setns(spec.join_userns_fd, CLONE_NEWUSER) != 0)
+        child_fail(error_fd, kSetns);
+    if (spec.join_netns_fd >= 0 && ::setns(spec.join_netns_fd, CLONE_NEWNET) != 0)
+        child_fail(error_fd, kSetns);
 
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;

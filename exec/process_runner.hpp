@@ -36,6 +36,10 @@ struct ProcessSpec {
     // or dies with airlock, the kernel kills every process inside, whatever they did to escape
     // their parent. Its PID as the child itself sees it is then 1.
     bool own_pid_namespace = false;
+    // The child joins these namespaces (setns) before anything but its cgroup and session: a
+    // user namespace (when >= 0), then a network namespace (sandbox/netns.hpp).
+    int join_userns_fd = -1;
+    int join_netns_fd = -1;
     PreExecHook pre_exec = nullptr;
     const void* pre_exec_context = nullptr;
     // Called in the parent once the child has exec'd, before anything is waited for: the place

@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "sandbox/bwrap.hpp"
+#include "sandbox/netns.hpp"
 #include "sandbox/seatbelt.hpp"
 
 namespace airlock::exec {
@@ -83,8 +84,16 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             for (const auto& fd : launch->data_fds_)
                 spec.pass_fds.push_back(fd.get());
             if (profile.network_proxy) {
-                launch->netbridge_ = true;
-                spec.pass_fds.push_back(request.proxy_channel);
+                // bwrap starts inside the call's own network namespace; its listening socket
+                // is the proxy's (take_proxy_listener).
+                auto netns =
+                    sandbox::make_loopback_netns(static_cast<std::uint16_t>(profile.proxy_port));
+                if (!netns) return netns.error();
+                launch->proxy_listener_ = std::move(netns->listener);
+                launch->netns_user_ = std::move(netns->user);
+                launch->netns_net_ = std::move(netns->net);
+                spec.join_userns_fd = launch->netns_user_.valid() ? launch->netns_user_.get() : -1;
+                spec.join_netns_fd = launch->netns_net_.get();
             }
             auto gate = make_hold_gate();
             if (!gate) return gate.error();
@@ -200,15 +209,6 @@ Result<Launch::Outcome> Launch::run(const RunLimits& limits,
         outcome.kind = Outcome::Kind::sandbox_failed;
         outcome.message =
             "bwrap could not set up the sandbox: " + (why.empty() ? "no reason given" : why);
-    } else if (netbridge_ && (out.exit_code == 126 || out.exit_code == 127) &&
-               out.stderr_bytes.rfind("airlock-netbridge: ", 0) == 0) {
-        // The helper failed before the command: it could not listen for the proxy (126), or
-        // the program was not there (127).
-        outcome.kind =
-            out.exit_code == 127 ? Outcome::Kind::not_found : Outcome::Kind::sandbox_failed;
-        outcome.message = out.exit_code == 127
-                              ? out.stderr_bytes
-                              : "the network proxy could not be set up: " + out.stderr_bytes;
     } else if (out.exit_code == 1 && out.stderr_bytes.rfind("bwrap: execvp ", 0) == 0) {
         // The program vanished between lookup and exec (or is hidden inside the sandbox).
         outcome.kind = Outcome::Kind::not_found;

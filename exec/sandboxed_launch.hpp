@@ -29,7 +29,6 @@ struct LaunchRequest {
     std::uint64_t memory_bytes = 0;
     std::uint64_t max_processes = 0;        // RLIMIT_NPROC; 0 = none
     sandbox::CgroupLeaf* cgroup = nullptr;  // joined first; emptied when the command ends
-    int proxy_channel = -1;  // network_proxy: the child's end of the proxy's channel (not owned)
 };
 
 // A launch ready to run. Owns the descriptors and data the child inherits or reads.
@@ -44,6 +43,9 @@ class Launch {
     UniqueFd take_connect_channel() {
         return seccomp_ ? std::move(seccomp_->listener_receive) : UniqueFd();
     }
+    // bwrap with the proxy: the listening socket in the call's network namespace, for the
+    // proxy to serve; invalid otherwise.
+    UniqueFd take_proxy_listener() { return std::move(proxy_listener_); }
 
     struct Outcome {
         enum class Kind {
@@ -69,8 +71,9 @@ class Launch {
     bool bwrap_ = false;
     bool seatbelt_ = false;
     bool own_pid_namespace_ = false;
-    bool netbridge_ = false;  // airlock-netbridge runs first (network_proxy)
     UniqueFd status_read_, status_write_, seccomp_fd_;
+    UniqueFd netns_user_, netns_net_;  // network_proxy: what bwrap's launcher joins
+    UniqueFd proxy_listener_;
     std::optional<HoldGate> hold_;               // bwrap --block-fd: the command waits for a byte
     const sandbox::Profile* profile_ = nullptr;  // bwrap: its seccomp filter is written in run
     std::string filter_error_;

@@ -146,9 +146,10 @@ class Session {
     Stop show_plan(Call& c);
     Stop write_file(Call& c);
     Stop read_file(Call& c);
-    Result<std::unique_ptr<Launch>> prepare_launch(Call& c, int proxy_channel = -1);
-    // The session's egress proxy, started by the first call that needs it; the call's channel.
-    Result<UniqueFd> open_egress(Call& c);
+    Result<std::unique_ptr<Launch>> prepare_launch(Call& c);
+    // The session's egress proxy, started by the first call that needs it; under seccomp, the
+    // call's port on the host's loopback.
+    Result<void> open_egress(Call& c);
     void record_network(Call& c, const CallNetwork& network);
     // "unknown": "ask" for one destination of a running call (on an asker's own thread).
     netproxy::Answer ask_network(const ToolCall& call,

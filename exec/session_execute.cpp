@@ -27,14 +27,12 @@ Session::Stop Session::execute(Call& c) {
         case Tool::shell_exec:
             break;
     }
-    // A network allow list: the session's proxy serves this call on its own channel (or, under
-    // seccomp, its own loopback port) for as long as the command runs; when it ends, so do its
-    // connections.
-    UniqueFd channel;
+    // A network allow list: the session's proxy serves this call on a socket in the call's own
+    // network namespace (or, under seccomp, its own loopback port) for as long as the command
+    // runs; when it ends, so do its connections.
     if (c.profile->network_proxy) {
-        auto opened = open_egress(c);
-        if (!opened) return sandbox_denied(c, opened.error().describe());
-        channel = std::move(opened).value();
+        if (auto opened = open_egress(c); !opened)
+            return sandbox_denied(c, opened.error().describe());
     }
     struct CallChannel {
         SessionEgress* egress;
@@ -43,8 +41,10 @@ Session::Stop Session::execute(Call& c) {
             if (egress) egress->end_call(call_id);
         }
     } served{c.profile->network_proxy ? egress_.get() : nullptr, c.call.call_id};
-    auto launch = prepare_launch(c, channel.valid() ? channel.get() : -1);
+    auto launch = prepare_launch(c);
     if (!launch) return sandbox_denied(c, launch.error().describe());
+    if (UniqueFd listening = (*launch)->take_proxy_listener(); served.egress && listening.valid())
+        served.egress->serve_call(c.call, std::move(listening));
     // Under seccomp, airlock answers the command's connect(2) calls: the proxy's address only.
     std::unique_ptr<ConnectSupervisor> connects;
     if (UniqueFd notify = (*launch)->take_connect_channel(); served.egress && notify.valid()) {
@@ -132,7 +132,7 @@ Session::Stop Session::read_file(Call& c) {
     return std::nullopt;
 }
 
-Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c, int proxy_channel) {
+Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c) {
     const policy::Limits& limits = policy_->limits();
     LaunchRequest request;
     request.profile = &*c.profile;
@@ -141,11 +141,10 @@ Result<std::unique_ptr<Launch>> Session::prepare_launch(Call& c, int proxy_chann
     request.memory_bytes = limits.memory_bytes;
     if (c.nproc_rlimit) request.max_processes = static_cast<std::uint64_t>(limits.max_processes);
     if (c.cgroup) request.cgroup = &*c.cgroup;
-    request.proxy_channel = proxy_channel;
     return Launch::prepare(request);
 }
 
-Result<UniqueFd> Session::open_egress(Call& c) {
+Result<void> Session::open_egress(Call& c) {
     std::lock_guard lock(egress_mutex_);
     if (!egress_) {
         auto started = SessionEgress::start(
@@ -161,14 +160,15 @@ Result<UniqueFd> Session::open_egress(Call& c) {
                {{"max_connections", netproxy::ProxyOptions{}.max_connections},
                 {"records_per_call", SessionEgress::kMaxRecordsPerCall}});
     }
-    if (c.profile->adapter != sandbox::Adapter::seccomp) return egress_->open_call(c.call);
-    // Under seccomp there is no namespace to bridge into: the proxy listens on the host's
+    // With bwrap, the call's socket comes with its launch (sandbox/netns.hpp).
+    if (c.profile->adapter != sandbox::Adapter::seccomp) return {};
+    // Under seccomp there is no namespace of the call's own: the proxy listens on the host's
     // loopback, and Landlock lets the command connect to that port only.
     auto port = egress_->open_call_on_loopback(c.call);
     if (!port) return port.error();
     sandbox::set_proxy_port(*c.profile, *port);
     c.result.sandbox["effective"]["proxy"] = sandbox::proxy_json(*c.profile);
-    return UniqueFd();
+    return {};
 }
 
 // Every connection through the proxy is a record; the refused ones are also in the result, so

@@ -22,7 +22,6 @@
 
 #include "netproxy/parse.hpp"
 #include "netproxy/tunnel_arena.hpp"
-#include "platform/fd_passing.hpp"
 
 namespace airlock::netproxy {
 
@@ -112,7 +111,6 @@ struct Poster {
 // What the proxy serves for one origin, and who waits for it to close.
 struct OriginState {
     std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
-    std::vector<std::shared_ptr<asio::posix::stream_descriptor>> channels;
     std::size_t connections = 0;
     bool closed = false;
     std::vector<std::shared_ptr<std::promise<void>>> waiters;  // close_origin callers
@@ -784,10 +782,7 @@ struct Proxy::Impl {
         error_code ec;
         for (auto& a : o.acceptors)
             a->close(ec);
-        for (auto& d : o.channels)
-            d->close(ec);
         o.acceptors.clear();
-        o.channels.clear();
         // Closing ends each connection's coroutine, which records it and counts it out.
         std::vector<std::shared_ptr<Conn>> open(conns.begin(), conns.end());
         for (auto& c : open)
@@ -835,23 +830,6 @@ void Proxy::serve(UniqueFd listening, std::string origin) {
     });
 }
 
-void Proxy::serve_from(UniqueFd channel, std::string origin) {
-    auto fd = std::make_shared<UniqueFd>(std::move(channel));
-    asio::post(impl_->io, [impl = impl_.get(), fd, origin = std::move(origin)] {
-        OriginState& o = impl->origins[origin];
-        if (o.closed || impl->stopping) return;
-        auto d = std::make_shared<asio::posix::stream_descriptor>(impl->io, fd->release());
-        o.channels.push_back(d);
-        d->async_wait(asio::posix::stream_descriptor::wait_read, [impl, d, origin](error_code ec) {
-            if (ec) return;
-            const int got = receive_fd(d->native_handle());
-            error_code ignored;
-            d->close(ignored);
-            if (got >= 0) impl->serve_on_thread(UniqueFd(got), origin);
-        });
-    });
-}
-
 void Proxy::close_origin(const std::string& origin) {
     if (!impl_ || !impl_->thread.joinable()) return;
     auto done = std::make_shared<std::promise<void>>();
@@ -871,8 +849,6 @@ void Proxy::stop() {
         for (auto& [name, o] : impl->origins) {
             for (auto& a : o.acceptors)
                 a->close(ec);
-            for (auto& d : o.channels)
-                d->close(ec);
         }
         // Closing ends each connection's coroutine, which records it.
         std::vector<std::shared_ptr<Conn>> open(impl->conns.begin(), impl->conns.end());

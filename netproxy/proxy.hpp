@@ -90,10 +90,7 @@ class Proxy {
     // namespace). `origin` names it: its connections' destinations and records carry it, and
     // close_origin ends them all. Several origins share the proxy's one thread.
     void serve(UniqueFd listening, std::string origin = {});
-    // Waits, without blocking, for a listening socket sent over `channel` (SCM_RIGHTS), then
-    // serves it. The channel closing first is not an error: nothing is served.
-    void serve_from(UniqueFd channel, std::string origin = {});
-    // Stops serving `origin`: its listening socket and channel are closed, and so is every one
+    // Stops serving `origin`: its listening socket is closed, and so is every one
     // of its connections (including those waiting for an answer). Returns once each of them has
     // been recorded. Not to be called from the proxy's own thread (a Decider or a Recorder).
     void close_origin(const std::string& origin);

@@ -1,7 +1,6 @@
-// One descriptor over a unix socket (SCM_RIGHTS): the network bridge inside the sandbox sends
-// its listening socket to the proxy, and a seccomp child sends its notification listener to
-// airlock. Plain libc and async-signal-safe, so that a child between fork and exec and the
-// bridge (linked without airlock's libraries) can use it.
+// One descriptor over a unix socket (SCM_RIGHTS): a seccomp child sends its notification
+// listener to airlock. Plain libc and async-signal-safe, so that a child between fork and exec
+// can use it.
 #pragma once
 
 namespace airlock {

@@ -15,6 +15,9 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
     if (profile.new_session) argv.push_back("--new-session");
     if (profile.die_with_parent) argv.push_back("--die-with-parent");
     for (const auto& ns : profile.namespaces) {
+        // With the proxy, bwrap starts inside the network namespace airlock made for the call
+        // (sandbox/netns.hpp): unsharing again would leave the proxy's socket behind.
+        if (ns == "net" && profile.network_proxy) continue;
         // cgroup namespaces are missing on some kernels; bwrap's -try form keeps going there.
         argv.push_back(ns == "cgroup" ? "--unshare-cgroup-try" : "--unshare-" + ns);
     }
@@ -48,13 +51,6 @@ std::vector<std::string> bwrap_argv(const Profile& profile, const std::vector<st
         argv.push_back(std::to_string(fds.block_fd));
     }
     argv.push_back("--");
-    if (profile.network_proxy) {
-        // The helper listens on the sandbox's loopback for the proxy, then execs the command.
-        argv.push_back(profile.netbridge.string());
-        argv.push_back(std::to_string(fds.proxy_channel_fd));
-        argv.push_back(std::to_string(profile.proxy_port));
-        argv.push_back("--");
-    }
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }
@@ -90,7 +86,6 @@ BwrapFds bwrap_child_fds(const Profile& profile) {
     int next = 5;
     for (const auto& m : profile.mounts)
         if (m.op == "ro-bind-data") fds.data_fds.push_back(next++);
-    if (profile.network_proxy) fds.proxy_channel_fd = next++;
     fds.block_fd = next;
     return fds;
 }

@@ -17,16 +17,14 @@ struct BwrapFds {
     int seccomp_fd = -1;
     // The profile's ro-bind-data mounts read their content from these, in order.
     std::vector<int> data_fds;
-    // network_proxy: the descriptor airlock-netbridge sends its listening socket over.
-    int proxy_channel_fd = -1;
     // --block-fd: bwrap sets the sandbox up, then waits for a byte here before it installs the
     // seccomp filter and execs the command (airlock writes it once the WAL is on disk).
     int block_fd = -1;
 };
 
 // The descriptor numbers bwrap gets for `profile`, the one layout a launch passes and a dry run
-// shows: 3 its status, 4 the seccomp filter, then one per ro-bind-data mount in order, then
-// (network_proxy) the proxy's channel, then the descriptor that holds the command back.
+// shows: 3 its status, 4 the seccomp filter, then one per ro-bind-data mount in order, then the
+// descriptor that holds the command back.
 BwrapFds bwrap_child_fds(const Profile& profile);
 
 // The content of the profile's ro-bind-data mounts (passwd, group), each in a memfd for bwrap.

@@ -43,18 +43,6 @@ std::optional<fs::path> find_bwrap() {
     return std::nullopt;
 }
 
-std::optional<fs::path> find_netbridge() {
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) return std::nullopt;
-    for (const fs::path& candidate :
-         {self.parent_path() / "airlock-netbridge",
-          self.parent_path().parent_path() / "libexec" / "airlock" / "airlock-netbridge"}) {
-        if (::access(candidate.c_str(), X_OK) == 0) return candidate.lexically_normal();
-    }
-    return std::nullopt;
-}
-
 std::optional<std::string> bwrap_unavailable_reason() {
     if (!find_bwrap()) return "bubblewrap is not installed (fix: apt-get install bubblewrap)";
     // As root too: the sandbox then runs as an unprivileged user (sandbox/host_identity.hpp),
@@ -217,7 +205,9 @@ nlohmann::json proxy_json(const Profile& p) {
     nlohmann::json j = {{"host", "127.0.0.1"},
                         {"port", p.proxy_port > 0 ? nlohmann::json(p.proxy_port) : nullptr}};
     if (p.adapter != Adapter::seccomp) {
+        // Made by airlock before bwrap starts, bwrap started inside it (sandbox/netns.hpp).
         j["namespace"] = "sandbox";
+        j["namespace_made_by"] = "airlock: loopback only, the proxy listening on it";
         return j;
     }
     j["namespace"] = "host";
@@ -436,15 +426,7 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
     if (!request.network) p.namespaces.push_back("net");
     // The proxy is reached on a loopback port of the sandbox's own namespace.
     p.local_sockets = !request.network && (request.local_sockets || p.network_proxy);
-    if (p.network_proxy) {
-        auto bridge = find_netbridge();
-        if (!bridge)
-            return make_error("sandbox",
-                              "airlock-netbridge is not installed next to airlock (nor in "
-                              "../libexec/airlock/): the network proxy cannot be reached");
-        p.netbridge = *bridge;
-        set_proxy_port(p, kProxyPort);
-    }
+    if (p.network_proxy) set_proxy_port(p, kProxyPort);
     p.local_unix_sockets = p.local_sockets && request.local_unix_sockets;
     std::vector<std::pair<fs::path, fs::path>> toolchains;
     if (!request.home_unavailable.empty()) {
@@ -552,7 +534,6 @@ Result<Profile> build_profile(const SandboxRequest& request, Adapter adapter) {
         return depth(a.dest) < depth(b.dest);
     });
     p.mounts.insert(p.mounts.end(), layered.begin(), layered.end());
-    if (p.network_proxy) p.mounts.push_back({"ro-bind", p.netbridge, p.netbridge});
     // Hidden directories become read-only last, once everything mounted inside them is there.
     for (const auto& h : hidden_dirs)
         p.mounts.push_back({"remount-ro", {}, h});

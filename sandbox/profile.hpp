@@ -31,8 +31,8 @@ struct SandboxRequest {
     std::string adapter = "auto";  // auto | bwrap | seccomp | seatbelt | none
     bool required = true;          // a restricted adapter is mandatory
     bool network = false;
-    // The network goes through airlock's proxy only (policy "network": {...}): bwrap keeps
-    // the empty network namespace and the command reaches the proxy on a loopback port there.
+    // The network goes through airlock's proxy only (policy "network": {...}): the command has
+    // an empty network namespace and reaches the proxy on a loopback port there.
     bool network_proxy = false;
     std::filesystem::path workspace;           // canonical, absolute
     std::filesystem::path cwd;                 // absolute, inside the workspace
@@ -75,11 +75,11 @@ struct Profile {
     Adapter adapter = Adapter::none;
     bool network = false;
     bool network_proxy = false;  // see SandboxRequest::network_proxy
-    // network_proxy: the helper that runs first inside the sandbox (bound read-only at its own
-    // path) and the loopback port it listens on there for the proxy. Under the seccomp adapter
-    // there is no helper: the proxy listens on an ephemeral port of the host's 127.0.0.1, 0 here
-    // until it does (set_proxy_port), and Landlock lets TCP connect to that port only.
-    std::filesystem::path netbridge;
+    // network_proxy: the loopback port the proxy listens on. Under bwrap, in the network
+    // namespace airlock makes for the call (sandbox/netns.hpp; "net" in `namespaces`, though
+    // bwrap is started inside it rather than asked to unshare it). Under the seccomp adapter on
+    // the host's 127.0.0.1: an ephemeral port, 0 here until the proxy listens (set_proxy_port),
+    // and Landlock lets TCP connect to that port only.
     int proxy_port = 0;
     std::filesystem::path workspace;
     std::filesystem::path cwd;
@@ -112,9 +112,6 @@ struct Profile {
 // Where the bwrap binary is: a fixed system path, never a PATH lookup (a writable PATH entry
 // must not be able to replace the sandbox).
 std::optional<std::filesystem::path> find_bwrap();
-
-// airlock-netbridge: next to the running airlock binary, or in ../libexec/airlock/.
-std::optional<std::filesystem::path> find_netbridge();
 
 // The loopback port inside the sandbox's network namespace where the proxy is reached.
 inline constexpr int kProxyPort = 3128;

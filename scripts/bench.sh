@@ -80,7 +80,7 @@ log "building (Release) in $BUILD_DIR"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-targets=(airlock airlock-netbridge seccomp_export fd_exec spawn_rate serve_load micro_bench proxy_bench)
+targets=(airlock seccomp_export fd_exec spawn_rate serve_load micro_bench proxy_bench)
 [[ -f "$ROOT/tests/load/CMakeLists.txt" ]] && targets+=(airlock-loadgen)
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
     die "build failed: cmake --build $BUILD_DIR --target ${targets[*]}"
@@ -171,8 +171,8 @@ add "raw bwrap, no seccomp" "$raw_bwrap_noseccomp"
 add "airlock exec, bwrap" "$(printf '%q' "$AIRLOCK") exec --workspace $(printf '%q' "$WS") --sandbox bwrap -- /bin/true"
 # What this round's features cost on that figure, each against "airlock exec, bwrap": the
 # protection floor (every entry that can be lifted, lifted), local sockets (off: no loopback in
-# the sandbox's namespace), and a network allow list (the proxy starts, airlock-netbridge runs
-# first). The sandbox's identity and home cannot be turned off; they are in every row.
+# the sandbox's namespace), and a network allow list (the proxy starts, and airlock makes the
+# sandbox's network namespace with the proxy's socket in it). The sandbox's identity and home cannot be turned off; they are in every row.
 floor_entries="$("$AIRLOCK" policy floor --json | jq -r '[.entries[].path | select(. != ".airlock")] | join(",")')"
 printf '{"version": 1, "sandbox": {"local_sockets": "off"}}\n' >"$SCRATCH/sockets-off.json"
 printf '{"version": 1, "sandbox": {"network": {"allow": ["example.org"]}}}\n' >"$SCRATCH/allow-list.json"

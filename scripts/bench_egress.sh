@@ -48,9 +48,9 @@ die() {
 for tool in curl openssl node jq; do command -v "$tool" >/dev/null || die "needs $tool"; done
 
 AIRLOCK="$BUILD_DIR/cli/airlock"
-if [[ ! -x "$AIRLOCK" || ! -x "$BUILD_DIR/cli/airlock-netbridge" || ! -x "$BUILD_DIR/tests/bench/proxy_bench" ]]; then
-    log "building airlock, airlock-netbridge and proxy_bench in $BUILD_DIR"
-    cmake --build "$BUILD_DIR" -j"$(nproc)" --target airlock airlock-netbridge proxy_bench >/dev/null ||
+if [[ ! -x "$AIRLOCK" || ! -x "$BUILD_DIR/tests/bench/proxy_bench" ]]; then
+    log "building airlock and proxy_bench in $BUILD_DIR"
+    cmake --build "$BUILD_DIR" -j"$(nproc)" --target airlock proxy_bench >/dev/null ||
         die "build failed"
 fi
 
@@ -225,7 +225,7 @@ ratio_pct="$(calc "${mibs[proxied]} * 100 / ${mibs[network_on]}" 0)"
 added_ms="$(calc "${ttfb[proxied]} - ${ttfb[network_on]}" 2)"
 echo "### Egress proxy: HTTPS through \`airlock exec\`"
 echo
-echo "curl against tests/bench/egress_server.mjs (Node, HTTPS on 127.0.0.1, a test CA), each figure curl's own (\`speed_download\`, \`time_starttransfer\`). \"Through the proxy\" runs curl inside \`airlock exec\` (bwrap) with a network policy allowing the server (\`hosts\` maps pkgs.test to 127.0.0.1): curl reaches it only through airlock-netbridge's socket and the proxy's CONNECT tunnel. \"Network on\" is the same curl in the same sandbox without the proxy: the comparison that isolates the proxy. Medians over interleaved rounds: $BIG_ROUNDS downloads of $((BIG >> 20)) MiB each, $SMALL_ROUNDS × $SMALL_PER_ROUND requests of a 1-byte answer (a new connection and TLS handshake each)."
+echo "curl against tests/bench/egress_server.mjs (Node, HTTPS on 127.0.0.1, a test CA), each figure curl's own (\`speed_download\`, \`time_starttransfer\`). \"Through the proxy\" runs curl inside \`airlock exec\` (bwrap) with a network policy allowing the server (\`hosts\` maps pkgs.test to 127.0.0.1): curl reaches it only through the proxy's CONNECT tunnel. \"Network on\" is the same curl in the same sandbox without the proxy: the comparison that isolates the proxy. Medians over interleaved rounds: $BIG_ROUNDS downloads of $((BIG >> 20)) MiB each, $SMALL_ROUNDS × $SMALL_PER_ROUND requests of a 1-byte answer (a new connection and TLS handshake each)."
 echo
 echo "| | $((BIG >> 20)) MiB download, MiB/s | % of network on | time to first byte, ms | added to network on, ms |"
 echo "|---|---:|---:|---:|---:|"

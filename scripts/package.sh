@@ -38,7 +38,7 @@ cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREF
     "-DCMAKE_CXX_FLAGS=$(buildflag CXXFLAGS) $(buildflag CPPFLAGS)" \
     "-DCMAKE_EXE_LINKER_FLAGS=$(buildflag LDFLAGS)" >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc 2>/dev/null || echo 2)" \
-    --target airlock airlock-netbridge airlock_bash_completion >/dev/null
+    --target airlock airlock_bash_completion >/dev/null
 
 version="$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$BUILD_DIR/CMakeCache.txt")"
 arch="$(dpkg --print-architecture)"
@@ -57,10 +57,7 @@ say "installing into a staging root"
 DESTDIR="$stage" cmake --install "$BUILD_DIR" --strip >/dev/null
 [[ -x "$stage/usr/bin/airlock" ]] || die "cmake --install did not install usr/bin/airlock"
 # As Debian strips: also the compiler's notes, which nothing reads at run time.
-bridge="$stage/usr/libexec/airlock/airlock-netbridge"  # the network proxy's in-sandbox helper
-[[ -x "$bridge" ]] || die "cmake --install did not install usr/libexec/airlock/airlock-netbridge"
-strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/usr/bin/airlock" \
-    "$bridge"
+strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/usr/bin/airlock"
 
 # Debian's documentation conventions: man pages and the changelog gzipped without a timestamp
 # (-n), the copyright file as is.
@@ -75,7 +72,7 @@ chmod 0644 "$doc/changelog.gz"
 # bubblewrap, which airlock runs. dpkg-shlibdeps wants a debian/control to read.
 printf 'Source: airlock\n\nPackage: airlock\nArchitecture: any\n' >"$work/debian/control"
 shlibs="$(cd "$work" && dpkg-shlibdeps -O -e"debian/airlock/usr/bin/airlock" \
-    -e"debian/airlock/usr/libexec/airlock/airlock-netbridge" 2>"$work/shlibdeps.log")" ||
+    2>"$work/shlibdeps.log")" ||
     { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
 depends="${shlibs#shlibs:Depends=}"
 [[ "$depends" != "$shlibs" && -n "$depends" ]] || die "dpkg-shlibdeps printed no Depends: '$shlibs'"

@@ -262,8 +262,12 @@ TEST_CASE(
     set_proxy_port(bwrap, kProxyPort);
     CHECK(env(bwrap, "HTTPS_PROXY") == "http://127.0.0.1:3128");
     CHECK(env(bwrap, "no_proxy") == "localhost,127.0.0.1,::1");
-    CHECK(proxy_json(bwrap) ==
-          nlohmann::json{{"host", "127.0.0.1"}, {"port", 3128}, {"namespace", "sandbox"}});
+    CHECK(
+        proxy_json(bwrap) ==
+        nlohmann::json{{"host", "127.0.0.1"},
+                       {"port", 3128},
+                       {"namespace", "sandbox"},
+                       {"namespace_made_by", "airlock: loopback only, the proxy listening on it"}});
 
     Profile seccomp;
     seccomp.adapter = Adapter::seccomp;
