@@ -52,6 +52,28 @@ std::string header_safe(std::string_view s) {
     return out.substr(0, 300);
 }
 
+// This machine's own addresses (a connection to one reaches the host's services).
+Result<std::vector<asio::ip::address>> machine_addresses() {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0)
+        return sys_error("network", "cannot list this machine's addresses", "getifaddrs");
+    std::vector<asio::ip::address> out;
+    for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            const auto* a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+            out.push_back(asio::ip::address_v4(ntohl(a->sin_addr.s_addr)));
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            const auto* a = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+            asio::ip::address_v6::bytes_type b;
+            std::memcpy(b.data(), a->sin6_addr.s6_addr, 16);
+            out.push_back(asio::ip::address_v6(b));
+        }
+    }
+    ::freeifaddrs(list);
+    return out;
+}
+
 // One client connection and, once connected, its upstream.
 struct Conn : std::enable_shared_from_this<Conn> {
     Conn(tcp::socket s, std::string from, TunnelArena* a)
@@ -194,7 +216,6 @@ struct Proxy::Impl {
     asio::io_context io{1};
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     std::thread thread;
-    std::vector<asio::ip::address> own_addresses;
     using ConnSet =
         std::set<std::shared_ptr<Conn>, std::less<>, TunnelAllocator<std::shared_ptr<Conn>>>;
     ConnSet conns{ConnSet::allocator_type(arena.get())};
@@ -270,12 +291,6 @@ struct Proxy::Impl {
         c.record_set = true;
     }
 
-    bool is_own(const asio::ip::address& a) const {
-        for (const auto& o : own_addresses)
-            if (o == a) return true;
-        return false;
-    }
-
     // The policy on the name, then on every address it resolves to; the addresses to connect
     // to, or empty with the refusal filled in (`unreachable` when the name does not resolve).
     awaitable<std::vector<asio::ip::address>> resolve_and_decide(const std::shared_ptr<Conn>& cp,
@@ -334,9 +349,18 @@ struct Proxy::Impl {
                 }
             }
         }
+        // The machine's addresses as they are now (an interface may have come up since the
+        // proxy started), listed only once a connection needs them.
+        const auto own = machine_addresses();
+        if (!own) {
+            c.record.rule = "addresses";
+            c.record.reason = own.error().describe();
+            co_return std::vector<asio::ip::address>{};
+        }
         // Every address must pass: one refused address refuses the name.
         for (const auto& a : addresses) {
-            const Destination destination{host, port, a.to_string(), is_own(a), ""};
+            const bool is_own = std::find(own->begin(), own->end(), a) != own->end();
+            const Destination destination{host, port, a.to_string(), is_own, ""};
             Answer ans = co_await decide(cp, destination);
             c.record.rule = ans.rule;
             if (!ans.allow) {
@@ -799,22 +823,6 @@ Result<std::unique_ptr<Proxy>> Proxy::start(ProxyOptions options, std::shared_pt
     impl->options = std::move(options);
     impl->decider = std::move(decider);
     impl->record = std::move(record);
-    ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) != 0)
-        return sys_error("network", "cannot list this machine's addresses", "getifaddrs");
-    for (ifaddrs* i = list; i; i = i->ifa_next) {
-        if (!i->ifa_addr) continue;
-        if (i->ifa_addr->sa_family == AF_INET) {
-            const auto* a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-            impl->own_addresses.push_back(asio::ip::address_v4(ntohl(a->sin_addr.s_addr)));
-        } else if (i->ifa_addr->sa_family == AF_INET6) {
-            const auto* a = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
-            asio::ip::address_v6::bytes_type b;
-            std::memcpy(b.data(), a->sin6_addr.s6_addr, 16);
-            impl->own_addresses.push_back(asio::ip::address_v6(b));
-        }
-    }
-    ::freeifaddrs(list);
     impl->poster->io = &impl->io;
     Impl* raw = impl.get();
     impl->thread = std::thread([raw] { raw->io.run(); });

@@ -2,12 +2,18 @@
 // through, what is refused, and what the target sees of a refused request (nothing).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstring>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -508,4 +514,81 @@ TEST_CASE("an open tunnel with no bytes either way is closed at its idle deadlin
     CHECK(r.bytes_up == 4);
     CHECK(r.duration_ms >= 300);
     CHECK(r.duration_ms < 5000);  // the idle deadline, not the longer one set before it
+}
+
+namespace {
+
+// Refuses everything; keeps, per address asked about, whether the proxy called it the
+// machine's own.
+struct OwnAddressDecider : Decider {
+    std::mutex m;
+    std::map<std::string, bool> own_by_address;
+    Answer decide(const Destination& d) override {
+        std::lock_guard<std::mutex> lock(m);
+        if (!d.address.empty()) own_by_address[d.address] = d.address_is_host_own;
+        return {false, "deny", "the test refuses all"};
+    }
+};
+
+// Asks the proxy on `port` for http://ADDRESS/ and waits for its refusal.
+void ask_for(std::uint16_t port, const std::string& address) {
+    UniqueFd c = connect_loopback(port);
+    send_all(c.get(), "GET http://" + address + ":9/ HTTP/1.1\r\n\r\n");
+    read_to_end(c.get());
+}
+
+}  // namespace
+
+TEST_CASE("the machine's own addresses are named as such when asked, also one added later") {
+    // In a network namespace of its own (a forked child), so that the address it adds is
+    // nobody else's: the proxy starts first, then 10.77.0.1 is put on lo, then it is asked.
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::unshare(CLONE_NEWNET) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) _exit(77);
+        auto decider = std::make_shared<OwnAddressDecider>();
+        auto p = Proxy::start({}, decider, [](const ConnectionRecord&) {});
+        if (!p) _exit(10);
+        const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ifreq up{};
+        std::strcpy(up.ifr_name, "lo");
+        up.ifr_flags = IFF_UP | IFF_LOOPBACK;
+        if (::ioctl(s, SIOCSIFFLAGS, &up) != 0) _exit(77);
+        std::uint16_t port = 0;
+        (*p)->serve(listen_loopback(port));
+        ask_for(port, "10.77.0.1");  // not yet on the machine
+        ifreq alias{};
+        std::strcpy(alias.ifr_name, "lo:1");
+        auto* sin = reinterpret_cast<sockaddr_in*>(&alias.ifr_addr);
+        sin->sin_family = AF_INET;
+        ::inet_pton(AF_INET, "10.77.0.1", &sin->sin_addr);
+        if (::ioctl(s, SIOCSIFADDR, &alias) != 0) _exit(77);
+        ::close(s);
+        ask_for(port, "127.0.0.1");
+        ask_for(port, "198.51.100.7");
+        std::map<std::string, bool> before;
+        {
+            std::lock_guard<std::mutex> lock(decider->m);
+            before = decider->own_by_address;
+            decider->own_by_address.clear();
+        }
+        ask_for(port, "10.77.0.1");  // now it is
+        std::lock_guard<std::mutex> lock(decider->m);
+        const auto& after = decider->own_by_address;
+        if (before.count("10.77.0.1") != 1 || before.at("10.77.0.1")) _exit(11);
+        if (before.count("127.0.0.1") != 1 || !before.at("127.0.0.1")) _exit(12);
+        if (before.count("198.51.100.7") != 1 || before.at("198.51.100.7")) _exit(13);
+        if (after.count("10.77.0.1") != 1 || !after.at("10.77.0.1")) _exit(14);
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        MESSAGE("not applicable here: no network namespace of its own, or no address on lo");
+        return;
+    }
+    // 11: 10.77.0.1 was own before it was added; 12: loopback not own; 13: a foreign address
+    // called own; 14: the address added after the start not seen as own.
+    CHECK(WEXITSTATUS(status) == 0);
 }
