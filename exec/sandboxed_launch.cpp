@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <future>
+#include <system_error>
 
 #include "sandbox/bwrap.hpp"
 #include "sandbox/netns.hpp"
@@ -45,6 +47,18 @@ void wait_for_sandbox_init(const std::string& bwrap_status) {
     }
 }
 
+// make_loopback_netns on a thread of its own. An early return meanwhile waits for it in the
+// future's destructor and closes what it made.
+Result<std::future<Result<sandbox::LoopbackNetns>>> netns_meanwhile(std::uint16_t port) {
+    try {
+        return std::async(std::launch::async, sandbox::make_loopback_netns, port);
+    } catch (const std::system_error& e) {
+        return make_error(
+            "sandbox",
+            std::string("cannot start a thread to make the network namespace: ") + e.what());
+    }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
@@ -63,6 +77,16 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
 
     switch (profile.adapter) {
         case sandbox::Adapter::bwrap: {
+            // bwrap starts inside the call's own network namespace, whose listening socket is
+            // the proxy's (take_proxy_listener). It is made on a thread of its own while this
+            // one prepares the rest (as root, the identity's namespace and mounts): both are
+            // kernel work of about a millisecond, and the machine has another core.
+            std::future<Result<sandbox::LoopbackNetns>> netns;
+            if (profile.network_proxy) {
+                auto started = netns_meanwhile(static_cast<std::uint16_t>(profile.proxy_port));
+                if (!started) return started.error();
+                netns = std::move(started).value();
+            }
             int fds[2];
             if (::pipe2(fds, O_CLOEXEC) != 0)
                 return sys_error("sandbox", "cannot create the bwrap status pipe", "pipe2");
@@ -83,18 +107,6 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
             spec.pass_fds = {launch->status_write_.get(), launch->seccomp_fd_.get()};
             for (const auto& fd : launch->data_fds_)
                 spec.pass_fds.push_back(fd.get());
-            if (profile.network_proxy) {
-                // bwrap starts inside the call's own network namespace; its listening socket
-                // is the proxy's (take_proxy_listener).
-                auto netns =
-                    sandbox::make_loopback_netns(static_cast<std::uint16_t>(profile.proxy_port));
-                if (!netns) return netns.error();
-                launch->proxy_listener_ = std::move(netns->listener);
-                launch->netns_user_ = std::move(netns->user);
-                launch->netns_net_ = std::move(netns->net);
-                spec.join_userns_fd = launch->netns_user_.valid() ? launch->netns_user_.get() : -1;
-                spec.join_netns_fd = launch->netns_net_.get();
-            }
             auto gate = make_hold_gate();
             if (!gate) return gate.error();
             launch->hold_ = std::move(gate).value();
@@ -117,6 +129,15 @@ Result<std::unique_ptr<Launch>> Launch::prepare(const LaunchRequest& request) {
                 }
                 spec.pre_exec = sandbox::apply_identity_launch;
                 spec.pre_exec_context = &*launch->identity_;
+            }
+            if (netns.valid()) {
+                auto made = netns.get();
+                if (!made) return made.error();
+                launch->proxy_listener_ = std::move(made->listener);
+                launch->netns_user_ = std::move(made->user);
+                launch->netns_net_ = std::move(made->net);
+                spec.join_userns_fd = launch->netns_user_.valid() ? launch->netns_user_.get() : -1;
+                spec.join_netns_fd = launch->netns_net_.get();
             }
             break;
         }
