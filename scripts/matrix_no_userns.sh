@@ -9,7 +9,9 @@
 # Simulated, not assumed: run by root, the script enters a child user namespace that maps uids
 # and gids 0-65535 to themselves, sets user.max_user_namespaces to 0 there (the limit is per user
 # namespace, so the host is untouched) and shows that unshare(CLONE_NEWUSER) now fails where it
-# worked a moment before. Then, as root of that namespace and as the unprivileged user
+# worked a moment before. Before that limit, with user.max_net_namespaces set to 0 instead, a
+# call with a network allow list under bwrap (as airlock-test) is refused, not run, and the same
+# call ran before that limit. Then, as root of that namespace and as the unprivileged user
 # airlock-test:
 #   - `airlock exec --dry-run --json` chooses seccomp by itself and says why
 #     (effective.adapter_choice), and `airlock doctor --json` agrees;
@@ -50,6 +52,53 @@ if [[ "${1:-}" == --inside ]]; then
         fi
     }
 
+    uid="$(id -u "$USER_NAME")"
+    gid="$(id -g "$USER_NAME")"
+    as_user() { setpriv --reuid "$uid" --regid "$gid" --init-groups -- "$@"; }
+
+    # First, a host where network namespaces cannot be made (user.max_net_namespaces = 0, user
+    # namespaces still allowed): a call with a network allow list under bwrap needs one of its
+    # own (sandbox/netns.hpp), so it is refused, never run with the host's network or without
+    # the proxy. The positive control runs the same call before the limit. As $USER_NAME only:
+    # root of this namespace is not root of the host, so airlock's root path (idmapped mounts)
+    # does not apply here.
+    netns_check() {  # netns_check control|refused
+        local ws="$SCRATCH/ws-netns"
+        mkdir -p "$ws" && chown "$uid:$gid" "$ws" && cd "$ws"
+        as_user "$PY" - "$AIRLOCK" "$1" <<'EOF'
+import json, os, subprocess, sys
+airlock, mode = sys.argv[1], sys.argv[2]
+with open("allow.json", "w") as f:
+    f.write('{"version": 1, "sandbox": {"network": {"allow": ["example.org"]}}}\n')
+out = subprocess.run([airlock, "exec", "--json", "--sandbox", "bwrap", "--policy", "allow.json",
+                      "--", "sh", "-c", "echo ran > net-ran"], capture_output=True, text=True)
+print(out.returncode, out.stdout, out.stderr)
+result = json.loads(out.stdout)
+if mode == "control":
+    assert out.returncode == 0, out.returncode
+    assert open("net-ran").read() == "ran\n"
+    os.remove("net-ran")
+else:
+    assert out.returncode == 126, out.returncode
+    assert result["status"] == "sandbox_denied", result
+    assert "network namespace" in result["message"], result
+    assert not os.path.exists("net-ran")
+    records = [json.loads(line) for line in open(result["wal"])]
+    denied = [r for r in records if r["type"] == "sandbox_denied"]
+    assert denied and "network namespace" in denied[0]["data"]["message"], records
+EOF
+        local rc=$?
+        cd "$SCRATCH"
+        return $rc
+    }
+    check "$USER_NAME: a network allow list runs while network namespaces can be made" \
+        netns_check control
+    net_limit="$(cat /proc/sys/user/max_net_namespaces)"
+    echo 0 >/proc/sys/user/max_net_namespaces
+    check "$USER_NAME: with no network namespace to be had, the call is refused, not run" \
+        netns_check refused
+    echo "$net_limit" >/proc/sys/user/max_net_namespaces
+
     # Positive control: here user namespaces still work...
     unshare --user true ||
         { say "FAIL user namespaces do not work in the namespace even before the limit"; exit 1; }
@@ -59,9 +108,6 @@ if [[ "${1:-}" == --inside ]]; then
         say "FAIL unshare --user still works with user.max_user_namespaces = 0"
         exit 1
     fi
-    uid="$(id -u "$USER_NAME")"
-    gid="$(id -g "$USER_NAME")"
-    as_user() { setpriv --reuid "$uid" --regid "$gid" --init-groups -- "$@"; }
     if as_user unshare --user true 2>/dev/null; then
         say "FAIL unshare --user still works for $USER_NAME"
         exit 1
