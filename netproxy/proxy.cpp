@@ -42,7 +42,7 @@ constexpr std::size_t kTrimAfterBurst = 32;
 // A tunnel's pipe once it carries bulk data (the default holds 64 KiB), and how many such
 // pipes the proxy holds at most: their pages count against the user's pipe-user-pages-soft
 // (64 MiB by default), past which every new pipe of that user, in any program, gets 8 KiB.
-constexpr std::size_t kBulkPipe = 1 << 20;
+constexpr std::size_t kBulkPipe = 256 * 1024;
 constexpr std::size_t kMaxBulkPipes = 8;
 
 std::string header_safe(std::string_view s) {
@@ -391,10 +391,14 @@ struct Proxy::Impl {
         co_return false;
     }
 
-    // Moves a connection's bytes once its head is done: socket to socket through one pipe per
-    // direction with splice(2), so that the bytes never enter this process's memory. It runs on
-    // callbacks, not coroutines: the set-up's coroutine frames are freed when it starts, and an
-    // open tunnel costs its Conn, two pipes (kernel memory) and two pending waits.
+    // Moves a connection's bytes once its head is done. Each way reads what has arrived into the
+    // proxy's one relay buffer and sends it on at once; what the destination does not take
+    // waits in the way's pipe (kernel memory) and goes first when it can write again. A copy
+    // through this process, not splice(2): the receiver pays for spliced pages (curl took
+    // 0.18 s of CPU per 100 MiB through them, 0.15 s through a copy), and on a busy machine
+    // the copy here costs the download less. It runs on callbacks, not coroutines: the
+    // set-up's coroutine frames are freed when it starts, and an open tunnel costs its Conn,
+    // two pipes and two pending waits.
     struct Relay : std::enable_shared_from_this<Relay> {
         struct Way {
             tcp::socket* from = nullptr;
@@ -412,56 +416,69 @@ struct Proxy::Impl {
         bool end_with_response = false;  // plain HTTP: the response's end ends the connection
         std::array<Way, 2> ways;         // 0: client -> upstream, 1: upstream -> client
 
+        template <typename Wait>
+        void wait(std::size_t i, tcp::socket& s, Wait what) {
+            s.async_wait(what,
+                         asio::bind_allocator(TunnelAllocator<void>(impl->arena.get()),
+                                              [self = shared_from_this(), i](const error_code& ec) {
+                                                  self->resume(i, ec);
+                                              }));
+        }
+
         void pump(std::size_t i) {
             Way& w = ways[i];
             Conn& c = *conn;
+            char* const buffer = impl->relay_buffer.get();
             while (c.open) {
-                if (w.in_pipe == 0) {
-                    const ssize_t n =
-                        ::splice(w.from->native_handle(), nullptr, w.pipe_write.get(), nullptr,
-                                 kBulkPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-                    if (n == 0) return done(i, true);
-                    if (n < 0) {
+                if (w.in_pipe > 0) {  // what `to` did not take last time goes first
+                    const ssize_t m =
+                        ::splice(w.pipe_read.get(), nullptr, w.to->native_handle(), nullptr,
+                                 w.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                    if (m < 0) {
                         if (errno == EINTR) continue;
                         if (errno != EAGAIN) break;
-                        w.from->async_wait(tcp::socket::wait_read,
-                                           asio::bind_allocator(
-                                               TunnelAllocator<void>(impl->arena.get()),
-                                               [self = shared_from_this(),
-                                                i](const error_code& ec) { self->resume(i, ec); }));
-                        return;
+                        return wait(i, *w.to, tcp::socket::wait_write);
                     }
+                    w.in_pipe -= static_cast<std::size_t>(m);
+                    *w.count += static_cast<std::uint64_t>(m);
                     c.touch(idle);
-                    w.in_pipe = static_cast<std::size_t>(n);
-                    if (w.in_pipe >= w.capacity && !w.bulk && impl->bulk_pipes < kMaxBulkPipes) {
-                        // A bulk transfer filled the pipe: a larger one moves more per wake-up
-                        // (a tenth of the splice calls). Refused (the per-user pipe limit), the
-                        // default pipe serves the same.
-                        const int grown =
-                            ::fcntl(w.pipe_write.get(), F_SETPIPE_SZ, static_cast<int>(kBulkPipe));
-                        if (grown > 0) {
-                            w.capacity = static_cast<std::size_t>(grown);
-                            w.bulk = true;
-                            ++impl->bulk_pipes;
-                        }
-                    }
+                    continue;
                 }
-                const ssize_t m = ::splice(w.pipe_read.get(), nullptr, w.to->native_handle(),
-                                           nullptr, w.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-                if (m < 0) {
+                // No more than the pipe holds, so that what `to` leaves fits in it.
+                const std::size_t want = std::min(kBulkPipe, w.capacity);
+                const ssize_t n = ::recv(w.from->native_handle(), buffer, want, MSG_DONTWAIT);
+                if (n == 0) return done(i, true);
+                if (n < 0) {
                     if (errno == EINTR) continue;
                     if (errno != EAGAIN) break;
-                    w.to->async_wait(
-                        tcp::socket::wait_write,
-                        asio::bind_allocator(TunnelAllocator<void>(impl->arena.get()),
-                                             [self = shared_from_this(), i](const error_code& ec) {
-                                                 self->resume(i, ec);
-                                             }));
-                    return;
+                    return wait(i, *w.from, tcp::socket::wait_read);
                 }
-                w.in_pipe -= static_cast<std::size_t>(m);
-                *w.count += static_cast<std::uint64_t>(m);
                 c.touch(idle);
+                const auto got = static_cast<std::size_t>(n);
+                if (got == w.capacity && !w.bulk && impl->bulk_pipes < kMaxBulkPipes) {
+                    // A bulk transfer filled what the pipe holds: a larger one moves more per
+                    // wake-up. Refused (the per-user pipe limit), the default serves the same.
+                    const int grown =
+                        ::fcntl(w.pipe_write.get(), F_SETPIPE_SZ, static_cast<int>(kBulkPipe));
+                    if (grown > 0) {
+                        w.capacity = static_cast<std::size_t>(grown);
+                        w.bulk = true;
+                        ++impl->bulk_pipes;
+                    }
+                }
+                ssize_t m = ::send(w.to->native_handle(), buffer, got, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (m < 0) {
+                    if (errno != EAGAIN && errno != EINTR) break;
+                    m = 0;
+                }
+                const auto sent = static_cast<std::size_t>(m);
+                *w.count += sent;
+                if (sent < got) {
+                    // The pipe is empty and holds `want` bytes: all of the rest fits at once.
+                    const ssize_t kept = ::write(w.pipe_write.get(), buffer + sent, got - sent);
+                    if (kept != static_cast<ssize_t>(got - sent)) break;
+                    w.in_pipe = got - sent;
+                }
             }
             done(i, false);  // an error, or closed under us
         }
@@ -534,6 +551,9 @@ struct Proxy::Impl {
     // since the heap was last trimmed.
     std::size_t setting_up = 0, setting_up_peak = 0;
     std::size_t bulk_pipes = 0;  // relays' pipes grown to kBulkPipe
+    // Every relay's bytes pass through it, one way at a time (one thread); its pages are
+    // touched only once bytes pass.
+    std::unique_ptr<char[]> relay_buffer = std::make_unique_for_overwrite<char[]>(kBulkPipe);
 
     void set_up_done() {
         if (setting_up > 0) --setting_up;

@@ -41,8 +41,13 @@ UniqueFd listen_loopback(std::uint16_t& port) {
     return s;
 }
 
-UniqueFd connect_loopback(std::uint16_t port) {
+// receive_buffer: when set, the client's SO_RCVBUF (a slow reader, so that the proxy's sends
+// to it fall short).
+UniqueFd connect_loopback(std::uint16_t port, int receive_buffer = 0) {
     UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (receive_buffer > 0)
+        REQUIRE(::setsockopt(s.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                             sizeof receive_buffer) == 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -450,10 +455,24 @@ TEST_CASE("SOCKS5 with a Decider that answers later: 0x02 when refused, 0x00 whe
     CHECK(read_to_end(c.get()).ends_with("hello"));
 }
 
+// Bytes that differ along the stream, so that a piece lost, repeated or out of order shows.
+std::string patterned(std::size_t size, std::uint32_t seed) {
+    std::string out(size, '\0');
+    std::uint32_t x = seed;
+    for (char& c : out) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return out;
+}
+
 TEST_CASE(
-    "a tunnel carries bulk bytes both ways, each way closes on its own, the record counts them") {
+    "a tunnel carries bulk bytes both ways, in order, each way closes on its own, the record "
+    "counts them") {
     Fixture f;
-    UniqueFd c = connect_loopback(f.port);
+    // The client reads through a small buffer: the proxy's sends to it fall short, and what it
+    // did not take waits in the tunnel's pipe, ahead of what arrives later.
+    UniqueFd c = connect_loopback(f.port, 8 * 1024);
     const std::string hp = "good.test:" + std::to_string(f.target.port);
     send_all(c.get(), "CONNECT " + hp + " HTTP/1.1\r\nHost: " + hp + "\r\n\r\nping");
     UniqueFd upstream(::accept4(f.target.listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -467,30 +486,33 @@ TEST_CASE(
     }
     CHECK(got == "ping");
     // More than the pipes and socket buffers hold, so that the proxy waits for the client.
-    const std::string bulk(8 << 20, 'b');
-    std::thread writer([&] {
-        send_all(upstream.get(), bulk);
+    const std::string bulk_down = patterned(8 << 20, 1);
+    const std::string bulk_up = patterned(2 << 20, 2);
+    std::string up;
+    std::thread target([&] {
+        send_all(upstream.get(), bulk_down);
         // The client's end of stream reaches the target, which still answers.
-        CHECK(read_to_end(upstream.get()).empty());
+        up = read_to_end(upstream.get());
         send_all(upstream.get(), "bye");
         upstream.reset();
     });
-    std::string down;
-    while (down.size() < 39 + bulk.size()) {
-        const ssize_t n = ::read(c.get(), buf, sizeof buf);
-        REQUIRE(n > 0);
-        down.append(buf, static_cast<std::size_t>(n));
-    }
-    CHECK(down.starts_with("HTTP/1.1 200 Connection established\r\n\r\nbbb"));
-    CHECK(down.size() == 39 + bulk.size());
-    ::shutdown(c.get(), SHUT_WR);
-    CHECK(read_to_end(c.get()) == "bye");
-    writer.join();
+    std::thread uploader([&] {
+        send_all(c.get(), bulk_up);
+        ::shutdown(c.get(), SHUT_WR);
+    });
+    // The client's way ends first (its SHUT_WR), the target's goes on to its "bye".
+    const std::string down = read_to_end(c.get());
+    uploader.join();
+    CHECK(down.size() == 39 + bulk_down.size() + 3);
+    CHECK((down == "HTTP/1.1 200 Connection established\r\n\r\n" + bulk_down + "bye"));
+    target.join();
+    CHECK(up.size() == bulk_up.size());
+    CHECK((up == bulk_up));
     const auto r = f.records.wait(1);
     CHECK(r.allowed);
     CHECK(r.protocol == "connect");
-    CHECK(r.bytes_up == 4);
-    CHECK(r.bytes_down == bulk.size() + 3);
+    CHECK(r.bytes_up == 4 + bulk_up.size());
+    CHECK(r.bytes_down == bulk_down.size() + 3);
 }
 
 TEST_CASE("an open tunnel with no bytes either way is closed at its idle deadline") {
