@@ -80,13 +80,14 @@ log "building (Release) in $BUILD_DIR"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
-targets=(airlock seccomp_export fd_exec spawn_rate serve_load micro_bench proxy_bench)
+targets=(airlock seccomp_export fd_exec spawn_rate hook_spawn serve_load micro_bench proxy_bench)
 [[ -f "$ROOT/tests/load/CMakeLists.txt" ]] && targets+=(airlock-loadgen)
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target "${targets[@]}" >/dev/null ||
     die "build failed: cmake --build $BUILD_DIR --target ${targets[*]}"
 
 AIRLOCK="$BUILD_DIR/cli/airlock"
 SPAWN_RATE="$BUILD_DIR/tests/bench/spawn_rate"
+HOOK_SPAWN="$BUILD_DIR/tests/bench/hook_spawn"
 MICRO="$BUILD_DIR/tests/bench/micro_bench"
 
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/airlock-bench.XXXXXX")"
@@ -380,10 +381,12 @@ codex_ratio="$(times_slower "codex sandbox")"
 srt_ratio="$(times_slower "srt (sandbox-runtime)")"
 
 # --- agent hook ----------------------------------------------------------------------------------
-# `airlock hook claude-code` deciding a Bash PreToolUse event, whole process, stdin from a file
-# (fd_exec opens it on fd 0), against /bin/true and `airlock --version` spawned the same way. Two
-# figures: the first call of an agent session (a new run), and a call in a session that already
-# has HOOK_EARLIER calls in its run (every hook call reads the run's log to continue its chain).
+# `airlock hook claude-code` deciding a Bash PreToolUse event, whole process, spawned as an agent
+# spawns its hook (tests/bench/hook_spawn: the event on a stdin pipe, stdout read to its end),
+# against /bin/true and the binary's start alone (`airlock hook --help`) spawned the same way.
+# Two figures: the first call of an agent session (a new run), and a call in a session that
+# already has HOOK_EARLIER calls in its run (every hook call reads the run's log to continue its
+# chain).
 log "agent hook: $ROUNDS interleaved rounds, $RUNS runs per command per round"
 HWS="$SCRATCH/hook-ws"
 mkdir -p "$HWS"
@@ -402,35 +405,39 @@ for ((i = 0; i < HOOK_EARLIER; i++)); do
 done
 cp -a "$HWS/.airlock/runs" "$SCRATCH/hook-runs-earlier"
 hook_records="$(cat "$SCRATCH"/hook-runs-earlier/*/events.jsonl | wc -l)"
-hook_cmd="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") hook claude-code"
-hook_true="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- /bin/true"
-hook_version="$(q "$FD_EXEC") 0=$(q "$HOOK_EVENT") -- $(q "$AIRLOCK") --version"
+hook_rows=("/bin/true" "airlock hook --help (the start alone)" "hook, first call of a session"
+    "hook, after $HOOK_EARLIER calls in the session")
+hook_timed() { # hook_timed ROW [--prepare CMD] -- COMMAND...: appends the run times (ms) to ROW's file
+    local row="$1"
+    shift
+    "$HOOK_SPAWN" --event "$HOOK_EVENT" --runs "$RUNS" --warmup 2 "$@" >"$SCRATCH/hook-run.json" ||
+        die "hook_spawn failed for '$row'"
+    jq -e '.failures == 0' "$SCRATCH/hook-run.json" >/dev/null || die "'$row' failed in the benchmark"
+    jq -r '.times_ms[]' "$SCRATCH/hook-run.json" >>"$SCRATCH/hook-times-$(printf '%s' "$row" | md5sum | cut -c1-8)"
+}
 for ((r = 1; r <= ROUNDS; r++)); do
-    # --prepare runs before every timed run, untimed (with -N, without a shell unless it names
-    # one): a new session, or the session as it was after its earlier calls (synced: a copy
-    # still dirty in the page cache would make the hook's own fdatasync write all of it).
-    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-first-$r.json" \
-        --prepare "rm -rf $(q "$HWS/.airlock/runs")" \
-        -n "hook, first call of a session" "$hook_cmd" -n "fd_exec /bin/true <event" "$hook_true" \
-        -n "airlock --version <event" "$hook_version" >/dev/null
-    hyperfine -N --style none --warmup 2 --runs "$RUNS" --export-json "$SCRATCH/hook-later-$r.json" \
-        --prepare "sh -c $(q "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs") && sync")" \
-        -n "hook, after $HOOK_EARLIER calls in the session" "$hook_cmd" >/dev/null
+    # --prepare runs before every timed run, untimed: a new session, or the session as it was
+    # after its earlier calls (synced: a copy still dirty in the page cache would make the
+    # hook's own fdatasync write all of it).
+    hook_timed "${hook_rows[0]}" -- /bin/true
+    hook_timed "${hook_rows[1]}" -- "$AIRLOCK" hook --help
+    hook_timed "${hook_rows[2]}" --prepare "rm -rf $(q "$HWS/.airlock/runs")" -- "$AIRLOCK" hook claude-code
+    hook_timed "${hook_rows[3]}" \
+        --prepare "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs") && sync" \
+        -- "$AIRLOCK" hook claude-code
 done
-jq -s '[.[].results[]] | group_by(.command) | map({name: .[0].command, times: (map(.times) | add | map(. * 1000))})' \
-    "$SCRATCH"/hook-first-*.json "$SCRATCH"/hook-later-*.json >"$SCRATCH/hook.json"
-hook_median() { jq -r --arg n "$1" '.[] | select(.name == $n) | .times[]' "$SCRATCH/hook.json" | median_of; }
-hook_true_ms="$(hook_median "fd_exec /bin/true <event")"
-hook_first_ms="$(hook_median "hook, first call of a session")"
-hook_later_ms="$(hook_median "hook, after $HOOK_EARLIER calls in the session")"
+hook_median() { median_of <"$SCRATCH/hook-times-$(printf '%s' "$1" | md5sum | cut -c1-8)"; }
+hook_true_ms="$(hook_median "${hook_rows[0]}")"
+hook_first_ms="$(hook_median "${hook_rows[2]}")"
+hook_later_ms="$(hook_median "${hook_rows[3]}")"
 {
     echo "### Agent hook: \`airlock hook claude-code\`, a Bash PreToolUse event"
     echo
-    echo "hyperfine, $ROUNDS interleaved rounds × $RUNS runs, whole process, the event on stdin from a file (build/tests/bench/fd_exec opens it on fd 0; every row is spawned the same way). The hook loads the policy layers and the guard, decides, and appends its records to the session's run with one fdatasync; nothing runs. The later call's session holds $hook_records records from $HOOK_EARLIER earlier calls."
+    echo "build/tests/bench/hook_spawn, $ROUNDS interleaved rounds × $RUNS runs, whole process, spawned as an agent spawns its hook (the event written into a pipe on its stdin, its stdout read to the end; no shell or launcher in between); every row is spawned the same way. The hook loads the policy layers and the guard, decides, and appends its records to the session's run with one fdatasync; nothing runs. The later call's session holds $hook_records records from $HOOK_EARLIER earlier calls."
     echo
     echo "| command | median ms | × /bin/true |"
     echo "|---|---:|---:|"
-    for n in "fd_exec /bin/true <event" "airlock --version <event" "hook, first call of a session" "hook, after $HOOK_EARLIER calls in the session"; do
+    for n in "${hook_rows[@]}"; do
         echo "| $n | $(fmt "$(hook_median "$n")") | $(ratio "$(hook_median "$n")" "$hook_true_ms") |"
     done
     echo
