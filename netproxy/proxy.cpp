@@ -536,8 +536,10 @@ struct Proxy::Impl {
             }
             w.pipe_read = UniqueFd(fds[0]);
             w.pipe_write = UniqueFd(fds[1]);
+            // What the pipe holds bounds each read (the rest of it must fit); a page, should the
+            // kernel not say.
             const int capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
-            w.capacity = capacity > 0 ? static_cast<std::size_t>(capacity) : kBulkPipe;
+            w.capacity = capacity > 0 ? static_cast<std::size_t>(capacity) : 4096;
             w.running = true;
         }
         c.relaying = true;
