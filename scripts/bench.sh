@@ -407,29 +407,29 @@ cp -a "$HWS/.airlock/runs" "$SCRATCH/hook-runs-earlier"
 hook_records="$(cat "$SCRATCH"/hook-runs-earlier/*/events.jsonl | wc -l)"
 hook_rows=("/bin/true" "airlock hook --help (the start alone)" "hook, first call of a session"
     "hook, after $HOOK_EARLIER calls in the session")
-hook_timed() { # hook_timed ROW [--prepare CMD] -- COMMAND...: appends the run times (ms) to ROW's file
-    local row="$1"
+hook_timed() { # hook_timed I [--prepare CMD] -- COMMAND...: appends the run times (ms) of row I
+    local i="$1" row="${hook_rows[$1]}"
     shift
     "$HOOK_SPAWN" --event "$HOOK_EVENT" --runs "$RUNS" --warmup 2 "$@" >"$SCRATCH/hook-run.json" ||
         die "hook_spawn failed for '$row'"
     jq -e '.failures == 0' "$SCRATCH/hook-run.json" >/dev/null || die "'$row' failed in the benchmark"
-    jq -r '.times_ms[]' "$SCRATCH/hook-run.json" >>"$SCRATCH/hook-times-$(printf '%s' "$row" | md5sum | cut -c1-8)"
+    jq -r '.times_ms[]' "$SCRATCH/hook-run.json" >>"$SCRATCH/hook-times-$i"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
     # --prepare runs before every timed run, untimed: a new session, or the session as it was
     # after its earlier calls (synced: a copy still dirty in the page cache would make the
     # hook's own fdatasync write all of it).
-    hook_timed "${hook_rows[0]}" -- /bin/true
-    hook_timed "${hook_rows[1]}" -- "$AIRLOCK" hook --help
-    hook_timed "${hook_rows[2]}" --prepare "rm -rf $(q "$HWS/.airlock/runs")" -- "$AIRLOCK" hook claude-code
-    hook_timed "${hook_rows[3]}" \
+    hook_timed 0 -- /bin/true
+    hook_timed 1 -- "$AIRLOCK" hook --help
+    hook_timed 2 --prepare "rm -rf $(q "$HWS/.airlock/runs")" -- "$AIRLOCK" hook claude-code
+    hook_timed 3 \
         --prepare "rm -rf $(q "$HWS/.airlock/runs") && cp -a $(q "$SCRATCH/hook-runs-earlier") $(q "$HWS/.airlock/runs") && sync" \
         -- "$AIRLOCK" hook claude-code
 done
-hook_median() { median_of <"$SCRATCH/hook-times-$(printf '%s' "$1" | md5sum | cut -c1-8)"; }
-hook_true_ms="$(hook_median "${hook_rows[0]}")"
-hook_first_ms="$(hook_median "${hook_rows[2]}")"
-hook_later_ms="$(hook_median "${hook_rows[3]}")"
+hook_median() { median_of <"$SCRATCH/hook-times-$1"; } # hook_median I
+hook_true_ms="$(hook_median 0)"
+hook_first_ms="$(hook_median 2)"
+hook_later_ms="$(hook_median 3)"
 {
     echo "### Agent hook: \`airlock hook claude-code\`, a Bash PreToolUse event"
     echo
@@ -437,8 +437,8 @@ hook_later_ms="$(hook_median "${hook_rows[3]}")"
     echo
     echo "| command | median ms | × /bin/true |"
     echo "|---|---:|---:|"
-    for n in "${hook_rows[@]}"; do
-        echo "| $n | $(fmt "$(hook_median "$n")") | $(ratio "$(hook_median "$n")" "$hook_true_ms") |"
+    for i in "${!hook_rows[@]}"; do
+        echo "| ${hook_rows[$i]} | $(fmt "$(hook_median "$i")") | $(ratio "$(hook_median "$i")" "$hook_true_ms") |"
     done
     echo
 } >>"$RES"
