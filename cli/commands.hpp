@@ -2,6 +2,8 @@
 // A subcommand's callback stores its exit status in `exit_status`.
 #pragma once
 
+#include <optional>
+
 #include <CLI/CLI.hpp>
 
 #include "platform/result.hpp"
@@ -34,6 +36,9 @@ void add_wal_report_command(CLI::App& app, int& exit_status);
 // completion bash: a completion script generated from `app` itself (subcommands, options).
 void add_completion_command(CLI::App& app, int& exit_status);
 void add_hook_command(CLI::App& app, int& exit_status);  // hook AGENT (an agent's pre-tool hook)
+// Before any command is built: `airlock hook AGENT ...` handed to a running hook server
+// (cli/hooks/hook_server.hpp). The exit status when it was answered; nullopt to go on as usual.
+std::optional<int> answer_hook_from_server(int argc, char** argv);
 void add_init_command(CLI::App& app, int& exit_status);  // init AGENT (installs the hook)
 
 }  // namespace airlock::cli

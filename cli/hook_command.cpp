@@ -1,16 +1,27 @@
 // airlock hook AGENT: an agent's pre-tool hook (cli/hooks/). Reads the event on stdin, answers in
 // the agent's JSON on stdout, and exits as the agent's contract says: 0 with the answer, 2 to
 // block when anything went wrong. Nothing that fails here may turn into an allow.
+//
+// A call first goes to the hook server of its command line, when one runs (answered there, in
+// the same way); else it decides itself and then leaves a server for the next calls.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 
 #include "cli/commands.hpp"
+#include "cli/hooks/hook_client.hpp"
 #include "cli/hooks/hook_runner.hpp"
+#include "cli/hooks/hook_server.hpp"
 
 namespace airlock::cli {
 
@@ -25,7 +36,57 @@ fs::path own_binary() {
     return self;
 }
 
+// What answer_hook_from_server leaves for the command when no server answered: the event it
+// already read, and the address a new server would take.
+struct Unserved {
+    std::optional<std::string> event;
+    std::optional<hooks::HookServerAddress> address;
+};
+Unserved& unserved() {
+    static Unserved state;
+    return state;
+}
+
+std::string read_event(int fd) {
+    std::string event;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // an unreadable stdin is an empty event, as below: fails closed
+        event.append(buffer, static_cast<std::size_t>(n));
+    }
+    return event;
+}
+
+int print(const hooks::Rendered& answer) {
+    std::fwrite(answer.out.data(), 1, answer.out.size(), stdout);
+    std::fflush(stdout);
+    std::fwrite(answer.err.data(), 1, answer.err.size(), stderr);
+    return answer.exit_code;
+}
+
 }  // namespace
+
+std::optional<int> answer_hook_from_server(int argc, char** argv) {
+    // A person at a terminal (help, a typo) gets the usual answers without a read of stdin.
+    if (argc < 3 || ::isatty(STDIN_FILENO)) return std::nullopt;
+    const auto& agents = hooks::agent_names();
+    if (std::find(agents.begin(), agents.end(), argv[2]) == agents.end()) return std::nullopt;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view a = argv[i]; a == "-h" || a.rfind("--help", 0) == 0)
+            return std::nullopt;
+    auto address = hooks::hook_server_address(argc, argv);
+    if (!address) return std::nullopt;
+    Unserved& state = unserved();
+    state.event = read_event(STDIN_FILENO);
+    auto outcome = hooks::call_hook_server(*address, *state.event);
+    if (const auto* answer = std::get_if<hooks::Rendered>(&outcome)) return print(*answer);
+    if (const auto* failed = std::get_if<hooks::ServerFailed>(&outcome))
+        return print(hooks::make_adapter(argv[2])->fail_closed(failed->reason));
+    state.address = std::move(address);
+    return std::nullopt;
+}
 
 void add_hook_command(CLI::App& app, int& exit_status) {
     auto o = std::make_shared<hooks::HookOptions>();
@@ -54,17 +115,24 @@ void add_hook_command(CLI::App& app, int& exit_status) {
         ->delimiter(',');
     cmd->callback([&exit_status, o, agent] {
         auto adapter = hooks::make_adapter(*agent);
+        Unserved& state = unserved();
         std::string input;
-        try {
-            input.assign(std::istreambuf_iterator<char>(std::cin), {});
-        } catch (...) {
-            input.clear();
+        if (state.event) {
+            input = std::move(*state.event);
+        } else {
+            try {
+                input.assign(std::istreambuf_iterator<char>(std::cin), {});
+            } catch (...) {
+                input.clear();
+            }
         }
         o->airlock_binary = own_binary();
         const hooks::Rendered out = hooks::run_hook(*adapter, *o, input);
         std::cout << out.out << std::flush;
         std::cerr << out.err << std::flush;
         exit_status = out.exit_code;
+        // After the answer is out: the agent is not kept waiting for the server's start.
+        if (state.address) hooks::start_hook_server(*state.address, *agent, *o);
     });
 }
 

@@ -8,6 +8,9 @@
 #include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
+    // An agent's hook, every tool call: a running hook server answers it, when there is one.
+    if (argc > 1 && std::string_view(argv[1]) == "hook")
+        if (const auto served = airlock::cli::answer_hook_from_server(argc, argv)) return *served;
     CLI::App app{
         "airlock: run an AI agent's tool calls through guard, policy, approval and an OS sandbox",
         "airlock"};

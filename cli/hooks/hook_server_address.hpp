@@ -1,0 +1,34 @@
+// Where a hook server for one `airlock hook ...` command line listens, and what it must match.
+// An agent starts the same hook command for every tool call; the first call's process leaves a
+// server behind (hook_server.hpp) and the next calls hand it their event instead of loading
+// airlock again. A server answers only calls that are exactly like the one that started it: the
+// same airlock binary (device, inode, size, mtime), the same user and groups, the same working
+// directory and the same arguments. Environment and umask come with each call.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace airlock::hooks {
+
+struct HookServerAddress {
+    std::string key;                  // what a call must match, byte for byte (no secrets in it)
+    std::filesystem::path directory;  // $XDG_RUNTIME_DIR/airlock, else /tmp/airlock-hook-UID
+    std::filesystem::path socket;     // DIRECTORY/hook-HEX.sock, HEX = sha256(key)[:32]
+    std::filesystem::path lock;       // DIRECTORY/hook-HEX.lock, held by the serving process
+};
+
+// AIRLOCK_HOOK_SERVER=off turns the server off, for a call and for what it would start.
+bool hook_server_enabled();
+
+// The address for this process's command line (argv[1] is "hook"), or nullopt when there can
+// be none: the server is off, the binary or the working directory cannot be identified, or the
+// directory exists but is not this user's alone (a directory, owned by the effective user, no
+// access for group or others). A directory that does not exist yet is created by the server.
+std::optional<HookServerAddress> hook_server_address(int argc, char** argv);
+
+// Creates the address's directory (0700) if missing and checks it as above.
+bool ensure_hook_server_directory(const HookServerAddress& address);
+
+}  // namespace airlock::hooks

@@ -1,0 +1,52 @@
+// Who may hand a call to a hook server: a process of the same user that no sandbox confines. A
+// command airlock runs has its own user and mount namespaces (bubblewrap) or no_new_privs and a
+// seccomp filter (seccomp + Landlock); either refuses it, so the server can never be a deputy
+// that writes a run's log for a sandboxed command (the log is read-only inside the sandbox).
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "cli/hooks/hook_server.hpp"
+
+namespace airlock::hooks {
+
+namespace {
+
+bool same_namespace(pid_t pid, const char* kind) {
+    struct stat mine {
+    }, theirs{};
+    const std::string own = std::string("/proc/self/ns/") + kind;
+    const std::string peer = "/proc/" + std::to_string(pid) + "/ns/" + kind;
+    return ::stat(own.c_str(), &mine) == 0 && ::stat(peer.c_str(), &theirs) == 0 &&
+           mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+}
+
+// Both status lines present and 0 (a kernel without them is not one airlock serves this way).
+bool unconfined_status(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    bool no_new_privs_off = false, seccomp_off = false;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("NoNewPrivs:", 0) == 0) no_new_privs_off = line == "NoNewPrivs:\t0";
+        if (line.rfind("Seccomp:", 0) == 0) seccomp_off = line == "Seccomp:\t0";
+    }
+    return no_new_privs_off && seccomp_off;
+}
+
+}  // namespace
+
+bool unconfined_self() {
+    return unconfined_status(::getpid());
+}
+
+bool unconfined_peer(int fd) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) return false;
+    return cred.uid == ::geteuid() && same_namespace(cred.pid, "user") &&
+           same_namespace(cred.pid, "mnt") && unconfined_status(cred.pid);
+}
+
+}  // namespace airlock::hooks
