@@ -1,5 +1,6 @@
 // airlock: a sandboxed tool-execution supervisor for AI agents.
 #include <cstdio>
+#include <cstdlib>
 #include <initializer_list>
 #include <iostream>
 #include <string_view>
@@ -10,7 +11,11 @@
 int main(int argc, char** argv) {
     // An agent's hook, every tool call: a running hook server answers it, when there is one.
     if (argc > 1 && std::string_view(argv[1]) == "hook")
-        if (const auto served = airlock::cli::answer_hook_from_server(argc, argv)) return *served;
+        if (const auto served = airlock::cli::answer_hook_from_server(argc, argv)) {
+            // Nothing else was set up: the static destructors have nothing to release.
+            std::fflush(nullptr);
+            std::_Exit(*served);
+        }
     CLI::App app{
         "airlock: run an AI agent's tool calls through guard, policy, approval and an OS sandbox",
         "airlock"};

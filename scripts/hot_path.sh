@@ -8,8 +8,9 @@
 #   scripts/hot_path.sh [--check]
 #
 # Runs the built binary (BUILD_DIR, default build/) under `valgrind --tool=callgrind`: the
-# agent hook deciding a Bash command (a new session, then the same session), a file write and a
-# denied command, and `airlock exec -- /bin/true` in the default sandbox. Each function that ran
+# agent hook deciding a Bash command (a new session, which leaves a hook server, then the same
+# session handed to that server), a file write and a denied command, and `airlock exec --
+# /bin/true` in the default sandbox. Each function that ran
 # is listed once, in the order the profiles list them, by its symbol (the name the compiler gives its
 # section). Names that no longer exist only cost nothing; functions added since are placed with
 # the rest of the code, so a stale list makes airlock slower, never wrong.
@@ -74,6 +75,11 @@ event Bash '{"command": "git status --short"}' >"$SCRATCH/bash.json"
 event Write "$(jq -cn --arg p "$WS/notes.txt" '{file_path: $p, content: "x"}')" >"$SCRATCH/write.json"
 event Bash '{"command": "mkfs.ext4 /dev/airlock-no-such-disk"}' >"$SCRATCH/deny.json"
 
+# The first hook call decides in its own process and leaves a hook server (under valgrind too);
+# the next ones are the client's path, handing the event to it. The server is stopped at the end.
+export XDG_RUNTIME_DIR="$SCRATCH/runtime" AIRLOCK_HOOK_SERVER_IDLE=120
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+trap 'for l in "$XDG_RUNTIME_DIR"/airlock/*.lock; do [[ -s "$l" ]] && kill "$(cat "$l")" 2>/dev/null; done; rm -rf "$SCRATCH"' EXIT
 profiled hook-first "$SCRATCH/bash.json" -- hook claude-code
 profiled hook-again "$SCRATCH/bash.json" -- hook claude-code
 profiled hook-write "$SCRATCH/write.json" -- hook claude-code

@@ -136,7 +136,12 @@ void serve_call(const Server& s, int fd) {
     }
     // Callers that connect from here on find no socket, or are closed before 'A': they decide
     // themselves.
-    if (still_in_place(s)) ::unlink(s.address.socket.c_str());
+    // The lock file goes too, still held: a server started meanwhile on the file just unlinked
+    // may bind the socket as well, and the one whose socket is replaced ends at its next wake.
+    if (still_in_place(s)) {
+        ::unlink(s.address.socket.c_str());
+        ::unlink(s.address.lock.c_str());
+    }
     std::_Exit(0);
 }
 

@@ -1,5 +1,6 @@
-// What a hook call and a hook server say to each other on their unix socket. Every field is a
-// 4-byte length (host order: both ends are this binary on this machine) and its bytes.
+// What a hook call and a hook server say to each other on their unix socket. A message is a
+// 4-byte length and its bytes, and so is every field in it (host order: both ends are this
+// binary on this machine).
 //
 //   call:   "airlock-hook/1"  KEY  UMASK  ENV-COUNT  ENV...  EVENT
 //   server: 'M'                                  not served: nothing was done, the call decides
