@@ -79,7 +79,14 @@ event Bash '{"command": "mkfs.ext4 /dev/airlock-no-such-disk"}' >"$SCRATCH/deny.
 # the next ones are the client's path, handing the event to it. The server is stopped at the end.
 export XDG_RUNTIME_DIR="$SCRATCH/runtime" AIRLOCK_HOOK_SERVER_IDLE=120
 mkdir -m 700 "$XDG_RUNTIME_DIR"
-trap 'for l in "$XDG_RUNTIME_DIR"/airlock/*.lock; do [[ -s "$l" ]] && kill "$(cat "$l")" 2>/dev/null; done; rm -rf "$SCRATCH"' EXIT
+stop_and_clean() {
+    local lock
+    for lock in "$XDG_RUNTIME_DIR"/airlock/*.lock; do
+        [[ -s "$lock" ]] && kill "$(cat "$lock")" 2>/dev/null
+    done
+    rm -rf "$SCRATCH"
+}
+trap stop_and_clean EXIT
 profiled hook-first "$SCRATCH/bash.json" -- hook claude-code
 profiled hook-again "$SCRATCH/bash.json" -- hook claude-code
 profiled hook-write "$SCRATCH/write.json" -- hook claude-code

@@ -207,8 +207,8 @@ void start_hook_server(const HookServerAddress& address, std::string_view agent,
     (void)!::write(ready_write.get(), "s", 1);
     detach(listener.get(), lock.get());
     const std::string self = std::to_string(::getpid()) + "\n";
-    (void)::ftruncate(lock.get(), 0);
-    (void)::pwrite(lock.get(), self.data(), self.size(), 0);
+    (void)!::ftruncate(lock.get(), 0);
+    (void)!::pwrite(lock.get(), self.data(), self.size(), 0);
     (void)lock.release();  // held until the server exits
     serve(s, std::move(listener));
 }

@@ -197,7 +197,7 @@ TEST_CASE("hook server: off, or a runtime directory others can enter, means ever
     CHECK(servers.pids().empty());
 }
 
-TEST_CASE("hook server: a killed server's socket is stale; the next call decides and replaces it") {
+TEST_CASE("hook server: a killed server's socket is stale, the next call decides and replaces it") {
     Workspace ws;
     Servers servers(ws);
     REQUIRE(call(ws, servers, "true", "toolu_1").exit_code == 0);
