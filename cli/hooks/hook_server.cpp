@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -116,17 +117,43 @@ void serve_call(const Server& s, int fd) {
     (void)send_all(fd, wire::encode_answer(answer));
 }
 
+volatile sig_atomic_t stop_requested = 0;
+void request_stop(int) {
+    stop_requested = 1;
+}
+
+// SIGTERM, SIGINT and SIGHUP end the server as its idle limit does, its files removed. They are
+// blocked except while it waits for a call, so that a call in hand is answered first. Returns
+// the mask to wait with.
+sigset_t stop_on_signals() {
+    sigset_t stops, waiting;
+    sigemptyset(&stops);
+    struct sigaction action {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    for (const int signal : {SIGTERM, SIGINT, SIGHUP}) {
+        sigaddset(&stops, signal);
+        (void)::sigaction(signal, &action, nullptr);
+    }
+    (void)::sigprocmask(SIG_BLOCK, &stops, &waiting);
+    for (const int signal : {SIGTERM, SIGINT, SIGHUP})
+        sigdelset(&waiting, signal);
+    return waiting;
+}
+
 [[noreturn]] void serve(const Server& s, UniqueFd listener) {
+    const sigset_t waiting = stop_on_signals();
     auto last_call = Clock::now();
     for (;;) {
         const auto idle = Clock::now() - last_call;
-        if (idle >= s.idle_limit || !still_in_place(s)) break;
+        if (stop_requested || idle >= s.idle_limit || !still_in_place(s)) break;
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(s.idle_limit - idle);
-        const int wait_ms =
-            static_cast<int>(std::min<long long>(left.count() + 1, kWakeSeconds * 1000));
+        const long long wait_ms = std::min<long long>(left.count() + 1, kWakeSeconds * 1000);
+        const timespec wait{static_cast<time_t>(wait_ms / 1000),
+                            static_cast<long>(wait_ms % 1000) * 1'000'000};
         pollfd p{listener.get(), POLLIN, 0};
-        const int ready = ::poll(&p, 1, wait_ms);
+        const int ready = ::ppoll(&p, 1, &wait, &waiting);
         if (ready < 0 && errno != EINTR) break;
         if (ready <= 0) continue;
         UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));

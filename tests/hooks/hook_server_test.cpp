@@ -246,6 +246,27 @@ TEST_CASE("hook server: it ends when idle and removes its socket") {
     CHECK(servers.sockets() == 0);
 }
 
+TEST_CASE("hook server: SIGTERM ends it, its socket and lock removed") {
+    Workspace ws;
+    Servers servers(ws);
+    REQUIRE(call(ws, servers, "true", "toolu_1").exit_code == 0);
+    REQUIRE(call(ws, servers, "true", "toolu_2").exit_code == 0);  // served: the lock has its pid
+    const auto server = servers.pids();
+    REQUIRE(server.size() == 1);
+    REQUIRE(servers.sockets() == 1);
+    ::kill(*server.begin(), SIGTERM);
+    REQUIRE(wait_gone(*server.begin(), 10'000));
+    CHECK(servers.sockets() == 0);
+    CHECK(servers.pids().empty());
+    // The next call decides in its own process and leaves a new server.
+    REQUIRE(call(ws, servers, "true", "toolu_3").exit_code == 0);
+    const auto pids = deciding_pids(ws);
+    REQUIRE(pids.size() == 3);
+    CHECK(pids[1] == *server.begin());
+    CHECK(pids[2] != *server.begin());
+    CHECK(servers.sockets() == 1);
+}
+
 // --- in process: who is served, and what a caller does when a server fails it ---------------
 
 namespace {
