@@ -4,16 +4,25 @@
 // that writes a run's log for a sandboxed command (the log is read-only inside the sandbox).
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <string>
 
 #include "cli/hooks/hook_server.hpp"
+#include "platform/unique_fd.hpp"
 
 namespace airlock::hooks {
 
 namespace {
+
+#ifdef SO_PEERPIDFD
+constexpr int kPeerPidfd = SO_PEERPIDFD;
+#else
+constexpr int kPeerPidfd = 77;  // Linux 6.5's SO_PEERPIDFD, newer than some libc headers
+#endif
 
 bool same_namespace(pid_t pid, const char* kind) {
     struct stat mine {
@@ -45,8 +54,17 @@ bool unconfined_peer(int fd) {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) return false;
-    return cred.uid == ::geteuid() && same_namespace(cred.pid, "user") &&
-           same_namespace(cred.pid, "mnt") && unconfined_status(cred.pid);
+    // The checks below read /proc by pid. A pidfd of the process that connected (Linux 6.5)
+    // tells afterwards whether that pid still names it: a peer that exited meanwhile, its pid
+    // perhaps reused by another process, is refused. Older kernels go without.
+    int pidfd = -1;
+    socklen_t pidfd_len = sizeof pidfd;
+    UniqueFd peer(::getsockopt(fd, SOL_SOCKET, kPeerPidfd, &pidfd, &pidfd_len) == 0 ? pidfd : -1);
+    if (!peer.valid() && errno != ENOPROTOOPT) return false;
+    if (cred.uid != ::geteuid() || !same_namespace(cred.pid, "user") ||
+        !same_namespace(cred.pid, "mnt") || !unconfined_status(cred.pid))
+        return false;
+    return !peer.valid() || ::syscall(SYS_pidfd_send_signal, peer.get(), 0, nullptr, 0) == 0;
 }
 
 }  // namespace airlock::hooks

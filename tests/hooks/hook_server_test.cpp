@@ -286,7 +286,9 @@ struct Listener {
     }
 };
 
-enum class Confinement { none, no_new_privs, seccomp, user_namespace };
+// gone: the process that connected has exited (and been reaped) by the time of the check; a
+// child of its own holds the connection on.
+enum class Confinement { none, no_new_privs, seccomp, user_namespace, gone };
 
 // Forks a child that confines itself as asked, connects and waits for the parent to close.
 // Returns whether the parent's check served it, or nullopt when the host refused the
@@ -299,6 +301,7 @@ std::optional<bool> check_peer(Confinement how) {
         bool ok = true;
         switch (how) {
             case Confinement::none:
+            case Confinement::gone:
                 break;
             case Confinement::no_new_privs:
                 ok = ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
@@ -320,19 +323,25 @@ std::optional<bool> check_peer(Confinement how) {
         if (s < 0 || !a ||
             ::connect(s, reinterpret_cast<const sockaddr*>(&a->address), sizeof a->address) != 0)
             ::_exit(1);
+        if (how == Confinement::gone && ::fork() != 0) ::_exit(0);  // the connection lives on
         char byte;
         (void)!::read(s, &byte, 1);  // until the parent closes
         ::_exit(0);
     }
     pollfd p{l.fd.get(), POLLIN, 0};
     std::optional<bool> served;
+    int status = 0;
+    bool reaped = false;
     if (::poll(&p, 1, 30'000) == 1) {
         UniqueFd conn(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
         REQUIRE(conn.valid());
+        if (how == Confinement::gone) {
+            REQUIRE(::waitpid(child, &status, 0) == child);
+            reaped = true;
+        }
         served = hooks::unconfined_peer(conn.get());
     }
-    int status = 0;
-    ::waitpid(child, &status, 0);
+    if (!reaped) ::waitpid(child, &status, 0);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 77) return std::nullopt;
     REQUIRE(served.has_value());
     return served;
@@ -345,6 +354,7 @@ TEST_CASE("hook server: only an unconfined process of the same user is served") 
     CHECK(check_peer(Confinement::none) == std::optional<bool>(true));
     CHECK(check_peer(Confinement::no_new_privs) == std::optional<bool>(false));
     CHECK(check_peer(Confinement::seccomp) == std::optional<bool>(false));
+    CHECK(check_peer(Confinement::gone) == std::optional<bool>(false));
     const auto userns = check_peer(Confinement::user_namespace);
     if (!userns)
         not_applicable("hook server: a peer in a user namespace",
