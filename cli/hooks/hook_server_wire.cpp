@@ -64,7 +64,7 @@ class Reader {
     }
     std::optional<unsigned long> number() {
         const auto text = field();
-        if (!text || text->empty() || text->size() > 20) return std::nullopt;
+        if (!text || text->empty() || text->size() > 18) return std::nullopt;  // no overflow
         unsigned long value = 0;
         for (char ch : *text) {
             if (ch < '0' || ch > '9') return std::nullopt;
