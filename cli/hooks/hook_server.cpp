@@ -126,17 +126,18 @@ void request_stop(int) {
 // blocked except while it waits for a call, so that a call in hand is answered first. Returns
 // the mask to wait with.
 sigset_t stop_on_signals() {
+    constexpr int kStops[] = {SIGTERM, SIGINT, SIGHUP};
     sigset_t stops, waiting;
     sigemptyset(&stops);
     struct sigaction action {};
     action.sa_handler = request_stop;
     sigemptyset(&action.sa_mask);
-    for (const int signal : {SIGTERM, SIGINT, SIGHUP}) {
+    for (const int signal : kStops) {
         sigaddset(&stops, signal);
         (void)::sigaction(signal, &action, nullptr);
     }
     (void)::sigprocmask(SIG_BLOCK, &stops, &waiting);
-    for (const int signal : {SIGTERM, SIGINT, SIGHUP})
+    for (const int signal : kStops)
         sigdelset(&waiting, signal);
     return waiting;
 }

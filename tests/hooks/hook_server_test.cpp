@@ -87,6 +87,17 @@ Ran call(const Workspace& ws, const Servers& servers, const std::string& command
     return ws.airlock({"hook", "claude-code"}, bash_event(ws, command, id).dump(), env);
 }
 
+// The pid of the server a first call (with `first_env`) leaves, from its lock file, after a
+// second call that goes to it.
+pid_t started_server(const Workspace& ws, const Servers& servers,
+                     std::vector<std::string> first_env = {}) {
+    REQUIRE(call(ws, servers, "true", "toolu_1", std::move(first_env)).exit_code == 0);
+    REQUIRE(call(ws, servers, "true", "toolu_2").exit_code == 0);
+    const auto pids = servers.pids();
+    REQUIRE(pids.size() == 1);
+    return *pids.begin();
+}
+
 // The pid that recorded each call, by the call id the hook gives it (TOOL_USE_ID-c1): the
 // run_started or run_resumed record just before the call's first record.
 std::vector<pid_t> deciding_pids(const Workspace& ws) {
@@ -200,12 +211,9 @@ TEST_CASE("hook server: off, or a runtime directory others can enter, means ever
 TEST_CASE("hook server: a killed server's socket is stale, the next call decides and replaces it") {
     Workspace ws;
     Servers servers(ws);
-    REQUIRE(call(ws, servers, "true", "toolu_1").exit_code == 0);
-    REQUIRE(call(ws, servers, "true", "toolu_2").exit_code == 0);  // served: the lock has its pid
-    const auto killed = servers.pids();
-    REQUIRE(killed.size() == 1);
-    ::kill(*killed.begin(), SIGKILL);
-    REQUIRE(wait_gone(*killed.begin(), 10'000));
+    const pid_t killed = started_server(ws, servers);
+    ::kill(killed, SIGKILL);
+    REQUIRE(wait_gone(killed, 10'000));
     REQUIRE(servers.sockets() == 1);  // left behind
     const Ran after = call(ws, servers, "true", "toolu_3");
     CHECK_MESSAGE(after.exit_code == 0, after.err);
@@ -215,8 +223,8 @@ TEST_CASE("hook server: a killed server's socket is stale, the next call decides
     REQUIRE(pids.size() == 4);
     const auto replacement = servers.pids();
     REQUIRE(replacement.size() == 1);
-    CHECK(pids[1] == *killed.begin());
-    CHECK(pids[2] != *killed.begin());       // decided in its own process
+    CHECK(pids[1] == killed);
+    CHECK(pids[2] != killed);                // decided in its own process
     CHECK(pids[2] != *replacement.begin());  //   ...which left a new server
     CHECK(pids[3] == *replacement.begin());
 }
@@ -238,32 +246,26 @@ TEST_CASE("hook server: an approval provider that could run something starts no 
 TEST_CASE("hook server: it ends when idle and removes its socket") {
     Workspace ws;
     Servers servers(ws);
-    REQUIRE(call(ws, servers, "true", "toolu_1", {"AIRLOCK_HOOK_SERVER_IDLE=1"}).exit_code == 0);
-    REQUIRE(call(ws, servers, "true", "toolu_2").exit_code == 0);  // served: the lock has its pid
-    const auto server = servers.pids();
-    REQUIRE(server.size() == 1);
-    CHECK(wait_gone(*server.begin(), 15'000));
+    const pid_t server = started_server(ws, servers, {"AIRLOCK_HOOK_SERVER_IDLE=1"});
+    CHECK(wait_gone(server, 15'000));
     CHECK(servers.sockets() == 0);
 }
 
 TEST_CASE("hook server: SIGTERM ends it, its socket and lock removed") {
     Workspace ws;
     Servers servers(ws);
-    REQUIRE(call(ws, servers, "true", "toolu_1").exit_code == 0);
-    REQUIRE(call(ws, servers, "true", "toolu_2").exit_code == 0);  // served: the lock has its pid
-    const auto server = servers.pids();
-    REQUIRE(server.size() == 1);
+    const pid_t server = started_server(ws, servers);
     REQUIRE(servers.sockets() == 1);
-    ::kill(*server.begin(), SIGTERM);
-    REQUIRE(wait_gone(*server.begin(), 10'000));
+    ::kill(server, SIGTERM);
+    REQUIRE(wait_gone(server, 10'000));
     CHECK(servers.sockets() == 0);
     CHECK(servers.pids().empty());
     // The next call decides in its own process and leaves a new server.
     REQUIRE(call(ws, servers, "true", "toolu_3").exit_code == 0);
     const auto pids = deciding_pids(ws);
     REQUIRE(pids.size() == 3);
-    CHECK(pids[1] == *server.begin());
-    CHECK(pids[2] != *server.begin());
+    CHECK(pids[1] == server);
+    CHECK(pids[2] != server);
     CHECK(servers.sockets() == 1);
 }
 
