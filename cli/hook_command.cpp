@@ -6,8 +6,6 @@
 // the same way); else it decides itself and then leaves a server for the next calls.
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -15,8 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <variant>
 
 #include "cli/commands.hpp"
 #include "cli/hooks/hook_client.hpp"
@@ -47,18 +43,6 @@ Unserved& unserved() {
     return state;
 }
 
-std::string read_event(int fd) {
-    std::string event;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // an unreadable stdin is an empty event, as below: fails closed
-        event.append(buffer, static_cast<std::size_t>(n));
-    }
-    return event;
-}
-
 int print(const hooks::Rendered& answer) {
     std::fwrite(answer.out.data(), 1, answer.out.size(), stdout);
     std::fflush(stdout);
@@ -69,22 +53,15 @@ int print(const hooks::Rendered& answer) {
 }  // namespace
 
 std::optional<int> answer_hook_from_server(int argc, char** argv) {
-    // A person at a terminal (help, a typo) gets the usual answers without a read of stdin.
-    if (argc < 3 || ::isatty(STDIN_FILENO)) return std::nullopt;
-    const auto& agents = hooks::agent_names();
-    if (std::find(agents.begin(), agents.end(), argv[2]) == agents.end()) return std::nullopt;
-    for (int i = 1; i < argc; ++i)
-        if (std::string_view a = argv[i]; a == "-h" || a.rfind("--help", 0) == 0)
-            return std::nullopt;
-    auto address = hooks::hook_server_address(argc, argv);
-    if (!address) return std::nullopt;
+    // Normally done before static initialisation (cli/main.cpp); then this returns at once.
+    hooks::answer_hook_early(argc, argv, environ);
+    const auto& early = hooks::early_hook_call();
+    if (!early.agent_call) return std::nullopt;
+    if (early.failed) return print(hooks::make_adapter(argv[2])->fail_closed(early.reason));
+    // No server answered: this call decides itself, then leaves one for the next calls.
     Unserved& state = unserved();
-    state.event = read_event(STDIN_FILENO);
-    auto outcome = hooks::call_hook_server(*address, *state.event);
-    if (const auto* answer = std::get_if<hooks::Rendered>(&outcome)) return print(*answer);
-    if (const auto* failed = std::get_if<hooks::ServerFailed>(&outcome))
-        return print(hooks::make_adapter(argv[2])->fail_closed(failed->reason));
-    state.address = std::move(address);
+    if (early.event_read) state.event.emplace(early.event);
+    state.address = hooks::hook_server_address(argc, argv);
     return std::nullopt;
 }
 

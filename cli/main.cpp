@@ -7,9 +7,19 @@
 
 #include "cli/build_info.hpp"
 #include "cli/commands.hpp"
+#include "cli/hooks/hook_client.hpp"
+
+// An agent's hook, every tool call: a running hook server answers it, when there is one, before
+// static initialisation (cli/hooks/hook_client.hpp). The sanitizers initialise their runtimes
+// from .preinit_array as well, in an order not ours to choose: there it runs from main.
+#ifndef AIRLOCK_SANITIZED
+[[gnu::used, gnu::section(".preinit_array")]] static void (*const answer_hook_early)(
+    int, char**, char**) = &airlock::hooks::answer_hook_early;
+#endif
 
 int main(int argc, char** argv) {
-    // An agent's hook, every tool call: a running hook server answers it, when there is one.
+    // A hook call a server answered has ended before static initialisation; one a server
+    // failed is blocked here; any other decides itself in the hook command.
     if (argc > 1 && std::string_view(argv[1]) == "hook")
         if (const auto served = airlock::cli::answer_hook_from_server(argc, argv)) {
             // Nothing else was set up: the static destructors have nothing to release.

@@ -8,7 +8,7 @@ std::unique_ptr<Adapter> make_gemini_cli_adapter();
 std::unique_ptr<Adapter> make_cursor_adapter();
 
 const std::vector<std::string>& agent_names() {
-    static const std::vector<std::string> names = {"claude-code", "codex", "gemini-cli", "cursor"};
+    static const std::vector<std::string> names(std::begin(kAgentNames), std::end(kAgentNames));
     return names;
 }
 

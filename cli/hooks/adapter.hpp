@@ -85,6 +85,7 @@ class Adapter {
 
 // "claude-code", "codex", "gemini-cli", "cursor"; null for anything else.
 std::unique_ptr<Adapter> make_adapter(std::string_view agent);
+inline constexpr std::string_view kAgentNames[] = {"claude-code", "codex", "gemini-cli", "cursor"};
 const std::vector<std::string>& agent_names();
 
 // Helpers the adapters share: typed field access with errors that name the field.

@@ -5,98 +5,162 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <string_view>
-#include <vector>
 
+#include "cli/hooks/fixed_text.hpp"
 #include "platform/sha256.hpp"
+
+extern char** environ;
 
 namespace airlock::hooks {
 
 namespace {
 
-namespace fs = std::filesystem;
+// Nothing here may allocate: the early client computes the address before the C++ runtime
+// starts (hook_client.hpp).
 
-constexpr std::size_t kMaxSocketPath = 100;  // sun_path holds 108 bytes with its NUL
+const char* environment_value(char** environment, std::string_view name) noexcept {
+    for (char** e = environment; e && *e; ++e) {
+        const std::string_view entry(*e);
+        if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+            entry[name.size()] == '=')
+            return *e + name.size() + 1;
+    }
+    return nullptr;
+}
 
 // A directory only this user can reach: the socket's own permissions are not what keeps other
 // users out (connect needs write permission on it, but a umask may leave that open).
-bool private_directory(const fs::path& dir) {
+bool private_directory(const char* dir) noexcept {
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return false;
+    if (::lstat(dir, &st) != 0) return false;
     return S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) == 0;
 }
 
-void append_field(std::string& key, std::string_view name, std::string_view value) {
-    key.append(name).push_back('=');
-    key.append(value).push_back('\0');
+void begin_field(FixedText& key, std::string_view name) noexcept {
+    key.append(name);
+    key.push('=');
 }
 
-std::string identity(const struct stat& st) {
-    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+void identity(FixedText& key, const struct stat& st) noexcept {
+    key.decimal(st.st_dev);
+    key.push(':');
+    key.decimal(st.st_ino);
 }
 
-std::optional<std::string> key_for(int argc, char** argv) {
-    std::string key = "airlock-hook-server/1";
-    key.push_back('\0');
+bool write_key(int argc, char** argv, FixedText& key) noexcept {
+    key.append("airlock-hook-server/1");
+    key.push('\0');
     struct stat exe {};
-    if (::stat("/proc/self/exe", &exe) != 0) return std::nullopt;
-    append_field(key, "exe",
-                 identity(exe) + ":" + std::to_string(exe.st_size) + ":" +
-                     std::to_string(exe.st_mtim.tv_sec) + "." +
-                     std::to_string(exe.st_mtim.tv_nsec));
-    append_field(key, "uid", std::to_string(::geteuid()));
-    std::string groups = std::to_string(::getegid());
-    const int count = ::getgroups(0, nullptr);
-    if (count < 0) return std::nullopt;
-    std::vector<gid_t> list(static_cast<std::size_t>(count));
-    if (::getgroups(count, list.data()) != count) return std::nullopt;
-    for (gid_t g : list)
-        groups += "," + std::to_string(g);
-    append_field(key, "groups", groups);
+    if (::stat("/proc/self/exe", &exe) != 0) return false;
+    begin_field(key, "exe");
+    identity(key, exe);
+    key.push(':');
+    key.decimal(static_cast<unsigned long long>(exe.st_size));
+    key.push(':');
+    key.decimal(static_cast<unsigned long long>(exe.st_mtim.tv_sec));
+    key.push('.');
+    key.decimal(static_cast<unsigned long long>(exe.st_mtim.tv_nsec));
+    key.push('\0');
+    begin_field(key, "uid");
+    key.decimal(::geteuid());
+    key.push('\0');
+    begin_field(key, "groups");
+    key.decimal(::getegid());
+    gid_t groups[4096];  // more supplementary groups than this: no server
+    const int count = ::getgroups(static_cast<int>(sizeof groups / sizeof groups[0]), groups);
+    if (count < 0) return false;
+    for (int i = 0; i < count; ++i) {
+        key.push(',');
+        key.decimal(groups[i]);
+    }
+    key.push('\0');
     char cwd[PATH_MAX];
     struct stat here {};
-    if (::getcwd(cwd, sizeof cwd) == nullptr || ::stat(".", &here) != 0) return std::nullopt;
-    append_field(key, "cwd", std::string(cwd) + ":" + identity(here));
-    for (int i = 1; i < argc; ++i)
-        append_field(key, "arg", argv[i]);
-    return key;
+    if (::getcwd(cwd, sizeof cwd) == nullptr || ::stat(".", &here) != 0) return false;
+    begin_field(key, "cwd");
+    key.append(cwd);
+    key.push(':');
+    identity(key, here);
+    key.push('\0');
+    for (int i = 1; i < argc; ++i) {
+        begin_field(key, "arg");
+        key.append(argv[i]);
+        key.push('\0');
+    }
+    return key.ok();
 }
 
-fs::path server_directory() {
-    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-        runtime && *runtime == '/' && private_directory(runtime))
-        return fs::path(runtime) / "airlock";
-    return "/tmp/airlock-hook-" + std::to_string(::geteuid());
+void write_directory(char** environment, FixedText& dir) noexcept {
+    if (const char* runtime = environment_value(environment, "XDG_RUNTIME_DIR");
+        runtime && *runtime == '/' && private_directory(runtime)) {
+        const std::string_view base(runtime);
+        dir.append(base);
+        if (base.back() != '/') dir.push('/');
+        dir.append("airlock");
+    } else {
+        dir.append("/tmp/airlock-hook-");
+        dir.decimal(::geteuid());
+    }
+}
+
+// DIRECTORY/hook-NAME.SUFFIX
+bool write_file(const RawHookServerAddress& a, std::string_view name, std::string_view suffix,
+                char* out) noexcept {
+    FixedText path(out, RawHookServerAddress::kMaxPath);
+    path.append(a.directory);
+    path.append("/hook-");
+    path.append(name);
+    path.append(suffix);
+    path.c_str();
+    return path.ok();
 }
 
 }  // namespace
 
-bool hook_server_enabled() {
-    const char* setting = std::getenv("AIRLOCK_HOOK_SERVER");
+bool hook_server_enabled(char** environment) {
+    const char* setting = environment_value(environment, "AIRLOCK_HOOK_SERVER");
     return setting == nullptr || std::string_view(setting) != "off";
 }
 
-std::optional<HookServerAddress> hook_server_address(int argc, char** argv) {
-    if (!hook_server_enabled()) return std::nullopt;
-    auto key = key_for(argc, argv);
-    if (!key) return std::nullopt;
-    HookServerAddress a;
-    a.directory = server_directory();
-    const std::string name = "hook-" + sha256_hex(*key).substr(0, 32);
-    a.socket = a.directory / (name + ".sock");
-    a.lock = a.directory / (name + ".lock");
-    if (a.socket.native().size() > kMaxSocketPath) return std::nullopt;
+bool raw_hook_server_address(int argc, char** argv, char** environment,
+                             RawHookServerAddress& out) noexcept {
+    if (!hook_server_enabled(environment)) return false;
+    FixedText key(out.key, sizeof out.key);
+    if (!write_key(argc, argv, key)) return false;
+    out.key_size = key.size();
+    FixedText dir(out.directory, sizeof out.directory);
+    write_directory(environment, dir);
+    dir.c_str();
+    if (!dir.ok()) return false;
+    const Sha256Digest digest = sha256(key.view());
+    static constexpr char kHex[] = "0123456789abcdef";
+    char name[32];
+    for (std::size_t i = 0; i < sizeof name / 2; ++i) {
+        name[2 * i] = kHex[digest[i] >> 4];
+        name[2 * i + 1] = kHex[digest[i] & 0xf];
+    }
+    const std::string_view hex(name, sizeof name);
+    if (!write_file(out, hex, ".sock", out.socket) || !write_file(out, hex, ".lock", out.lock))
+        return false;
     struct stat st {};
-    if (::lstat(a.directory.c_str(), &st) == 0 && !private_directory(a.directory))
-        return std::nullopt;
-    a.key = std::move(*key);
+    return !(::lstat(out.directory, &st) == 0 && !private_directory(out.directory));
+}
+
+std::optional<HookServerAddress> hook_server_address(int argc, char** argv) {
+    RawHookServerAddress raw;
+    if (!raw_hook_server_address(argc, argv, environ, raw)) return std::nullopt;
+    HookServerAddress a;
+    a.key.assign(raw.key, raw.key_size);
+    a.directory = raw.directory;
+    a.socket = raw.socket;
+    a.lock = raw.lock;
     return a;
 }
 
 bool ensure_hook_server_directory(const HookServerAddress& address) {
     if (::mkdir(address.directory.c_str(), 0700) != 0 && errno != EEXIST) return false;
-    return private_directory(address.directory);
+    return private_directory(address.directory.c_str());
 }
 
 }  // namespace airlock::hooks

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "cli/hooks/fixed_text.hpp"
+
 namespace airlock::hooks::wire {
 
 namespace {
@@ -28,7 +30,30 @@ std::string framed(std::string body) {
     return out;
 }
 
-bool read_exactly(int fd, char* data, std::size_t size) {
+// Fields written into memory already sized for them (encode_call).
+class Writer {
+  public:
+    explicit Writer(char* out) noexcept : out_(out) {}
+    void length(std::size_t size) noexcept {
+        const auto n = static_cast<std::uint32_t>(size);
+        std::memcpy(out_, &n, sizeof n);
+        out_ += sizeof n;
+    }
+    void field(std::string_view text) noexcept {
+        length(text.size());
+        std::memcpy(out_, text.data(), text.size());
+        out_ += text.size();
+    }
+
+  private:
+    char* out_;
+};
+
+std::size_t field_size(std::string_view text) noexcept {
+    return sizeof(std::uint32_t) + text.size();
+}
+
+bool read_exactly(int fd, char* data, std::size_t size) noexcept {
     while (size > 0) {
         const ssize_t n = ::recv(fd, data, size, 0);
         if (n < 0 && errno == EINTR) continue;
@@ -39,20 +64,11 @@ bool read_exactly(int fd, char* data, std::size_t size) {
     return true;
 }
 
-std::optional<std::string> read_message(int fd) {
-    std::uint32_t size = 0;
-    if (!read_exactly(fd, reinterpret_cast<char*>(&size), sizeof size) || size > kMaxMessage)
-        return std::nullopt;
-    std::string message(size, '\0');
-    if (!read_exactly(fd, message.data(), size)) return std::nullopt;
-    return message;
-}
-
 // Fields taken off the front of a message.
 class Reader {
   public:
-    explicit Reader(std::string_view message) : rest_(message) {}
-    std::optional<std::string_view> field() {
+    explicit Reader(std::string_view message) noexcept : rest_(message) {}
+    std::optional<std::string_view> field() noexcept {
         std::uint32_t size = 0;
         if (rest_.size() < sizeof size) return std::nullopt;
         std::memcpy(&size, rest_.data(), sizeof size);
@@ -62,7 +78,7 @@ class Reader {
         rest_.remove_prefix(size);
         return out;
     }
-    std::optional<unsigned long> number() {
+    std::optional<unsigned long> number() noexcept {
         const auto text = field();
         if (!text || text->empty() || text->size() > 18) return std::nullopt;  // no overflow
         unsigned long value = 0;
@@ -72,7 +88,7 @@ class Reader {
         }
         return value;
     }
-    bool done() const { return rest_.empty(); }
+    bool done() const noexcept { return rest_.empty(); }
 
   private:
     std::string_view rest_;
@@ -80,16 +96,32 @@ class Reader {
 
 }  // namespace
 
-std::string encode_call(const Call& call) {
-    std::string body;
-    put(body, kMagic);
-    put(body, call.key);
-    put(body, std::to_string(call.umask));
-    put(body, std::to_string(call.environment.size()));
-    for (const auto& entry : call.environment)
-        put(body, entry);
-    put(body, call.event);
-    return framed(std::move(body));
+bool encode_call(MappedBuffer& out, std::string_view key, mode_t umask, char** environment,
+                 std::string_view event) noexcept {
+    char mask_text[24];
+    FixedText mask(mask_text, sizeof mask_text);
+    mask.decimal(umask);
+    std::size_t count = 0;
+    std::size_t body =
+        field_size(kMagic) + field_size(key) + field_size(mask.view()) + field_size(event);
+    for (char** e = environment; e && *e; ++e, ++count)
+        body += field_size(*e);
+    char count_text[24];
+    FixedText entries(count_text, sizeof count_text);
+    entries.decimal(count);
+    body += field_size(entries.view());
+    if (body > kMaxMessage || !out.reserve(sizeof(std::uint32_t) + body)) return false;
+    Writer w(out.data());
+    w.length(body);
+    w.field(kMagic);
+    w.field(key);
+    w.field(mask.view());
+    w.field(entries.view());
+    for (char** e = environment; e && *e; ++e)
+        w.field(*e);
+    w.field(event);
+    out.resize(sizeof(std::uint32_t) + body);
+    return true;
 }
 
 std::string encode_answer(const Rendered& answer) {
@@ -101,10 +133,19 @@ std::string encode_answer(const Rendered& answer) {
     return framed(std::move(body));
 }
 
+bool read_message(int fd, MappedBuffer& message) noexcept {
+    std::uint32_t size = 0;
+    if (!read_exactly(fd, reinterpret_cast<char*>(&size), sizeof size) || size > kMaxMessage ||
+        !message.reserve(size))
+        return false;
+    message.resize(size);
+    return read_exactly(fd, message.data(), size);
+}
+
 std::optional<Call> read_call(int fd) {
-    const auto message = read_message(fd);
-    if (!message) return std::nullopt;
-    Reader in(*message);
+    MappedBuffer message;
+    if (!read_message(fd, message)) return std::nullopt;
+    Reader in(message.view());
     if (in.field() != kMagic) return std::nullopt;
     Call call;
     const auto key = in.field();
@@ -128,18 +169,16 @@ std::optional<Call> read_call(int fd) {
     return call;
 }
 
-std::optional<Rendered> read_answer(int fd) {
-    const auto message = read_message(fd);
-    if (!message) return std::nullopt;
-    Reader in(*message);
+std::optional<AnswerView> parse_answer(std::string_view message) noexcept {
+    Reader in(message);
     const auto code = in.number();
     const auto out = in.field();
     const auto err = in.field();
     if (!code || *code > 255 || !out || !err || !in.done()) return std::nullopt;
-    return Rendered{std::string(*out), std::string(*err), static_cast<int>(*code)};
+    return AnswerView{static_cast<int>(*code), *out, *err};
 }
 
-std::optional<char> read_byte(int fd) {
+std::optional<char> read_byte(int fd) noexcept {
     char byte = 0;
     if (!read_exactly(fd, &byte, 1)) return std::nullopt;
     return byte;

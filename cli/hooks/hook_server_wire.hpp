@@ -14,9 +14,11 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/hooks/adapter.hpp"
+#include "cli/hooks/mapped_buffer.hpp"
 
 namespace airlock::hooks::wire {
 
@@ -30,15 +32,26 @@ struct Call {
 constexpr char kNotServed = 'M';
 constexpr char kAccepted = 'A';
 
-std::string encode_call(const Call& call);
+// The caller's side encodes and reads without the heap: it runs before the C++ runtime starts
+// (hook_client.hpp). `environment` is a NULL-terminated list of NAME=value entries.
+bool encode_call(MappedBuffer& out, std::string_view key, mode_t umask, char** environment,
+                 std::string_view event) noexcept;
 std::string encode_answer(const Rendered& answer);  // what follows kAccepted
 
-// Read from a connected socket (its receive timeout bounds each wait). nullopt on EOF, a
-// timeout, or anything malformed or over the limits.
+// An answer as read: views into the message it was read from.
+struct AnswerView {
+    int exit_code = 0;
+    std::string_view out;
+    std::string_view err;
+};
+
+// Read from a connected socket (its receive timeout bounds each wait). nullopt (false) on EOF,
+// a timeout, or anything malformed or over the limits.
 std::optional<Call> read_call(int fd);
-std::optional<Rendered> read_answer(int fd);
+bool read_message(int fd, MappedBuffer& message) noexcept;
+std::optional<AnswerView> parse_answer(std::string_view message) noexcept;
 
 // One byte; nullopt on EOF or an error.
-std::optional<char> read_byte(int fd);
+std::optional<char> read_byte(int fd) noexcept;
 
 }  // namespace airlock::hooks::wire

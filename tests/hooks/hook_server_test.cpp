@@ -273,12 +273,12 @@ TEST_CASE("hook server: SIGTERM ends it, its socket and lock removed") {
 
 namespace {
 
-// A listener in a private directory, and the peer a child process connects from.
+// A listener in a private directory (or at `at`), and the peer a child process connects from.
 struct Listener {
     TempDir dir;
-    fs::path path = dir.path() / "s.sock";
+    fs::path path;
     UniqueFd fd;
-    Listener() {
+    explicit Listener(fs::path at = {}) : path(at.empty() ? dir.path() / "s.sock" : at) {
         fd.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         auto a = unix_address(path);
         REQUIRE(a);
@@ -367,59 +367,104 @@ TEST_CASE("hook server: only an unconfined process of the same user is served") 
 
 namespace {
 
-// A scripted server at a private socket: it reads the call, then does as told.
+// A scripted server: it takes one call, then does as told, and returns the call it read.
 enum class Script { not_served, close_before_accepting, accept_then_close, answer };
 
-hooks::ServedOutcome against(Script script) {
+std::optional<hooks::wire::Call> serve_once(int listen_fd, Script script) {
+    UniqueFd conn(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
+    auto received = hooks::wire::read_call(conn.get());
+    if (!received) return received;
+    switch (script) {
+        case Script::not_served:
+            (void)send_all(conn.get(), "M");
+            break;
+        case Script::close_before_accepting:
+            break;
+        case Script::accept_then_close:
+            (void)send_all(conn.get(), "A");
+            break;
+        case Script::answer:
+            (void)send_all(conn.get(),
+                           std::string("A") + hooks::wire::encode_answer({"out", "err", 2}));
+            break;
+    }
+    return received;
+}
+
+hooks::CallOutcome against(Script script) {
     Listener l;
-    hooks::HookServerAddress address;
-    address.key = "the key";
-    address.socket = l.path;
-    std::thread server([&] {
-        UniqueFd conn(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        auto received = hooks::wire::read_call(conn.get());
-        CHECK(received.has_value());
-        if (!received) return;
-        CHECK(received->key == "the key");
-        CHECK(received->event == "{\"event\": true}");
-        switch (script) {
-            case Script::not_served:
-                (void)send_all(conn.get(), "M");
-                break;
-            case Script::close_before_accepting:
-                break;
-            case Script::accept_then_close:
-                (void)send_all(conn.get(), "A");
-                break;
-            case Script::answer:
-                (void)send_all(conn.get(),
-                               std::string("A") + hooks::wire::encode_answer({"out", "err", 2}));
-                break;
-        }
-    });
-    auto outcome = hooks::call_hook_server(address, "{\"event\": true}");
+    std::optional<hooks::wire::Call> received;
+    std::thread server([&] { received = serve_once(l.fd.get(), script); });
+    char* environment[] = {const_cast<char*>("NAME=value"), nullptr};
+    auto outcome =
+        hooks::call_hook_server(l.path.c_str(), "the key", "{\"event\": true}", environment);
     server.join();
+    REQUIRE(received.has_value());
+    CHECK(received->key == "the key");
+    CHECK(received->event == "{\"event\": true}");
+    CHECK(received->environment == std::vector<std::string>{"NAME=value"});
     return outcome;
 }
 
 }  // namespace
 
 TEST_CASE("hook server: a caller decides itself until accepted, and fails closed after") {
-    CHECK(std::holds_alternative<hooks::NotServed>(against(Script::not_served)));
-    CHECK(std::holds_alternative<hooks::NotServed>(against(Script::close_before_accepting)));
+    using Kind = hooks::CallOutcome::Kind;
+    CHECK(against(Script::not_served).kind == Kind::not_served);
+    CHECK(against(Script::close_before_accepting).kind == Kind::not_served);
     const auto failed = against(Script::accept_then_close);
-    REQUIRE(std::holds_alternative<hooks::ServerFailed>(failed));
-    CHECK(std::get<hooks::ServerFailed>(failed).reason.find("not decided again") !=
-          std::string::npos);
+    REQUIRE(failed.kind == Kind::failed);
+    CHECK(std::string_view(failed.reason).find("not decided again") != std::string_view::npos);
     const auto answered = against(Script::answer);
-    REQUIRE(std::holds_alternative<hooks::Rendered>(answered));
-    CHECK(std::get<hooks::Rendered>(answered).out == "out");
-    CHECK(std::get<hooks::Rendered>(answered).err == "err");
-    CHECK(std::get<hooks::Rendered>(answered).exit_code == 2);
+    REQUIRE(answered.kind == Kind::answered);
+    CHECK(answered.answer.out == "out");
+    CHECK(answered.answer.err == "err");
+    CHECK(answered.answer.exit_code == 2);
     // No server at all: nothing to connect to.
-    hooks::HookServerAddress nowhere;
-    nowhere.socket = "/nonexistent/airlock/hook.sock";
-    CHECK(std::holds_alternative<hooks::NotServed>(hooks::call_hook_server(nowhere, "{}")));
+    CHECK(hooks::call_hook_server("/nonexistent/airlock/hook.sock", "{}", "{}", nullptr).kind ==
+          Kind::not_served);
+}
+
+TEST_CASE("hook server: through airlock, a refused call decides itself, a dropped one blocks") {
+    Workspace ws;
+    Servers servers(ws);
+    const pid_t real = started_server(ws, servers);
+    fs::path socket;
+    for (const auto& e : fs::directory_iterator(servers.directory()))
+        if (e.path().extension() == ".sock") socket = e.path();
+    REQUIRE(!socket.empty());
+    // A scripted server takes the real one's place, at its address.
+    ::kill(real, SIGKILL);
+    REQUIRE(wait_gone(real, 10'000));
+    fs::remove(socket);
+    const auto through = [&](Script script, const std::string& id) {
+        Listener l(socket);
+        std::optional<hooks::wire::Call> received;
+        std::thread server([&] { received = serve_once(l.fd.get(), script); });
+        const Ran r = call(ws, servers, "git status --short", id);
+        server.join();
+        // What the server was handed is the event the agent wrote, read once.
+        REQUIRE(received.has_value());
+        CHECK(json::parse(received->event)["tool_use_id"] == id);
+        fs::remove(socket);
+        return r;
+    };
+
+    // Accepted, then dropped: blocked with the reason, and not decided by the call itself.
+    const Ran dropped = through(Script::accept_then_close, "toolu_3");
+    CHECK(dropped.exit_code == 2);
+    CHECK(decision(dropped) == "deny");
+    CHECK(dropped.err.find("not decided again") != std::string::npos);
+    CHECK(deciding_pids(ws).size() == 2);
+
+    // Refused after the call had read its event: it decides itself, with that event (and then
+    // leaves a new server, which the test's end stops).
+    const Ran refused = through(Script::not_served, "toolu_4");
+    REQUIRE_MESSAGE(refused.exit_code == 0, refused.err);
+    CHECK(decision(refused) == "allow");
+    const auto pids = deciding_pids(ws);
+    REQUIRE(pids.size() == 3);
+    CHECK(pids[2] != real);
 }
 
 }  // namespace airlock::test
