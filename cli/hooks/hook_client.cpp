@@ -147,10 +147,9 @@ void answer_hook_early(int argc, char** argv, char** environment) noexcept {
     // No server (none yet, or a stale socket): main reads the event and decides.
     const UniqueFd fd = connect_hook_server(address.socket);
     if (!fd.valid()) return;
+    // An unreadable event is an empty one, which fails closed as any bad input does.
     MappedBuffer event;
-    if (!read_all(STDIN_FILENO, event))
-        event.resize(0);  // unreadable: an empty event, which
-                          // fails closed as any bad input
+    if (!read_all(STDIN_FILENO, event)) event.resize(0);
     const std::string_view key(address.key, address.key_size);
     CallOutcome outcome =
         exchange_with_hook_server(fd.get(), address.socket, key, event.view(), environment);
