@@ -80,8 +80,7 @@ Result<LogReader> LogReader::open_at_tail(const fs::path& file, std::optional<st
     l.line = p.seq + 1;
     ChainChecker chain(run_id);
     if (p.seq < 2 || !chain.resume_after(p) || chain.add(l)) return reader;
-    if (::lseek(reader.fd(), st.st_size, SEEK_SET) < 0)
-        return sys_error("wal", "cannot read the WAL " + file.string(), "lseek");
+    reader.offset_ = st.st_size;
     reader.chain_ = std::move(chain);
     reader.lines_ = l.seq;
     return reader;
@@ -126,12 +125,13 @@ Result<std::vector<Record>> LogReader::read_more(std::size_t max_bytes) {
             more_pending_ = true;
             return out;  // the rest waits for the next call; nothing below applies mid-file
         }
-        const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
+        const ssize_t n = ::pread(fd_.get(), buf, sizeof buf, offset_);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return sys_error("wal", "cannot read the WAL " + path_.string(), "read");
+            return sys_error("wal", "cannot read the WAL " + path_.string(), "pread");
         }
         if (n == 0) break;
+        offset_ += n;
         taken += static_cast<std::size_t>(n);
         std::string_view chunk(buf, static_cast<std::size_t>(n));
         for (std::size_t nl; !break_ && (nl = chunk.find('\n')) != std::string_view::npos;) {
@@ -152,20 +152,16 @@ Result<std::vector<Record>> LogReader::read_more(std::size_t max_bytes) {
     return out;
 }
 
-bool LogReader::take_own_line(std::size_t bytes, const Record& own) {
-    if (break_ || unparsable_ || !partial_.empty() || more_pending_) return false;
-    const off_t at = ::lseek(fd_.get(), 0, SEEK_CUR);
-    struct stat st {};
-    if (at < 0 || ::fstat(fd_.get(), &st) != 0 ||
-        st.st_size != at + static_cast<off_t>(bytes))  // nothing but that line after the reader
+bool LogReader::take_own_line(std::size_t bytes, const Record& own, off_t at) {
+    if (break_ || unparsable_ || !partial_.empty() || more_pending_ || at != offset_)
         return false;
     Record record = own;
     record.line = lines_ + 1;
     ChainChecker next = chain_;
     if (next.add(record)) return false;  // never for a writer's own next record
-    if (::lseek(fd_.get(), static_cast<off_t>(bytes), SEEK_CUR) < 0) return false;
     chain_ = std::move(next);
     ++lines_;
+    offset_ += static_cast<off_t>(bytes);
     return true;
 }
 

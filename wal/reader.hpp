@@ -47,10 +47,13 @@ class LogReader {
     bool more_pending() const { return more_pending_; }
 
     // A writer holding the log's lock has just appended `own` as the line `bytes` (its newline
-    // included) right after everything this reader has read: the reader takes it without
-    // reading and parsing it back, and checks only its links. False (nothing changed) when the
-    // reader is not exactly at that line's start; the next read_more() then reads it as usual.
-    bool take_own_line(std::size_t bytes, const Record& own);
+    // included) at offset `at`, which it found to be the end of the file: the reader takes it
+    // without reading and parsing it back, and checks only its links. False (nothing changed)
+    // when the reader has not read exactly up to `at`; the next read_more() then reads it.
+    bool take_own_line(std::size_t bytes, const Record& own, off_t at);
+
+    // How far into the file this reader has read (it reads at its own offset: pread).
+    off_t offset() const { return offset_; }
 
     const std::filesystem::path& path() const { return path_; }
     int fd() const { return fd_.get(); }
@@ -75,6 +78,7 @@ class LogReader {
     std::optional<TornLine> unparsable_;  // a complete last line that is not JSON (yet)
     std::optional<ChainBreak> break_;
     bool more_pending_ = false;
+    off_t offset_ = 0;
 };
 
 }  // namespace airlock::wal

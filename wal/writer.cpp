@@ -231,8 +231,12 @@ Result<std::string> Writer::append_opening(nlohmann::json data) {
 }
 
 Result<void> Writer::catch_up() {
-    auto records = reader_->read_more();
-    if (!records) return records.error();
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0)
+        return sys_error("wal", "cannot read the WAL " + path_.string(), "fstat");
+    end_ = st.st_size;
+    if (end_ != reader_->offset())
+        if (auto records = reader_->read_more(); !records) return records.error();
     const std::string file = path_.string();
     if (const auto& broken = reader_->broken())
         return make_error("wal", "the run's log " + file + " is broken at line " +
@@ -281,7 +285,8 @@ Result<void> Writer::write_record(std::string_view type, std::string_view call_i
         own.call_id = std::string(call_id);
         own.prev = prev_hash_;
         own.hash = hash;
-        reader_->take_own_line(line.size(), own);
+        reader_->take_own_line(line.size(), own, end_);
+        end_ += static_cast<off_t>(line.size());
     }
     ++seq_;
     prev_hash_ = hash;

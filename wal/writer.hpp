@@ -87,7 +87,8 @@ class Writer {
   private:
     Writer(UniqueFd fd, std::filesystem::path path, std::string run_id);
     // Shared runs, called with mutex_ held and the file locked: reads the records appended since
-    // the last look and takes over their seq and hash.
+    // the last look and takes over their seq and hash. The file's size is looked up first
+    // (end_): when nothing was appended since, nothing is read.
     Result<void> catch_up();
     Result<bool> append_checked(const MakeData* make_data, std::string_view type,
                                 std::string_view call_id, nlohmann::json data);
@@ -105,6 +106,7 @@ class Writer {
     std::string prev_hash_;
     std::vector<std::regex> redact_;
     std::unique_ptr<LogReader> reader_;  // shared runs: follows every process's records
+    off_t end_ = 0;  // shared runs, under the file lock: where the next line lands (O_APPEND)
     bool ended_ = false;  // shared runs: the last record is a final one (another process's)
 };
 
