@@ -153,8 +153,7 @@ Result<std::vector<Record>> LogReader::read_more(std::size_t max_bytes) {
 }
 
 bool LogReader::take_own_line(std::size_t bytes, const Record& own, off_t at) {
-    if (break_ || unparsable_ || !partial_.empty() || more_pending_ || at != offset_)
-        return false;
+    if (break_ || unparsable_ || !partial_.empty() || more_pending_ || at != offset_) return false;
     Record record = own;
     record.line = lines_ + 1;
     ChainChecker next = chain_;
