@@ -106,7 +106,7 @@ class Writer {
     std::string prev_hash_;
     std::vector<std::regex> redact_;
     std::unique_ptr<LogReader> reader_;  // shared runs: follows every process's records
-    off_t end_ = 0;  // shared runs, under the file lock: where the next line lands (O_APPEND)
+    off_t end_ = 0;       // shared runs, under the file lock: where the next line lands (O_APPEND)
     bool ended_ = false;  // shared runs: the last record is a final one (another process's)
 };
 
