@@ -467,4 +467,41 @@ TEST_CASE("hook server: through airlock, a refused call decides itself, a droppe
     CHECK(pids[2] != real);
 }
 
+TEST_CASE(
+    "hook server: the address is built in fixed buffers; a command line that overflows gets none") {
+    TempDir dir;
+    const fs::path runtime = dir.path() / "rt";
+    fs::create_directories(runtime);
+    fs::permissions(runtime, fs::perms::owner_all);
+    const std::string runtime_env = "XDG_RUNTIME_DIR=" + runtime.string();
+    char* environment[] = {const_cast<char*>(runtime_env.c_str()), nullptr};
+    char* argv[] = {const_cast<char*>("airlock"), const_cast<char*>("hook"),
+                    const_cast<char*>("claude-code"), nullptr};
+
+    // The positive control: an address under the runtime directory, keyed by the arguments.
+    hooks::RawHookServerAddress raw;
+    REQUIRE(hooks::raw_hook_server_address(3, argv, environment, raw));
+    const std::string_view key(raw.key, raw.key_size);
+    CHECK(key.find(std::string_view("arg=claude-code\0", 16)) != std::string_view::npos);
+    CHECK(std::string_view(raw.directory) == (runtime / "airlock").string());
+    CHECK(std::string_view(raw.socket).starts_with((runtime / "airlock" / "hook-").string()));
+    CHECK(std::string_view(raw.socket).ends_with(".sock"));
+    CHECK(std::string_view(raw.lock).ends_with(".lock"));
+
+    // A command line longer than the key's buffer: no address (every call decides itself).
+    const std::string long_arg(hooks::RawHookServerAddress::kMaxKey, 'x');
+    char* long_argv[] = {argv[0],
+                         argv[1],
+                         argv[2],
+                         const_cast<char*>("--policy"),
+                         const_cast<char*>(long_arg.c_str()),
+                         nullptr};
+    CHECK_FALSE(hooks::raw_hook_server_address(5, long_argv, environment, raw));
+
+    // AIRLOCK_HOOK_SERVER=off in the environment given: none either.
+    char off[] = "AIRLOCK_HOOK_SERVER=off";
+    char* off_environment[] = {const_cast<char*>(runtime_env.c_str()), off, nullptr};
+    CHECK_FALSE(hooks::raw_hook_server_address(3, argv, off_environment, raw));
+}
+
 }  // namespace airlock::test
