@@ -116,12 +116,12 @@ bool write_file(const RawHookServerAddress& a, std::string_view name, std::strin
     return path.ok();
 }
 
-}  // namespace
-
-bool hook_server_enabled(char** environment) {
+bool hook_server_enabled(char** environment) noexcept {
     const char* setting = environment_value(environment, "AIRLOCK_HOOK_SERVER");
     return setting == nullptr || std::string_view(setting) != "off";
 }
+
+}  // namespace
 
 bool raw_hook_server_address(int argc, char** argv, char** environment,
                              RawHookServerAddress& out) noexcept {

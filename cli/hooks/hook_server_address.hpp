@@ -21,7 +21,8 @@ struct HookServerAddress {
 };
 
 // The same address in fixed buffers, computed without the heap or any other state of the C++
-// runtime, for the hook's early client (hook_client.hpp). Each text is NUL-terminated.
+// runtime, for the hook's early client (hook_client.hpp). The key is `key_size` bytes (it holds
+// NULs between its fields); each path is NUL-terminated.
 struct RawHookServerAddress {
     static constexpr std::size_t kMaxKey = 16384;  // a longer command line gets no server
     static constexpr std::size_t kMaxPath = 101;   // sun_path holds 108 bytes; 100 and a NUL
@@ -32,17 +33,15 @@ struct RawHookServerAddress {
     char lock[kMaxPath];
 };
 
-// AIRLOCK_HOOK_SERVER=off turns the server off, for a call and for what it would start.
-// `environment` is a NULL-terminated list of NAME=value entries (environ).
-bool hook_server_enabled(char** environment);
-
 // The address for this process's command line (argv[1] is "hook"), or nullopt when there can
-// be none: the server is off, the binary or the working directory cannot be identified, or the
-// directory exists but is not this user's alone (a directory, owned by the effective user, no
-// access for group or others). A directory that does not exist yet is created by the server.
+// be none: the server is off (AIRLOCK_HOOK_SERVER=off, for a call and for what it would
+// start), the binary or the working directory cannot be identified, or the directory exists
+// but is not this user's alone (a directory, owned by the effective user, no access for group
+// or others). A directory that does not exist yet is created by the server.
 std::optional<HookServerAddress> hook_server_address(int argc, char** argv);
 
-// The same, into `out`, with the environment given; false where the above is nullopt.
+// The same, into `out`, with the environment given (a NULL-terminated list of NAME=value
+// entries, as environ); false where the above is nullopt.
 bool raw_hook_server_address(int argc, char** argv, char** environment,
                              RawHookServerAddress& out) noexcept;
 
