@@ -467,8 +467,7 @@ TEST_CASE("hook server: through airlock, a refused call decides itself, a droppe
     CHECK(pids[2] != real);
 }
 
-TEST_CASE(
-    "hook server: the address is built in fixed buffers; a command line that overflows gets none") {
+TEST_CASE("hook server: the address in fixed buffers, and none for a command line too long") {
     TempDir dir;
     const fs::path runtime = dir.path() / "rt";
     fs::create_directories(runtime);
