@@ -178,14 +178,15 @@ for ((i = 1; i <= N; i++)); do
     mkdir -p "$it/ws/src"
     printf 'alpha\n' >"$it/ws/src/a.txt"
     before=$failures
+    # Delays start at 1 ms: airlock-loadgen takes 0 as "never", which would run its million calls.
     if ((RANDOM % 2 == 0)); then
         mode=plan
-        delay=$((RANDOM % PLAN_KILL_MAX_MS))
+        delay=$((1 + RANDOM % PLAN_KILL_MAX_MS))
         plan_iteration "$it/ws"
         plans=$((plans + 1))
     else
         mode=serve
-        delay=$((RANDOM % SERVE_KILL_MAX_MS))
+        delay=$((1 + RANDOM % SERVE_KILL_MAX_MS))
         serve_iteration "$it/ws"
         serves=$((serves + 1))
     fi

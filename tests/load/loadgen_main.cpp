@@ -74,8 +74,10 @@ int main(int argc, char** argv) {
                    "calls answered before the first RSS/fd sample (default: a tenth, at most 500)");
     app.add_option("--seed", seed, "seed of the call order (default 1)");
     app.add_option(
-        "--kill-after-ms", kill_after_ms,
-        "SIGKILL the server after this many ms (crash test); answered calls must be in the WAL");
+           "--kill-after-ms", kill_after_ms,
+           "SIGKILL the server after this many ms, at least 1 (crash test); answered calls must be "
+           "in the WAL")
+        ->check(CLI::PositiveNumber);
     app.add_option("--grace-ms", grace_ms,
                    "after a SIGKILL, how long orphans may take to die (default 5000)");
     app.add_option("--stall-timeout-s", stall_s,
