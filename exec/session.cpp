@@ -190,6 +190,9 @@ void Session::start() {
             return;
         }
         wal_.emplace(std::move(writer).value());
+        // A process that only decides waits on nothing before its sync (an approval is asked
+        // after one): its records take the run's lock once, not once each.
+        if (shared && options_.decide_only) wal_->hold_lock_until_sync();
     }
     if (!options_.grant.empty() && !shared) {
         startup_error_ =

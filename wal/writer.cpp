@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <random>
+#include <utility>
 
 #include "platform/redact.hpp"
 #include "platform/sha256.hpp"
@@ -62,33 +63,15 @@ void redact_with(nlohmann::json& value, const std::vector<std::regex>& patterns)
     }
 }
 
-// Holds an exclusive flock on a shared run's log: the other airlock processes of the run wait.
-class FileLock {
-  public:
-    explicit FileLock(int fd) : fd_(fd) {
-        int rc;
-        do {
-            rc = ::flock(fd_, LOCK_EX);
-        } while (rc != 0 && errno == EINTR);
-        if (rc != 0) {
-            error_ = errno;
-            fd_ = -1;
-        }
-    }
-    ~FileLock() {
-        if (fd_ >= 0) ::flock(fd_, LOCK_UN);
-    }
-    FileLock(const FileLock&) = delete;
-    FileLock& operator=(const FileLock&) = delete;
-    std::optional<Error> error() const {
-        if (fd_ >= 0) return std::nullopt;
-        return sys_error("wal", "cannot lock the run's log", "flock", error_);
-    }
-
-  private:
-    int fd_;
-    int error_ = 0;
-};
+// An exclusive flock on a shared run's log: the other airlock processes of the run wait.
+Result<void> lock_exclusive(int fd) {
+    int rc;
+    do {
+        rc = ::flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) return sys_error("wal", "cannot lock the run's log", "flock");
+    return {};
+}
 
 }  // namespace
 
@@ -128,9 +111,13 @@ Writer::Writer(Writer&& other) noexcept
       prev_hash_(std::move(other.prev_hash_)),
       redact_(std::move(other.redact_)),
       reader_(std::move(other.reader_)),
-      ended_(other.ended_) {}
+      ended_(other.ended_),
+      file_locked_(std::exchange(other.file_locked_, false)),
+      hold_lock_(other.hold_lock_) {}
 
-Writer::~Writer() = default;
+Writer::~Writer() {
+    if (file_locked_) ::flock(fd_.get(), LOCK_UN);
+}
 
 // The run's directory, owner only (run logs name commands).
 static Result<fs::path> make_run_dir(const fs::path& workspace, const std::string& run_id) {
@@ -164,13 +151,14 @@ Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string&
     Writer w(UniqueFd(fd), file, run_id);
     {
         std::lock_guard lock(w.mutex_);
-        FileLock file_lock(w.fd_.get());
-        if (auto e = file_lock.error()) return *e;
+        if (auto locked = lock_exclusive(w.fd_.get()); !locked) return locked.error();
+        w.file_locked_ = true;
         // Under the lock, so that the tail is not a line another process is writing.
         auto reader = LogReader::open_at_tail(file, run_id);
-        if (!reader) return reader.error();
-        w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
-        if (auto r = w.catch_up(); !r) return r.error();
+        if (reader) w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
+        auto caught_up = reader ? w.catch_up() : Result<void>(reader.error());
+        w.unlock_file(/*even_if_held=*/true);
+        if (!caught_up) return caught_up.error();
     }
     return w;
 }
@@ -190,12 +178,14 @@ Result<bool> Writer::append_if(const MakeData& make_data, std::string_view type,
 Result<bool> Writer::append_checked(const MakeData* make_data, std::string_view type,
                                     std::string_view call_id, nlohmann::json data) {
     std::lock_guard lock(mutex_);
-    std::optional<FileLock> file_lock;
-    if (reader_) {
-        file_lock.emplace(fd_.get());
-        if (auto e = file_lock->error()) return *e;
-        if (auto r = catch_up(); !r) return r.error();
-    }
+    auto written = append_locked(make_data, type, call_id, std::move(data));
+    unlock_file(!written);
+    return written;
+}
+
+Result<bool> Writer::append_locked(const MakeData* make_data, std::string_view type,
+                                   std::string_view call_id, nlohmann::json data) {
+    if (auto locked = lock_file(); !locked) return locked.error();
     if (make_data) {
         auto made = (*make_data)(History(path_, run_id_, seq_, prev_hash_));
         if (!made) return made.error();
@@ -218,16 +208,31 @@ Result<bool> Writer::append_checked(const MakeData* make_data, std::string_view 
 Result<std::string> Writer::append_opening(nlohmann::json data) {
     redact_json(data);
     std::lock_guard lock(mutex_);
-    std::optional<FileLock> file_lock;
-    if (reader_) {
-        file_lock.emplace(fd_.get());
-        if (auto e = file_lock->error()) return *e;
-        if (auto r = catch_up(); !r) return r.error();
-    }
+    auto locked = lock_file();
     const std::string type = seq_ == 0 ? "run_started" : "run_resumed";
-    if (auto r = write_record(type, "", std::move(data)); !r) return r.error();
+    auto written = locked ? write_record(type, "", std::move(data)) : locked;
+    unlock_file(!written);
+    if (!written) return written.error();
     ended_ = false;
     return type;
+}
+
+void Writer::hold_lock_until_sync() {
+    std::lock_guard lock(mutex_);
+    hold_lock_ = true;
+}
+
+Result<void> Writer::lock_file() {
+    if (!reader_ || file_locked_) return {};  // held since an earlier append: nobody appended
+    if (auto locked = lock_exclusive(fd_.get()); !locked) return locked;
+    file_locked_ = true;
+    return catch_up();
+}
+
+void Writer::unlock_file(bool even_if_held) {
+    if (!file_locked_ || (hold_lock_ && !even_if_held)) return;
+    ::flock(fd_.get(), LOCK_UN);
+    file_locked_ = false;
 }
 
 Result<void> Writer::catch_up() {
@@ -302,6 +307,8 @@ void Writer::set_redaction(const std::vector<std::string>& patterns) {
 
 Result<void> Writer::sync() {
     std::unique_lock lock(mutex_);
+    unlock_file(/*even_if_held=*/true);  // a held lock ends here: the other processes need not wait
+                                         // for the disk
     const std::uint64_t target = seq_;
     while (synced_ < target && syncing_)
         synced_cv_.wait(lock);

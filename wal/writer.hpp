@@ -72,6 +72,12 @@ class Writer {
     Result<void> append(std::string_view type, std::string_view call_id, nlohmann::json data);
     Result<void> sync();
 
+    // Shared runs: from now on the file lock taken by an append is kept until the next sync()
+    // (or the writer's end), so that a burst of records takes it once, not once a record. Only
+    // for a process that waits on nothing between its syncs: the other processes of the run
+    // wait for it meanwhile. A hook's decision is such a process; it syncs before it asks.
+    void hold_lock_until_sync();
+
     // Extra redaction patterns (ECMAScript regexes, already validated) applied to every string
     // of every later record, after the built-in credential shapes.
     void set_redaction(const std::vector<std::string>& patterns);
@@ -90,6 +96,12 @@ class Writer {
     // the last look and takes over their seq and hash. The file's size is looked up first
     // (end_): when nothing was appended since, nothing is read.
     Result<void> catch_up();
+    // Shared runs, mutex_ held: takes the file lock and catches up, unless it is held already.
+    Result<void> lock_file();
+    // Shared runs, mutex_ held: lets the file lock go, unless it is to be held until a sync.
+    void unlock_file(bool even_if_held);
+    Result<bool> append_locked(const MakeData* make_data, std::string_view type,
+                               std::string_view call_id, nlohmann::json data);  // mutex_ held
     Result<bool> append_checked(const MakeData* make_data, std::string_view type,
                                 std::string_view call_id, nlohmann::json data);
     Result<void> write_record(std::string_view type, std::string_view call_id,
@@ -108,6 +120,8 @@ class Writer {
     std::unique_ptr<LogReader> reader_;  // shared runs: follows every process's records
     off_t end_ = 0;       // shared runs, under the file lock: where the next line lands (O_APPEND)
     bool ended_ = false;  // shared runs: the last record is a final one (another process's)
+    bool file_locked_ = false;  // shared runs: during an append, or until a sync (hold_lock_)
+    bool hold_lock_ = false;    // hold_lock_until_sync()
 };
 
 }  // namespace airlock::wal

@@ -2,6 +2,11 @@
 // one process per tool call). The chain stays one, a finished run is resumed on the record, and
 // a damaged log is never continued.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "platform/sha256.hpp"
 #include "wal/verify.hpp"
@@ -42,6 +47,17 @@ Result<std::vector<std::string>> read_back(wal::Writer& w, std::size_t enough = 
     if (!looked) return looked.error();
     REQUIRE(*looked == false);
     return seen;
+}
+
+// Whether another process could lock the run's log now (its own open file, as a process has).
+bool lockable_by_another(const fs::path& file) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    const bool locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+    const int err = errno;
+    ::close(fd);  // lets the lock go
+    if (!locked) REQUIRE(err == EWOULDBLOCK);
+    return locked;
 }
 
 wal::Log verified(const fs::path& file) {
@@ -112,6 +128,56 @@ TEST_CASE("writers take their own records without reading them back") {
     CHECK(log.records[13].type == "run_finished");
     CHECK(log.records[14].type == "run_resumed");
     CHECK(log.records[15].call_id == "a9");
+}
+
+TEST_CASE("a writer holding its lock until the sync: one chain, and the others wait only so long") {
+    TempDir dir;
+    wal::Writer other = shared(dir.path());
+    REQUIRE(other.append_opening({{"pid", 1}}).ok());
+    const fs::path file = other.path();
+    // Positive control: an ordinary writer lets the lock go after each append.
+    REQUIRE(other.append("call_received", "a1", {{"tool", "shell_exec"}}).ok());
+    CHECK(lockable_by_another(file));
+
+    wal::Writer decider = shared(dir.path());
+    decider.hold_lock_until_sync();
+    CHECK(lockable_by_another(file));  // nothing appended yet: nothing held
+    CHECK(decider.append_opening({{"pid", 2}}).value() == "run_resumed");
+    CHECK_FALSE(lockable_by_another(file));
+    REQUIRE(decider.append("call_received", "b1", {{"tool", "shell_exec"}}).ok());
+    REQUIRE(decider.append("call_finished", "b1", {{"status", "ok"}}).ok());
+    CHECK_FALSE(lockable_by_another(file));
+    REQUIRE(decider.sync().ok());
+    CHECK(lockable_by_another(file));  // the sync let it go
+
+    // The other writer catches up with all three, and the held writer with it after that.
+    REQUIRE(other.append("call_finished", "a1", {{"status", "ok"}}).ok());
+    REQUIRE(decider.append("run_finished", "", {{"calls", 1}}).ok());
+    CHECK_FALSE(lockable_by_another(file));
+    REQUIRE(decider.sync().ok());
+    const auto log = verified(file);
+    CHECK(log.verification.verdict == wal::Verdict::intact);
+    std::vector<std::string> types;
+    for (const auto& r : log.records)
+        types.push_back(r.type + ":" + r.call_id);
+    CHECK(types == std::vector<std::string>{"run_started:", "call_received:a1",
+                                            "run_resumed:", "call_received:b1", "call_finished:b1",
+                                            "call_finished:a1", "run_finished:"});
+}
+
+TEST_CASE("a held lock goes with its writer") {
+    TempDir dir;
+    fs::path file;
+    {
+        wal::Writer decider = shared(dir.path());
+        decider.hold_lock_until_sync();
+        REQUIRE(decider.append_opening({{"pid", 1}}).ok());
+        file = decider.path();
+        CHECK_FALSE(lockable_by_another(file));
+    }
+    CHECK(lockable_by_another(file));
+    wal::Writer next = shared(dir.path());
+    CHECK(next.append_opening({{"pid", 2}}).value() == "run_resumed");
 }
 
 TEST_CASE("append_if decides under the lock, after reading the other processes' records") {
