@@ -63,15 +63,22 @@ namespace {
 
 using session_detail::child_environment;
 
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
+// The host and user a run's opening record names, looked up once a process: a hook server
+// opens a session for every call it answers.
+const std::string& host_name() {
+    static const std::string name = [] {
+        char buf[256] = {};
+        return ::gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : "unknown";
+    }();
+    return name;
 }
 
-std::string user_name() {
-    if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-    return std::to_string(::geteuid());
+const std::string& user_name() {
+    static const std::string name = [] {
+        if (const passwd* pw = ::getpwuid(::geteuid())) return std::string(pw->pw_name);
+        return std::to_string(::geteuid());
+    }();
+    return name;
 }
 
 std::string random_prefix() {

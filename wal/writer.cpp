@@ -123,11 +123,11 @@ Writer::~Writer() {
 static Result<fs::path> make_run_dir(const fs::path& workspace, const std::string& run_id) {
     const fs::path dir = runs_dir(workspace) / run_id;
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    const bool created = fs::create_directories(dir, ec);
     if (ec)
         return make_error("wal",
                           "cannot create run directory " + dir.string() + ": " + ec.message());
-    ::chmod(dir.c_str(), 0700);
+    if (created) ::chmod(dir.c_str(), 0700);  // a shared run's later processes find it so
     return dir;
 }
 

@@ -34,6 +34,8 @@ std::string sanitized_id(std::string_view id) {
 // `path` as the call gives it to the Session: relative to the workspace when it lies inside,
 // else as it is (absolute), which the Session rejects with its own message.
 std::string relative_to(const fs::path& workspace, const fs::path& path) {
+    // The workspace itself, the cwd an agent mostly gives: it is canonical, nothing to look up.
+    if (path == workspace) return "";
     std::error_code ec;
     const fs::path normal = fs::weakly_canonical(path, ec);
     const fs::path rel = (ec ? path.lexically_normal() : normal).lexically_relative(workspace);

@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "cli/hooks/hook_server.hpp"
 #include "platform/unique_fd.hpp"
@@ -24,13 +26,20 @@ constexpr int kPeerPidfd = SO_PEERPIDFD;
 constexpr int kPeerPidfd = 77;  // Linux 6.5's SO_PEERPIDFD, newer than some libc headers
 #endif
 
-bool same_namespace(pid_t pid, const char* kind) {
-    struct stat mine {
-    }, theirs{};
-    const std::string own = std::string("/proc/self/ns/") + kind;
+// The server's own namespace of a kind, looked up once: it never changes them. Empty when it
+// could not be read, and then no peer matches.
+std::optional<std::pair<dev_t, ino_t>> own_namespace(const std::string& kind) {
+    struct stat mine {};
+    if (::stat(("/proc/self/ns/" + kind).c_str(), &mine) != 0) return std::nullopt;
+    return std::pair(mine.st_dev, mine.st_ino);
+}
+
+bool same_namespace(pid_t pid, const std::optional<std::pair<dev_t, ino_t>>& mine,
+                    const char* kind) {
+    struct stat theirs {};
     const std::string peer = "/proc/" + std::to_string(pid) + "/ns/" + kind;
-    return ::stat(own.c_str(), &mine) == 0 && ::stat(peer.c_str(), &theirs) == 0 &&
-           mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+    return mine && ::stat(peer.c_str(), &theirs) == 0 && mine->first == theirs.st_dev &&
+           mine->second == theirs.st_ino;
 }
 
 // Both status lines present and 0 (a kernel without them is not one airlock serves this way).
@@ -61,8 +70,10 @@ bool unconfined_peer(int fd) {
     socklen_t pidfd_len = sizeof pidfd;
     UniqueFd peer(::getsockopt(fd, SOL_SOCKET, kPeerPidfd, &pidfd, &pidfd_len) == 0 ? pidfd : -1);
     if (!peer.valid() && errno != ENOPROTOOPT) return false;
-    if (cred.uid != ::geteuid() || !same_namespace(cred.pid, "user") ||
-        !same_namespace(cred.pid, "mnt") || !unconfined_status(cred.pid))
+    static const auto own_user = own_namespace("user");
+    static const auto own_mnt = own_namespace("mnt");
+    if (cred.uid != ::geteuid() || !same_namespace(cred.pid, own_user, "user") ||
+        !same_namespace(cred.pid, own_mnt, "mnt") || !unconfined_status(cred.pid))
         return false;
     return !peer.valid() || ::syscall(SYS_pidfd_send_signal, peer.get(), 0, nullptr, 0) == 0;
 }

@@ -72,6 +72,9 @@ TEST_CASE("processes of a shared run write one chain: started, resumed, interlea
     TempDir dir;
     wal::Writer first = shared(dir.path());
     CHECK(first.shared());
+    // Run logs name commands: the run's directory is its owner's only.
+    CHECK((fs::status(first.path().parent_path()).permissions() & fs::perms::all) ==
+          fs::perms::owner_all);
     CHECK(first.append_opening({{"pid", 1}}).value() == "run_started");
     REQUIRE(first.append("call_received", "a1", {{"tool", "shell_exec"}}).ok());
 
