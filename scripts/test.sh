@@ -20,7 +20,14 @@ step() {
     shift
     local started=$SECONDS
     echo "airlock test: == $name ==" >&2
-    "$@"
+    local rc=0
+    "$@" || rc=$?
+    if ((rc != 0)); then
+        local why="exit $rc"
+        ((rc == 124 || rc == 137)) && why="timed out"
+        echo "airlock test: == $name: FAILED ($why, $((SECONDS - started)) s) ==" >&2
+        exit "$rc"
+    fi
     echo "airlock test: == $name: ok ($((SECONDS - started)) s) ==" >&2
 }
 
@@ -37,8 +44,10 @@ case "${1:-}" in
         # Portability matrix: a host where user namespaces cannot be created (simulated; about
         # 2 minutes). The cgroup v2 row (scripts/matrix_cgroup2.sh) boots a VM and is run by hand.
         step "matrix: no user namespaces" matrix_no_userns
-        step "crash test" "$ROOT/scripts/crash_test.sh" 200
-        step "load test" "$ROOT/scripts/load_test.sh" 10000
+        # Each about 2-4 minutes; a hang fails its step after 20, naming it, instead of using up
+        # the whole CI run.
+        step "crash test" timeout --kill-after=30 1200 "$ROOT/scripts/crash_test.sh" 200
+        step "load test" timeout --kill-after=30 1200 "$ROOT/scripts/load_test.sh" 10000
         step "sanitized suite" "$ROOT/scripts/test.sh" --sanitize
         step "fuzzing" "$ROOT/scripts/fuzz.sh" 60
         exit 0
