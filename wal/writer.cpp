@@ -307,8 +307,8 @@ void Writer::set_redaction(const std::vector<std::string>& patterns) {
 
 Result<void> Writer::sync() {
     std::unique_lock lock(mutex_);
-    unlock_file(/*even_if_held=*/true);  // a held lock ends here: the other processes need not wait
-                                         // for the disk
+    // A held lock ends here: the run's other processes need not wait for the disk.
+    unlock_file(/*even_if_held=*/true);
     const std::uint64_t target = seq_;
     while (synced_ < target && syncing_)
         synced_cv_.wait(lock);
