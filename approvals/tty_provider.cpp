@@ -13,6 +13,7 @@
 #include "approvals/prompt_text.hpp"
 #include "approvals/raw_terminal.hpp"
 #include "platform/unique_fd.hpp"
+#include "platform/write_all.hpp"
 
 namespace airlock::approvals {
 
@@ -23,13 +24,9 @@ constexpr char kCtrlD = 0x04;
 constexpr char kCtrlBackslash = 0x1C;
 constexpr char kEscape = 0x1B;
 
-void write_all(int fd, std::string_view text) {
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // a terminal that cannot be written to still gets its answer read
-        text.remove_prefix(static_cast<std::size_t>(n));
-    }
+// A terminal that cannot be written to still gets its answer read.
+void show(int fd, std::string_view text) {
+    (void)write_all(fd, text);
 }
 
 class TtyProvider final : public Provider {
@@ -56,8 +53,8 @@ class TtyProvider final : public Provider {
                     {},
                     0};
         }
-        write_all(fd, render_summary(request, style_));
-        write_all(fd, render_choices(style_));
+        show(fd, render_summary(request, style_));
+        show(fd, render_choices(style_));
 
         using Clock = std::chrono::steady_clock;
         const auto deadline = Clock::now() + std::chrono::seconds(style_.timeout_seconds);
@@ -67,7 +64,7 @@ class TtyProvider final : public Provider {
             if (left.count() <= 0) {
                 const std::string why = "no answer at the terminal within " +
                                         std::to_string(style_.timeout_seconds) + " s";
-                write_all(fd, "\n  " + why + ": denied\n");
+                show(fd, "\n  " + why + ": denied\n");
                 return {ApprovalDecision::timed_out, why, {}, 0};
             }
             pollfd p{fd, POLLIN, 0};
@@ -89,7 +86,7 @@ class TtyProvider final : public Provider {
                 // An escape sequence (arrow keys, function keys) is never an answer.
                 if (key == kEscape) break;
                 if (auto answer = answer_for(key, request)) {
-                    write_all(fd, key_shown(key) + std::string(echo_for(answer->decision)) + "\n");
+                    show(fd, key_shown(key) + std::string(echo_for(answer->decision)) + "\n");
                     return *answer;
                 }
             }
@@ -119,8 +116,8 @@ class TtyProvider final : public Provider {
                 return ApprovalAnswer{
                     ApprovalDecision::abort, "run aborted at the terminal (Ctrl-C)", {}, 0};
             case '?':
-                write_all(tty_.get(), render_details(request, style_));
-                write_all(tty_.get(), render_choices(style_));
+                show(tty_.get(), render_details(request, style_));
+                show(tty_.get(), render_choices(style_));
                 return std::nullopt;
             default:
                 return std::nullopt;  // includes Enter: there is no default answer

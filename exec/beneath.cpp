@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <random>
 
+#include "platform/write_all.hpp"
+
 namespace airlock::exec {
 
 namespace fs = std::filesystem;
@@ -46,18 +48,6 @@ Result<UniqueFd> open_parent(int root, const fs::path& relative) {
         return sys_error("exec", "cannot open \"" + relative.parent_path().string() + "\"",
                          "openat2");
     return fd;
-}
-
-Result<void> write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return sys_error("exec", "cannot write the file", "write");
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
 }
 
 }  // namespace
@@ -141,7 +131,8 @@ Result<void> put_file_beneath(int root, const fs::path& relative, std::string_vi
             ::unlinkat(in_dir, tmp.c_str(), 0);
             return e;
         };
-        if (auto w = write_all(file.get(), content); !w) return fail(w.error());
+        if (const int err = write_all(file.get(), content); err != 0)
+            return fail(sys_error("exec", "cannot write the file", "write", err));
         if (::fchmod(file.get(), mode) != 0)
             return fail(sys_error("exec", "cannot set the mode", "fchmod"));
         if (::fsync(file.get()) != 0)

@@ -19,6 +19,7 @@
 
 #include "platform/unique_fd.hpp"
 #include "platform/vfork_child.hpp"
+#include "platform/write_all.hpp"
 #include "sandbox/host_identity.hpp"
 
 namespace airlock::sandbox {
@@ -55,17 +56,6 @@ const char* step_call(int step) {
     return "probe child";
 }
 
-bool write_all(int fd, const char* data, size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<size_t>(n);
-    }
-    return true;
-}
-
 // Between clone and _exit: async-signal-safe calls only. Reports the failing step on `fd`.
 [[noreturn]] void probe_child(int fd, bool switch_ids, uid_t uid, gid_t gid, const char* uid_map) {
     auto fail = [fd](int step) {
@@ -84,10 +74,10 @@ bool write_all(int fd, const char* data, size_t size) {
     if (::unshare(CLONE_NEWUSER) != 0) fail(kUnshare);
     // bwrap maps its user next; AppArmor's restriction lets unshare succeed and fails here.
     const int setgroups = ::open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
-    if (setgroups < 0 || !write_all(setgroups, "deny", 4)) fail(kSetgroups);
+    if (setgroups < 0 || write_all(setgroups, "deny") != 0) fail(kSetgroups);
     ::close(setgroups);
     const int map = ::open("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
-    if (map < 0 || !write_all(map, uid_map, std::strlen(uid_map))) fail(kUidMap);
+    if (map < 0 || write_all(map, uid_map) != 0) fail(kUidMap);
     ::_exit(0);
 }
 
@@ -247,7 +237,7 @@ void write_probe_cache(const fs::path& dir, const fs::path& file, const std::str
     const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) return;
-    const bool written = write_all(fd.get(), key.data(), key.size());
+    const bool written = write_all(fd.get(), key) == 0;
     fd.reset();
     if (!written || ::rename(tmp.c_str(), file.c_str()) != 0) ::unlink(tmp.c_str());
 }

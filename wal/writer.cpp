@@ -13,6 +13,7 @@
 
 #include "platform/redact.hpp"
 #include "platform/sha256.hpp"
+#include "platform/write_all.hpp"
 #include "wal/reader.hpp"
 
 namespace airlock::wal {
@@ -37,18 +38,6 @@ std::string utc_timestamp_micros() {
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<long long>(micros % 1000000));
     return buf;
-}
-
-Result<void> write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return sys_error("wal", "cannot append to the WAL", "write");
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
 }
 
 void redact_with(nlohmann::json& value, const std::vector<std::regex>& patterns) {
@@ -278,7 +267,8 @@ Result<void> Writer::write_record(std::string_view type, std::string_view call_i
     line += ",\"prev\":" + json_text(prev_hash_) + "}";
     const std::string hash = sha256_hex(line);  // of the line's bytes, without its newline
     line.push_back('\n');
-    if (auto r = write_all(fd_.get(), line); !r) return r;
+    if (const int err = write_all(fd_.get(), line); err != 0)
+        return sys_error("wal", "cannot append to the WAL", "write", err);
     if (reader_) {
         // A shared run: the next catch_up need not read this line back and parse it (about
         // 85,000 instructions a record).

@@ -12,6 +12,7 @@
 #include "cli/hooks/adapter.hpp"
 #include "cli/hooks/fixed_text.hpp"
 #include "platform/approval_socket.hpp"
+#include "platform/write_all.hpp"
 
 namespace airlock::hooks {
 
@@ -47,15 +48,6 @@ bool read_all(int fd, MappedBuffer& out) noexcept {
         if (n < 0) return false;
         if (n == 0) return true;
         out.resize(out.size() + static_cast<std::size_t>(n));
-    }
-}
-
-void write_all(int fd, std::string_view text) noexcept {
-    while (!text.empty()) {
-        const ssize_t n = ::write(fd, text.data(), text.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        text.remove_prefix(static_cast<std::size_t>(n));
     }
 }
 
@@ -154,8 +146,8 @@ void answer_hook_early(int argc, char** argv, char** environment) noexcept {
     CallOutcome outcome =
         exchange_with_hook_server(fd.get(), address.socket, key, event.view(), environment);
     if (outcome.kind == CallOutcome::Kind::answered) {
-        write_all(STDOUT_FILENO, outcome.answer.out);
-        write_all(STDERR_FILENO, outcome.answer.err);
+        (void)write_all(STDOUT_FILENO, outcome.answer.out);
+        (void)write_all(STDERR_FILENO, outcome.answer.err);
         ::_exit(outcome.answer.exit_code);
     }
     early_state.event_read = true;
