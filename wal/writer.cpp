@@ -141,13 +141,13 @@ Result<Writer> Writer::open_shared(const fs::path& workspace, const std::string&
     {
         std::lock_guard lock(w.mutex_);
         if (auto locked = lock_exclusive(w.fd_.get()); !locked) return locked.error();
-        w.file_locked_ = true;
+        w.file_locked_ = true;  // on an error below, the writer's end lets it go
         // Under the lock, so that the tail is not a line another process is writing.
         auto reader = LogReader::open_at_tail(file, run_id);
-        if (reader) w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
-        auto caught_up = reader ? w.catch_up() : Result<void>(reader.error());
+        if (!reader) return reader.error();
+        w.reader_ = std::make_unique<LogReader>(std::move(reader).value());
+        if (auto r = w.catch_up(); !r) return r.error();
         w.unlock_file(/*even_if_held=*/true);
-        if (!caught_up) return caught_up.error();
     }
     return w;
 }
